@@ -1,0 +1,135 @@
+"""Opening the database, and its schema: Tortoise's own migrations under `domain/migrations`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import TortoiseContext
+from tortoise.migrations.autodetector import MigrationAutodetector
+from tortoise.migrations.executor import MigrationExecutor
+from tortoise.migrations.graph import MigrationKey
+
+APP_LABEL = "models"
+MODELS_MODULE = "domain.models"
+MIGRATIONS_MODULE = "domain.migrations"
+# SQLite: WAL (set by Tortoise) lets readers run beside the writer; NORMAL sync is durable
+# across a process crash in WAL mode; a busy writer is waited for instead of failing at once.
+SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON"}
+
+
+class DatabaseNotMigrated(Exception):
+    def __init__(self, pending: list[str]) -> None:
+        self.pending = pending
+        super().__init__(
+            f"the database schema is not up to date ({len(pending)} migration(s) pending: "
+            f"{', '.join(pending)}); run `roster migrate` first"
+        )
+
+
+def connection_config(database_url: str) -> dict[str, Any]:
+    """Tortoise's connection settings for a `sqlite://` or `postgres://` URL."""
+    scheme = urlsplit(database_url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg"}:
+        raise ValueError(
+            f"unsupported database URL {database_url!r}: use sqlite://PATH or "
+            "postgres://USER@HOST:PORT/DATABASE"
+        )
+    config = expand_db_url(database_url)
+    if scheme == "sqlite":
+        credentials = config["credentials"]
+        for pragma, value in SQLITE_PRAGMAS.items():
+            credentials.setdefault(pragma, value)
+        path = credentials["file_path"]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": connection_config(database_url)},
+        "apps": {
+            APP_LABEL: {
+                "models": [MODELS_MODULE],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(
+    database_url: str, *, create: bool = False, global_fallback: bool = False
+) -> TortoiseContext:
+    """Connect and return an entered context. `global_fallback` makes the context visible to
+    tasks that did not inherit it (a server's request tasks): Tortoise's supported way."""
+    config = tortoise_config(database_url)
+    if global_fallback:
+        return await Tortoise.init(config=config, _create_db=create, _enable_global_fallback=True)
+    context = TortoiseContext()
+    context.__enter__()
+    await context.init(config=config, _create_db=create)
+    return context
+
+
+async def close_database(context: TortoiseContext) -> None:
+    await context.__aexit__(None, None, None)
+
+
+def _executor(context: TortoiseContext) -> MigrationExecutor:
+    config = tortoise_config("sqlite://:memory:")["apps"]
+    return MigrationExecutor(context.db(), config)
+
+
+async def migrate(context: TortoiseContext) -> list[str]:
+    """Apply every pending migration; return the names applied."""
+    pending = await pending_migrations(context)
+    if pending:
+        await _executor(context).migrate()
+    return pending
+
+
+async def pending_migrations(context: TortoiseContext) -> list[str]:
+    plan = await _executor(context).plan()
+    return [step.migration.name for step in plan if not step.backward]
+
+
+async def ensure_migrated(context: TortoiseContext) -> None:
+    pending = await pending_migrations(context)
+    if pending:
+        raise DatabaseNotMigrated(pending)
+
+
+async def unmigrated_model_changes(context: TortoiseContext) -> list[str]:
+    """Model changes that no migration holds yet (empty when models and migrations agree)."""
+    assert context.apps is not None
+    detector = MigrationAutodetector(context.apps, tortoise_config("sqlite://:memory:")["apps"])
+    return [
+        str(operation) for writer in await detector.changes() for operation in writer.operations
+    ]
+
+
+async def make_migrations(context: TortoiseContext) -> list[str]:
+    """Write a migration file for the model changes; return the files written."""
+    assert context.apps is not None
+    detector = MigrationAutodetector(context.apps, tortoise_config("sqlite://:memory:")["apps"])
+    return await detector.write()
+
+
+__all__ = [
+    "DatabaseNotMigrated",
+    "MigrationKey",
+    "close_database",
+    "ensure_migrated",
+    "make_migrations",
+    "migrate",
+    "open_database",
+    "pending_migrations",
+    "unmigrated_model_changes",
+]

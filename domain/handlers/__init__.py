@@ -1,0 +1,31 @@
+"""One handler per command: `HANDLERS[type(command)](command, actor)` returns the result and
+the audit entry that the bus writes in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from domain import commands as c
+from domain.audit import AuditEntry
+from domain.handlers import organizations, roles, tokens, users
+
+HANDLERS: dict[type[c.Command], Callable[[Any, Any], Awaitable[tuple[Any, AuditEntry]]]] = {
+    c.CreateOrganization: organizations.create_organization,
+    c.UpdateOrganization: organizations.update_organization,
+    c.CreateAdmin: organizations.create_admin,
+    c.ProvisionUser: users.provision_user,
+    c.ReplaceUser: users.replace_user,
+    c.UpdateUser: users.update_user,
+    c.DeactivateUser: users.deactivate_user,
+    c.ReactivateUser: users.reactivate_user,
+    c.DeleteUser: users.delete_user,
+    c.AssignRole: users.assign_role,
+    c.CreateCustomRole: roles.create_custom_role,
+    c.UpdateCustomRole: roles.update_custom_role,
+    c.DeleteCustomRole: roles.delete_custom_role,
+    c.IssueScimToken: tokens.issue_token,
+    c.IssueApiToken: tokens.issue_token,
+    c.RevokeScimToken: tokens.revoke_token,
+    c.RevokeApiToken: tokens.revoke_token,
+}

@@ -1,0 +1,70 @@
+"""Helpers the handlers share: scoping to the actor's organization, loading for update,
+validating attribute values against the columns that hold them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.fields import CharField
+from tortoise.models import Model
+
+from domain.actors import Actor
+from domain.errors import InvalidValue, NotFound, VersionMismatch
+from domain.models import Organization, User
+
+
+def organization_id_of(actor: Actor) -> int:
+    if actor.organization_id is None:
+        raise InvalidValue("organization", "this command needs an organization")
+    return actor.organization_id
+
+
+async def organization_of(actor: Actor) -> Organization:
+    return await Organization.get(id=organization_id_of(actor))
+
+
+def parse_user_id(user_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(user_id))
+    except ValueError:
+        return None
+
+
+async def user_for_update(actor: Actor, user_id: str, expected_version: int | None) -> User:
+    """The user, locked for the rest of the transaction (PostgreSQL; SQLite transactions are
+    serialized already), after checking the caller's expected version."""
+    parsed = parse_user_id(user_id)
+    user = None
+    if parsed is not None:
+        user = (
+            await User.filter(organization_id=organization_id_of(actor), id=parsed)
+            .select_for_update()
+            .prefetch_related("role")
+            .first()
+        )
+    if user is None:
+        raise NotFound("user", str(user_id))
+    if expected_version is not None and expected_version != user.version:
+        raise VersionMismatch(expected_version, user.version)
+    return user
+
+
+def check_length(model: type[Model], field: str, value: Any, label: str | None = None) -> None:
+    """Refuse a string longer than its column holds (never truncate silently)."""
+    column = model._meta.fields_map.get(field)
+    if isinstance(column, CharField) and isinstance(value, str) and len(value) > column.max_length:
+        raise InvalidValue(label or field, f"at most {column.max_length} characters")
+
+
+def required_text(value: str | None, field: str, model: type[Model], column: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidValue(field, "must not be empty")
+    check_length(model, column, text, field)
+    return text
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

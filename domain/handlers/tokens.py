@@ -1,0 +1,78 @@
+"""Handlers of the token commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.actors import Actor
+from domain.audit import AuditEntry
+from domain.commands import (
+    TOKEN_KINDS,
+    IssueApiToken,
+    IssueScimToken,
+    RevokeApiToken,
+    RevokeScimToken,
+)
+from domain.credentials import LOOKUP_LENGTH, display_prefix, new_token
+from domain.errors import InvalidValue, NotFound
+from domain.handlers.common import organization_id_of, parse_user_id, required_text, utcnow
+from domain.models import Token
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: Token
+    secret: str  # the whole token: shown to its owner once, stored nowhere
+
+    @property
+    def organization_id(self) -> int:
+        return self.token.organization_id
+
+
+async def issue_token(
+    command: IssueScimToken | IssueApiToken, actor: Actor
+) -> tuple[IssuedToken, AuditEntry]:
+    kind = TOKEN_KINDS[type(command)]
+    if isinstance(command, IssueApiToken) and actor.user_id is None:
+        raise InvalidValue("user", "an API token belongs to an admin: sign in as one to issue it")
+    material = new_token(kind)
+    token = await Token.create(
+        organization_id=organization_id_of(actor),
+        kind=kind,
+        lookup=material.lookup,
+        digest=material.digest,
+        name=required_text(command.name, "name", Token, "name"),
+        user_id=actor.user_id,
+        created_by_label=actor.label,
+    )
+    changes = {
+        "name": {"before": None, "after": token.name},
+        "prefix": {"before": None, "after": material.prefix},
+    }
+    return IssuedToken(token, material.token), AuditEntry(
+        f"{kind.value}_token.issued", "token", str(token.id), changes
+    )
+
+
+async def revoke_token(
+    command: RevokeScimToken | RevokeApiToken, actor: Actor
+) -> tuple[Token, AuditEntry]:
+    kind = TOKEN_KINDS[type(command)]
+    tokens = Token.filter(organization_id=organization_id_of(actor), kind=kind)
+    reference = command.token.strip()
+    parsed = parse_user_id(reference)
+    if parsed is not None:
+        token = await tokens.filter(id=parsed).select_for_update().first()
+    else:
+        lookup = reference.removeprefix(display_prefix("", kind))
+        token = None
+        if len(lookup) == LOOKUP_LENGTH:
+            token = await tokens.filter(lookup=lookup).select_for_update().first()
+    if token is None:
+        raise NotFound(f"{kind.value} token", reference)
+    changes = {}
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await token.save(update_fields=["revoked_at"])
+        changes = {"revoked_at": {"before": None, "after": token.revoked_at.isoformat()}}
+    return token, AuditEntry(f"{kind.value}_token.revoked", "token", str(token.id), changes)

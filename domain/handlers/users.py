@@ -1,0 +1,206 @@
+"""Handlers of the user commands."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from domain.actors import Actor
+from domain.audit import AuditEntry, created, diff, removed
+from domain.commands import (
+    AssignRole,
+    DeactivateUser,
+    DeleteUser,
+    Email,
+    PhoneNumber,
+    ProvisionUser,
+    ReactivateUser,
+    ReplaceUser,
+    UpdateUser,
+    UserAttributes,
+)
+from domain.errors import InvalidValue, UserNameTaken
+from domain.handlers.common import check_length, organization_of, user_for_update
+from domain.models import Organization, Role, RoleOrigin, User
+from domain.roles import resolve_role
+
+ATTRIBUTE_NAMES = frozenset(field.name for field in dataclasses.fields(UserAttributes))
+_MAX_MULTI_VALUES = 100
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """The user as the audit log records it."""
+    values = {name: getattr(user, name) for name in sorted(ATTRIBUTE_NAMES)}
+    values["role"] = user.role.key
+    values["role_origin"] = user.role_origin.value
+    return values
+
+
+def _multi_values(
+    values: tuple[Email, ...] | tuple[PhoneNumber, ...], field: str
+) -> list[dict[str, Any]]:
+    if len(values) > _MAX_MULTI_VALUES:
+        raise InvalidValue(field, f"at most {_MAX_MULTI_VALUES} values")
+    if sum(1 for value in values if value.primary) > 1:
+        raise InvalidValue(field, "at most one value may be primary")
+    stored = []
+    for value in values:
+        text = value.value.strip()
+        if not text:
+            raise InvalidValue(f"{field}.value", "must not be empty")
+        if len(text) > 512:
+            raise InvalidValue(f"{field}.value", "at most 512 characters")
+        item: dict[str, Any] = {"value": text, "type": value.type, "primary": value.primary}
+        if value.display is not None:
+            item["display"] = value.display
+        stored.append(item)
+    return stored
+
+
+def _email_key(emails: list[dict[str, Any]]) -> str | None:
+    chosen = next((email for email in emails if email["primary"]), emails[0] if emails else None)
+    return str(chosen["value"]).casefold() if chosen else None
+
+
+def apply_attributes(user: User, attributes: UserAttributes) -> None:
+    """Validate and copy every attribute onto the user (its role is set apart)."""
+    user_name = attributes.user_name.strip()
+    if not user_name:
+        raise InvalidValue("userName", "must not be empty")
+    for field in dataclasses.fields(UserAttributes):
+        value = getattr(attributes, field.name)
+        if isinstance(value, str):
+            check_length(User, field.name, value)
+    check_length(User, "user_name", user_name, "userName")
+    emails = _multi_values(attributes.emails, "emails")
+    for name in ATTRIBUTE_NAMES - {"user_name", "emails", "phone_numbers"}:
+        setattr(user, name, getattr(attributes, name))
+    user.user_name = user_name
+    user.user_name_key = user_name.casefold()
+    user.emails = emails
+    user.email_key = _email_key(emails)
+    user.phone_numbers = _multi_values(attributes.phone_numbers, "phoneNumbers")
+
+
+def attributes_of(user: User) -> UserAttributes:
+    values: dict[str, Any] = {name: getattr(user, name) for name in ATTRIBUTE_NAMES}
+    values["emails"] = tuple(Email(**email) for email in user.emails)
+    values["phone_numbers"] = tuple(PhoneNumber(**phone) for phone in user.phone_numbers)
+    return UserAttributes(**values)
+
+
+async def _role_from_provider(
+    organization: Organization, role: str | None
+) -> tuple[Role, RoleOrigin]:
+    if role is None or not role.strip():
+        return await resolve_role(
+            organization.id, organization.default_role_key
+        ), RoleOrigin.DEFAULT
+    return await resolve_role(organization.id, role), RoleOrigin.IDENTITY_PROVIDER
+
+
+async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dict[str, Any]:
+    """Write the user if anything changed (a new version each time); return the changes."""
+    after = snapshot(user)
+    changes = created(after) if new else diff(before, after)
+    if not new and not changes:
+        return changes
+    if not new:
+        user.version += 1
+    try:
+        await user.save(force_create=new)
+    except IntegrityError as error:
+        raise UserNameTaken(user.user_name) from error
+    return changes
+
+
+async def _check_user_name_free(user: User) -> None:
+    """A friendly early answer; the unique constraint still decides under concurrency."""
+    clash = User.filter(organization_id=user.organization_id, user_name_key=user.user_name_key)
+    if not user._saved_in_db:
+        taken = await clash.exists()
+    else:
+        taken = await clash.exclude(id=user.id).exists()
+    if taken:
+        raise UserNameTaken(user.user_name)
+
+
+async def provision_user(command: ProvisionUser, actor: Actor) -> tuple[User, AuditEntry]:
+    organization = await organization_of(actor)
+    user = User(organization_id=organization.id)
+    apply_attributes(user, command.attributes)
+    user.role, user.role_origin = await _role_from_provider(organization, command.role)
+    await _check_user_name_free(user)
+    changes = await _save(user, {}, new=True)
+    return user, AuditEntry("user.provisioned", "user", str(user.id), changes)
+
+
+async def replace_user(command: ReplaceUser, actor: Actor) -> tuple[User, AuditEntry]:
+    user = await user_for_update(actor, command.user_id, command.expected_version)
+    before = snapshot(user)
+    apply_attributes(user, command.attributes)
+    if command.role is not None and command.role.strip():
+        user.role, user.role_origin = await _role_from_provider(
+            await organization_of(actor), command.role
+        )
+    elif user.role_origin != RoleOrigin.MANUAL:
+        user.role, user.role_origin = await _role_from_provider(await organization_of(actor), None)
+    if user.user_name_key != before["user_name"].casefold():
+        await _check_user_name_free(user)
+    changes = await _save(user, before)
+    return user, AuditEntry("user.replaced", "user", str(user.id), changes)
+
+
+async def update_user(command: UpdateUser, actor: Actor) -> tuple[User, AuditEntry]:
+    user = await user_for_update(actor, command.user_id, command.expected_version)
+    before = snapshot(user)
+    unknown = set(command.changes) - ATTRIBUTE_NAMES
+    if unknown:
+        raise InvalidValue(", ".join(sorted(unknown)), "not a user attribute")
+    attributes = dataclasses.replace(attributes_of(user), **command.changes)
+    apply_attributes(user, attributes)
+    if command.role is not None:
+        user.role, user.role_origin = await _role_from_provider(
+            await organization_of(actor), command.role
+        )
+    if user.user_name_key != before["user_name"].casefold():
+        await _check_user_name_free(user)
+    changes = await _save(user, before)
+    return user, AuditEntry("user.updated", "user", str(user.id), changes)
+
+
+async def _set_active(
+    actor: Actor, user_id: str, expected_version: int | None, active: bool
+) -> tuple[User, AuditEntry]:
+    user = await user_for_update(actor, user_id, expected_version)
+    before = snapshot(user)
+    user.active = active
+    changes = await _save(user, before)
+    action = "user.reactivated" if active else "user.deactivated"
+    return user, AuditEntry(action, "user", str(user.id), changes)
+
+
+async def deactivate_user(command: DeactivateUser, actor: Actor) -> tuple[User, AuditEntry]:
+    return await _set_active(actor, command.user_id, command.expected_version, active=False)
+
+
+async def reactivate_user(command: ReactivateUser, actor: Actor) -> tuple[User, AuditEntry]:
+    return await _set_active(actor, command.user_id, command.expected_version, active=True)
+
+
+async def delete_user(command: DeleteUser, actor: Actor) -> tuple[User, AuditEntry]:
+    user = await user_for_update(actor, command.user_id, command.expected_version)
+    changes = removed(snapshot(user))
+    await user.delete()
+    return user, AuditEntry("user.deleted", "user", str(user.id), changes)
+
+
+async def assign_role(command: AssignRole, actor: Actor) -> tuple[User, AuditEntry]:
+    user = await user_for_update(actor, command.user_id, command.expected_version)
+    before = snapshot(user)
+    user.role = await resolve_role(user.organization_id, command.role)
+    user.role_origin = RoleOrigin.MANUAL
+    changes = await _save(user, before)
+    return user, AuditEntry("user.role_assigned", "user", str(user.id), changes)

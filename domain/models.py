@@ -1,0 +1,182 @@
+"""Tortoise models: the tables of Roster. Changes here need `make migrations`."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class RoleOrigin(StrEnum):
+    """Where a user's role came from."""
+
+    IDENTITY_PROVIDER = "identity_provider"  # the IdP sent a role string (permissionsRole)
+    DEFAULT = "default"  # nothing was sent: the organization's default role
+    MANUAL = "manual"  # an admin set it by hand
+
+
+class TokenKind(StrEnum):
+    SCIM = "scim"  # an organization's provisioning token (Okta, Entra)
+    API = "api"  # an admin's personal token for scripts
+
+
+class Channel(StrEnum):
+    """The door a command came through."""
+
+    SCIM = "SCIM"
+    GRAPHQL = "GRAPHQL"
+    CLI = "CLI"
+
+
+class Organization(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    default_role_key = fields.CharField(max_length=64, default="basic-user")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "organizations"
+
+
+class Role(Model):
+    """A role of an organization: one row per built-in role, plus the custom roles.
+
+    `key` is the string an identity provider sends: a built-in key such as `basic-user`, or a
+    custom role's opaque ID (`cr_...`)."""
+
+    id = fields.IntField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="roles", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    key = fields.CharField(max_length=64)
+    builtin = fields.BooleanField(default=False)
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    permission_level = fields.CharField(max_length=64)
+    restricted_apps: Any = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "roles"
+        unique_together = (("organization", "key"),)
+
+
+class User(Model):
+    """A person of an organization, as provisioned by the identity provider."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="users", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    user_name = fields.CharField(max_length=512)
+    # user_name.casefold(): the unique key that makes userName case-insensitive, in every database.
+    user_name_key = fields.CharField(max_length=512)
+    external_id = fields.CharField(max_length=512, null=True)
+    given_name = fields.CharField(max_length=256, null=True)
+    family_name = fields.CharField(max_length=256, null=True)
+    middle_name = fields.CharField(max_length=256, null=True)
+    formatted_name = fields.CharField(max_length=512, null=True)
+    honorific_prefix = fields.CharField(max_length=64, null=True)
+    honorific_suffix = fields.CharField(max_length=64, null=True)
+    display_name = fields.CharField(max_length=512, null=True)
+    nick_name = fields.CharField(max_length=256, null=True)
+    title = fields.CharField(max_length=256, null=True)
+    user_type = fields.CharField(max_length=64, null=True)
+    preferred_language = fields.CharField(max_length=64, null=True)
+    locale = fields.CharField(max_length=64, null=True)
+    timezone = fields.CharField(max_length=64, null=True)
+    emails: Any = fields.JSONField(default=list)  # [{"value", "type", "primary"}]
+    phone_numbers: Any = fields.JSONField(default=list)  # [{"value", "type", "primary"}]
+    # primary (else first) email, casefolded: for lookups and search
+    email_key = fields.CharField(max_length=512, null=True)
+    # the enterprise extension (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)
+    employee_number = fields.CharField(max_length=128, null=True)
+    cost_center = fields.CharField(max_length=128, null=True)
+    organization_name = fields.CharField(max_length=256, null=True)
+    division = fields.CharField(max_length=256, null=True)
+    department = fields.CharField(max_length=256, null=True)
+    manager_id = fields.CharField(max_length=512, null=True)
+    active = fields.BooleanField(default=True)
+    role: fields.ForeignKeyRelation[Role] = fields.ForeignKeyField(
+        "models.Role", related_name="users", on_delete=fields.RESTRICT
+    )
+    role_id: int
+    role_origin = fields.CharEnumField(RoleOrigin, max_length=32)
+    password_hash = fields.CharField(max_length=256, null=True)  # admins of the settings page
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "users"
+        unique_together = (("organization", "user_name_key"),)
+        indexes = (
+            Index(fields=("organization_id", "external_id"), name="users_org_external_id"),
+            Index(fields=("organization_id", "id"), name="users_org_id"),
+            Index(fields=("organization_id", "email_key"), name="users_org_email"),
+        )
+
+
+class Token(Model):
+    """A bearer token, stored as its SHA-256 digest only.
+
+    The token reads `rst_<kind>_<lookup><secret>`: `lookup` finds the row by index, then the
+    digest of the whole token is compared in constant time."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="tokens", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    kind = fields.CharEnumField(TokenKind, max_length=16)
+    lookup = fields.CharField(max_length=32, unique=True)
+    digest = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=200)
+    # the admin the token acts for (API tokens) or who created it (SCIM tokens)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="tokens", null=True, on_delete=fields.SET_NULL
+    )
+    user_id: uuid.UUID | None
+    created_by_label = fields.CharField(max_length=512)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "tokens"
+
+
+class AuditEvent(Model):
+    """One row per command that changed something: who, through which door, what, which target,
+    and the fields that changed (before/after, never secrets)."""
+
+    id = fields.BigIntField(primary_key=True)
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="audit_events", null=True, on_delete=fields.CASCADE
+    )
+    organization_id: int | None
+    at = fields.DatetimeField(auto_now_add=True)
+    actor_kind = fields.CharField(max_length=32)
+    actor_id = fields.CharField(max_length=64, null=True)
+    actor_label = fields.CharField(max_length=512)
+    channel = fields.CharEnumField(Channel, max_length=16)
+    action = fields.CharField(max_length=64)
+    target_type = fields.CharField(max_length=32)
+    target_id = fields.CharField(max_length=64)
+    changes: Any = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_events"
+        indexes = (
+            Index(fields=("organization_id", "id"), name="audit_org_id"),
+            Index(fields=("organization_id", "target_id"), name="audit_org_target"),
+        )

@@ -1,0 +1,234 @@
+"""Reading the domain. Every query is scoped to the actor's organization and checks the
+actor's permission, like the commands."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from domain.actors import Actor
+from domain.errors import InvalidValue, NotFound
+from domain.handlers.common import organization_id_of, parse_user_id
+from domain.models import AuditEvent, Organization, Role, RoleOrigin, Token, TokenKind, User
+from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
+from domain.permissions import Permission
+from domain.roles import BUILTIN_KEYS, resolve_role
+
+# Sort keys a caller may name, and the column each sorts by. All are NOT NULL, so a keyset
+# (value, id) is a total order.
+USER_SORTS: dict[str, str] = {
+    "id": "id",
+    "user_name": "user_name_key",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+_DATETIME_SORTS = frozenset({"created_at", "updated_at"})
+
+
+async def organization_by_slug(slug: str) -> Organization:
+    organization = await Organization.get_or_none(slug=slug.strip())
+    if organization is None:
+        raise NotFound("organization", slug)
+    return organization
+
+
+async def organization(actor: Actor) -> Organization:
+    actor.require(Permission.USERS_READ)
+    return await Organization.get(id=organization_id_of(actor))
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    """The settings page's filters; `where` is a facade's own translated filter (SCIM)."""
+
+    search: str | None = None
+    active: bool | None = None
+    role: str | None = None
+    role_origin: RoleOrigin | None = None
+    where: Q | None = None
+
+
+async def get_user(actor: Actor, user_id: str) -> User:
+    actor.require(Permission.USERS_READ)
+    parsed = parse_user_id(user_id)
+    user = None
+    if parsed is not None:
+        user = (
+            await User.filter(organization_id=organization_id_of(actor), id=parsed)
+            .prefetch_related("role")
+            .first()
+        )
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:
+    organization_id = organization_id_of(actor)
+    query = User.filter(organization_id=organization_id)
+    if filters.search and filters.search.strip():
+        text = filters.search.strip()
+        query = query.filter(
+            Q(user_name_key__contains=text.casefold())
+            | Q(email_key__contains=text.casefold())
+            | Q(display_name__icontains=text)
+            | Q(given_name__icontains=text)
+            | Q(family_name__icontains=text)
+        )
+    if filters.active is not None:
+        query = query.filter(active=filters.active)
+    if filters.role is not None:
+        role = await resolve_role(organization_id, filters.role)
+        query = query.filter(role_id=role.id)
+    if filters.role_origin is not None:
+        query = query.filter(role_origin=filters.role_origin)
+    if filters.where is not None:
+        query = query.filter(filters.where)
+    return query
+
+
+def _sort_value(user: User, sort: str) -> Any:
+    value = getattr(user, USER_SORTS[sort])
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _after(sort: str, descending: bool, cursor: str) -> Q:
+    value, last_id = decode_cursor(cursor, 2)
+    try:
+        last = uuid.UUID(str(last_id))
+        key: Any = datetime.fromisoformat(value) if sort in _DATETIME_SORTS else value
+        if sort == "id":
+            key = uuid.UUID(str(value))
+    except (ValueError, TypeError) as error:
+        raise InvalidValue("cursor", "not a cursor this server issued") from error
+    column = USER_SORTS[sort]
+    op = "lt" if descending else "gt"
+    if sort == "id":
+        return Q(id__lt=last) if descending else Q(id__gt=last)
+    beyond: dict[str, Any] = {f"{column}__{op}": key}
+    tie: dict[str, Any] = {column: key, f"id__{op}": last}
+    return Q(**beyond) | Q(**tie)
+
+
+async def list_users(
+    actor: Actor,
+    filters: UserFilter | None = None,
+    *,
+    page: OffsetPage | KeysetPage | None = None,
+    sort: str = "id",
+    descending: bool = False,
+) -> Page[User]:
+    """Users of the actor's organization, with their roles, in a stable order."""
+    actor.require(Permission.USERS_READ)
+    if sort not in USER_SORTS:
+        raise InvalidValue("sort", f"sort by one of: {', '.join(USER_SORTS)}")
+    page = page or KeysetPage()
+    query = await _user_queryset(actor, filters or UserFilter())
+    total = await query.count()
+    count = clamp_count(page.count)
+    column = USER_SORTS[sort]
+    order = [f"-{column}", "-id"] if descending else [column, "id"]
+    if sort == "id":
+        order = order[:1]
+    if isinstance(page, KeysetPage) and page.after:
+        query = query.filter(_after(sort, descending, page.after))
+    elif isinstance(page, OffsetPage):
+        query = query.offset(max(0, page.offset))
+    users = await query.order_by(*order).limit(count + 1).prefetch_related("role")
+    more = len(users) > count
+    users = users[:count]
+    next_cursor = None
+    if more and users:
+        last = users[-1]
+        next_cursor = encode_cursor([_sort_value(last, sort), str(last.id)])
+    return Page(items=users, total=total, next_cursor=next_cursor)
+
+
+# --- roles --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RoleView:
+    role: Role
+    user_count: int
+
+
+async def list_roles(actor: Actor) -> list[RoleView]:
+    """The six built-in roles in their fixed order, then the custom roles by name."""
+    actor.require(Permission.ROLES_READ)
+    organization_id = organization_id_of(actor)
+    roles = await Role.filter(organization_id=organization_id)
+    counts = dict(
+        await User.filter(organization_id=organization_id)
+        .annotate(n=Count("id"))
+        .group_by("role_id")
+        .values_list("role_id", "n")
+    )
+    builtin_order = {key: index for index, key in enumerate(BUILTIN_KEYS)}
+    roles.sort(
+        key=lambda r: (0, builtin_order[r.key], "") if r.builtin else (1, 0, r.name.casefold())
+    )
+    return [RoleView(role, int(counts.get(role.id, 0))) for role in roles]
+
+
+async def get_role(actor: Actor, key: str) -> RoleView:
+    actor.require(Permission.ROLES_READ)
+    organization_id = organization_id_of(actor)
+    role = await Role.get_or_none(organization_id=organization_id, key=key)
+    if role is None:
+        raise NotFound("role", key)
+    return RoleView(role, await User.filter(role_id=role.id).count())
+
+
+# --- tokens and audit ---------------------------------------------------------------------
+
+
+async def list_tokens(actor: Actor, kind: TokenKind) -> list[Token]:
+    """Tokens of one kind, newest first (never their secrets: only digests are stored)."""
+    permission = (
+        Permission.SCIM_TOKENS_MANAGE if kind is TokenKind.SCIM else Permission.API_TOKENS_MANAGE
+    )
+    actor.require(permission)
+    return (
+        await Token.filter(organization_id=organization_id_of(actor), kind=kind)
+        .order_by("-created_at", "-id")
+        .prefetch_related("user")
+    )
+
+
+async def list_audit_events(
+    actor: Actor,
+    *,
+    first: int = 50,
+    after: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+) -> Page[AuditEvent]:
+    """The organization's audit log, newest first."""
+    actor.require(Permission.AUDIT_READ)
+    query = AuditEvent.filter(organization_id=organization_id_of(actor))
+    if target_id is not None:
+        query = query.filter(target_id=target_id)
+    if action is not None:
+        query = query.filter(action=action)
+    total = await query.count()
+    if after:
+        (last_id,) = decode_cursor(after, 1)
+        if not isinstance(last_id, int):
+            raise InvalidValue("cursor", "not a cursor this server issued")
+        query = query.filter(id__lt=last_id)
+    count = clamp_count(first)
+    events = await query.order_by("-id").limit(count + 1)
+    more = len(events) > count
+    events = events[:count]
+    next_cursor = encode_cursor([events[-1].id]) if more and events else None
+    return Page(items=events, total=total, next_cursor=next_cursor)

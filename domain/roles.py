@@ -1,0 +1,70 @@
+"""The six built-in roles, and how a role string from an identity provider becomes a role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain.errors import InvalidRole
+from domain.models import Role
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinRole:
+    key: str
+    name: str
+    description: str
+
+
+BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
+    BuiltinRole("super-admin", "Super Admin", "Full access, including the settings page."),
+    BuiltinRole("admin", "Application Admin", "Manages applications; reads users and roles."),
+    BuiltinRole("basic-user", "Basic User", "Uses the product."),
+    BuiltinRole("limited-plus-user", "Limited Plus User", "Limited access with extras."),
+    BuiltinRole("limited-user", "Limited User", "Limited access."),
+    BuiltinRole("appstore-user", "Appstore User", "Uses the app store only."),
+)
+BUILTIN_KEYS: tuple[str, ...] = tuple(role.key for role in BUILTIN_ROLES)
+DEFAULT_ROLE_KEY = "basic-user"
+_BY_KEY = {role.key: role for role in BUILTIN_ROLES}
+
+
+def builtin_role(key: str) -> BuiltinRole | None:
+    """The built-in role whose key matches `key` case-insensitively, if any."""
+    return _BY_KEY.get(key.strip().lower())
+
+
+def accepted_role_strings(custom_role_keys: Iterable[str]) -> list[str]:
+    """Every string an identity provider may send: the built-ins, then the custom role IDs."""
+    return [*BUILTIN_KEYS, *custom_role_keys]
+
+
+async def resolve_role(organization_id: int, value: str) -> Role:
+    """The organization's role named by `value`: a built-in key (any case) or a custom role ID
+    (exactly). Raises InvalidRole listing what is accepted."""
+    builtin = builtin_role(value)
+    key = builtin.key if builtin else value.strip()
+    role = await Role.get_or_none(organization_id=organization_id, key=key)
+    if role is None or (builtin is None and role.builtin):
+        custom_keys = await Role.filter(organization_id=organization_id, builtin=False).values_list(
+            "key", flat=True
+        )
+        raise InvalidRole(value, accepted_role_strings(sorted(str(k) for k in custom_keys)))
+    return role
+
+
+async def create_builtin_roles(organization_id: int) -> None:
+    await Role.bulk_create(
+        [
+            Role(
+                organization_id=organization_id,
+                key=role.key,
+                builtin=True,
+                name=role.name,
+                description=role.description,
+                permission_level=role.key,
+                restricted_apps=[],
+            )
+            for role in BUILTIN_ROLES
+        ]
+    )

@@ -1,0 +1,84 @@
+"""Test fixtures: one database per test session, built by the real migrations, emptied
+before each test that asks for `db`.
+
+The database is SQLite (a temporary file) unless ROSTER_TEST_DATABASE_URL names a PostgreSQL
+server (`postgres://postgres@127.0.0.1:5432`): then a fresh database is created on it for the
+session and dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tortoise.context import TortoiseContext
+
+from domain import bus, database
+from domain.actors import Actor
+from domain.commands import CreateOrganization
+from domain.models import Organization
+
+TABLES = ("audit_events", "tokens", "users", "roles", "organizations")
+
+
+def _session_database_url(tmp: Path) -> str:
+    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
+    if not server:
+        return f"sqlite://{tmp / 'roster-test.sqlite3'}"
+    return f"{server}/roster_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _session_database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+async def database_context(database_url: str) -> AsyncIterator[TortoiseContext]:
+    context = await database.open_database(database_url, create=True)
+    try:
+        await database.migrate(context)
+        yield context
+    finally:
+        await database.close_database(context)
+        if database_url.startswith("postgres"):
+            await _drop_postgres_database(database_url)
+
+
+async def _drop_postgres_database(url: str) -> None:
+    server, _, name = url.rpartition("/")
+    connection = await asyncpg.connect(f"{server}/postgres")
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def db(database_context: TortoiseContext) -> TortoiseContext:
+    """An empty, migrated database."""
+    connection = database_context.db()
+    if connection.capabilities.dialect == "postgres":
+        await connection.execute_script(
+            f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
+        )
+    else:
+        for table in TABLES:
+            await connection.execute_script(f"DELETE FROM {table}")  # noqa: S608
+    return database_context
+
+
+@pytest.fixture
+async def organization(db: TortoiseContext) -> Organization:
+    result = await bus.handle(CreateOrganization(slug="acme", name="Acme"), Actor.operator())
+    assert isinstance(result, Organization)
+    return result
+
+
+@pytest.fixture
+def operator(organization: Organization) -> Actor:
+    """The command line, acting on the `acme` organization."""
+    return Actor.operator(organization.id)
