@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
@@ -67,14 +66,14 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 async def open_database(
     database_url: str, *, create: bool = False, global_fallback: bool = False
 ) -> TortoiseContext:
-    """Connect and return an entered context. `global_fallback` makes the context visible to
-    tasks that did not inherit it (a server's request tasks): Tortoise's supported way."""
+    """Connect and return the context. Without `global_fallback` it becomes the current
+    context of this task and the tasks it starts; with it, it serves every task that has no
+    context of its own (a server's request tasks): Tortoise's supported way for servers."""
     config = tortoise_config(database_url)
-    if global_fallback:
-        return await Tortoise.init(config=config, _create_db=create, _enable_global_fallback=True)
     context = TortoiseContext()
-    context.__enter__()
-    await context.init(config=config, _create_db=create)
+    if not global_fallback:
+        context.__enter__()
+    await context.init(config=config, _create_db=create, _enable_global_fallback=global_fallback)
     return context
 
 

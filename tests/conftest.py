@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,8 +19,8 @@ from tortoise.context import TortoiseContext
 
 from domain import bus, database
 from domain.actors import Actor
-from domain.commands import CreateOrganization
-from domain.models import Organization
+from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
+from domain.models import Organization, User
 
 TABLES = ("audit_events", "tokens", "users", "roles", "organizations")
 
@@ -62,9 +63,7 @@ async def db(database_context: TortoiseContext) -> TortoiseContext:
     """An empty, migrated database."""
     connection = database_context.db()
     if connection.capabilities.dialect == "postgres":
-        await connection.execute_script(
-            f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
-        )
+        await connection.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     else:
         for table in TABLES:
             await connection.execute_script(f"DELETE FROM {table}")  # noqa: S608
@@ -82,3 +81,28 @@ async def organization(db: TortoiseContext) -> Organization:
 def operator(organization: Organization) -> Actor:
     """The command line, acting on the `acme` organization."""
     return Actor.operator(organization.id)
+
+
+@pytest.fixture
+def scim(organization: Organization) -> Actor:
+    """An identity provider provisioning into `acme` with a SCIM token."""
+    return Actor.scim_token("00000000-0000-0000-0000-000000000001", "Okta", organization.id)
+
+
+def attributes(user_name: str, **values: Any) -> UserAttributes:
+    """Okta's usual profile for `user_name`, with `values` on top."""
+    defaults: dict[str, Any] = {
+        "given_name": "Test",
+        "family_name": "User",
+        "display_name": "Test User",
+        "emails": (Email(user_name, "work", primary=True),),
+        "external_id": "00u" + user_name.split("@")[0],
+    }
+    defaults.update(values)
+    return UserAttributes(user_name=user_name, **defaults)
+
+
+async def provision(actor: Actor, user_name: str, role: str | None = None, **values: Any) -> User:
+    user = await bus.handle(ProvisionUser(attributes(user_name, **values), role=role), actor)
+    assert isinstance(user, User)
+    return user

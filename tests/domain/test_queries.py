@@ -1,0 +1,162 @@
+"""Reading users, roles and tokens: filters, sorting and both kinds of paging."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise.expressions import Q
+
+from domain import bus, queries
+from domain.actors import Actor
+from domain.commands import AssignRole, CreateCustomRole, CreateOrganization, DeactivateUser
+from domain.errors import InvalidValue, NotFound
+from domain.models import RoleOrigin
+from domain.paging import KeysetPage, OffsetPage
+from domain.queries import UserFilter
+from tests.conftest import provision
+
+
+async def seed(scim, count: int) -> list[str]:
+    names = [f"user{index:03d}@acme.test" for index in range(count)]
+    for name in names:
+        await provision(scim, name)
+    return names
+
+
+async def walk(operator, **kwargs) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await queries.list_users(operator, page=KeysetPage(cursor, 7), **kwargs)
+        seen += [user.user_name for user in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+
+
+@pytest.mark.parametrize("sort", ["id", "user_name", "created_at", "updated_at"])
+@pytest.mark.parametrize("descending", [False, True])
+async def test_a_keyset_walk_sees_every_user_once_in_order(operator, scim, sort, descending):
+    names = await seed(scim, 23)
+
+    seen = await walk(operator, sort=sort, descending=descending)
+
+    assert sorted(seen) == names
+    everything = await queries.list_users(
+        operator, page=OffsetPage(0, 100), sort=sort, descending=descending
+    )
+    assert seen == [user.user_name for user in everything.items]
+
+
+async def test_offset_pages_follow_the_same_stable_order(operator, scim):
+    await seed(scim, 10)
+
+    whole = [
+        u.user_name for u in (await queries.list_users(operator, page=OffsetPage(0, 10))).items
+    ]
+    first = await queries.list_users(operator, page=OffsetPage(0, 4))
+    second = await queries.list_users(operator, page=OffsetPage(4, 4))
+
+    assert [u.user_name for u in first.items + second.items] == whole[:8]
+    assert first.total == 10
+
+
+async def test_user_name_sort_ignores_case(operator, scim):
+    for name in ["bob@x.test", "Alice@x.test", "carol@x.test"]:
+        await provision(scim, name)
+
+    page = await queries.list_users(operator, sort="user_name")
+
+    assert [u.user_name for u in page.items] == ["Alice@x.test", "bob@x.test", "carol@x.test"]
+
+
+async def test_count_zero_gives_the_total_only(operator, scim):
+    await seed(scim, 3)
+    page = await queries.list_users(operator, page=OffsetPage(0, 0))
+    assert (page.items, page.total) == ([], 3)
+
+
+async def test_search_matches_a_substring_of_name_or_email_whatever_its_case(operator, scim):
+    await provision(scim, "jdoe@acme.test", given_name="Jane", family_name="Doe")
+    await provision(scim, "bob@acme.test", given_name="Bob", family_name="Smith")
+    await provision(scim, "x1@acme.test", display_name="Xavier DOEBLER")
+
+    found = await queries.list_users(operator, UserFilter(search="doe"))
+
+    assert sorted(u.user_name for u in found.items) == ["jdoe@acme.test", "x1@acme.test"]
+
+
+async def test_filters_by_active_role_and_role_origin(operator, scim):
+    jane = await provision(scim, "jane@acme.test", role="admin")
+    john = await provision(scim, "john@acme.test")
+    await provision(scim, "joan@acme.test")
+    await bus.handle(DeactivateUser(str(john.id)), scim)
+    await bus.handle(AssignRole(str(jane.id), "super-admin"), operator)
+
+    def names(page):
+        return sorted(u.user_name for u in page.items)
+
+    assert names(await queries.list_users(operator, UserFilter(active=False))) == ["john@acme.test"]
+    assert names(await queries.list_users(operator, UserFilter(role="SUPER-ADMIN"))) == [
+        "jane@acme.test"
+    ]
+    no_role_from_okta = UserFilter(role_origin=RoleOrigin.DEFAULT)
+    assert names(await queries.list_users(operator, no_role_from_okta)) == [
+        "joan@acme.test",
+        "john@acme.test",
+    ]
+
+
+async def test_a_facade_may_add_its_own_translated_filter(operator, scim):
+    await provision(scim, "jane@acme.test", external_id="00uJANE")
+    await provision(scim, "john@acme.test", external_id="00uJOHN")
+
+    page = await queries.list_users(operator, UserFilter(where=Q(external_id="00uJOHN")))
+
+    assert [u.user_name for u in page.items] == ["john@acme.test"]
+
+
+async def test_users_of_other_organizations_are_never_listed(operator, scim):
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    await provision(Actor.scim_token("x", "Okta", other.id), "theirs@globex.test")
+    await provision(scim, "ours@acme.test")
+
+    page = await queries.list_users(operator)
+
+    assert [u.user_name for u in page.items] == ["ours@acme.test"]
+    with pytest.raises(NotFound):
+        await queries.get_user(Actor.operator(other.id), str(page.items[0].id))
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "e30", "WzEsMiwzXQ"])
+async def test_a_cursor_the_server_did_not_issue_is_refused(operator, cursor):
+    with pytest.raises(InvalidValue):
+        await queries.list_users(operator, page=KeysetPage(cursor), sort="user_name")
+
+
+async def test_an_unknown_sort_is_refused(operator):
+    with pytest.raises(InvalidValue):
+        await queries.list_users(operator, sort="password_hash")
+
+
+async def test_roles_list_built_ins_in_order_then_custom_roles_with_user_counts(operator, scim):
+    finance = await bus.handle(CreateCustomRole("Finance", "limited-user"), operator)
+    await bus.handle(CreateCustomRole("Accounting", "limited-user"), operator)
+    await provision(scim, "a@acme.test", role=finance.key)
+    await provision(scim, "b@acme.test", role=finance.key)
+    await provision(scim, "c@acme.test")
+
+    views = await queries.list_roles(operator)
+
+    assert [v.role.name for v in views] == [
+        "Super Admin",
+        "Application Admin",
+        "Basic User",
+        "Limited Plus User",
+        "Limited User",
+        "Appstore User",
+        "Accounting",
+        "Finance",
+    ]
+    counts = {v.role.key: v.user_count for v in views}
+    assert (counts[finance.key], counts["basic-user"], counts["admin"]) == (2, 1, 0)
+    assert (await queries.get_role(operator, finance.key)).user_count == 2

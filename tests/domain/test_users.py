@@ -1,0 +1,254 @@
+"""Users: provisioning, userName uniqueness, versions, deactivation and deletion."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from tortoise.exceptions import IntegrityError
+
+from domain import bus
+from domain.actors import Actor
+from domain.commands import (
+    CreateOrganization,
+    DeactivateUser,
+    DeleteUser,
+    ProvisionUser,
+    ReactivateUser,
+    ReplaceUser,
+    UpdateUser,
+)
+from domain.errors import InvalidValue, NotFound, UserNameTaken, VersionMismatch
+from domain.models import Organization, RoleOrigin, User
+from tests.conftest import attributes, provision
+
+
+async def test_provisioned_user_keeps_every_attribute_and_the_case_of_its_user_name(scim):
+    user = await provision(scim, "Test.User@Okta.local", locale="en-US", title="Engineer")
+
+    stored = await User.get(id=user.id).prefetch_related("role")
+    assert stored.user_name == "Test.User@Okta.local"
+    assert stored.locale == "en-US"
+    assert stored.title == "Engineer"
+    assert stored.emails == [{"value": "Test.User@Okta.local", "type": "work", "primary": True}]
+    assert stored.active is True
+    assert stored.version == 1
+
+
+async def test_user_without_role_string_gets_the_organization_default(scim):
+    user = await provision(scim, "a@acme.test")
+
+    assert user.role.key == "basic-user"
+    assert user.role_origin is RoleOrigin.DEFAULT
+
+
+async def test_user_with_role_string_gets_that_role_from_the_identity_provider(scim):
+    user = await provision(scim, "a@acme.test", role="ADMIN")
+
+    assert user.role.key == "admin"
+    assert user.role_origin is RoleOrigin.IDENTITY_PROVIDER
+
+
+async def test_user_name_is_unique_per_organization_whatever_its_case(scim):
+    await provision(scim, "jane@acme.test")
+
+    with pytest.raises(UserNameTaken):
+        await provision(scim, "JANE@Acme.Test")
+    assert await User.all().count() == 1
+
+
+async def test_deactivated_user_still_holds_its_user_name(scim):
+    user = await provision(scim, "jane@acme.test")
+    await bus.handle(DeactivateUser(str(user.id)), scim)
+
+    with pytest.raises(UserNameTaken):
+        await provision(scim, "Jane@acme.test")
+
+
+async def test_two_organizations_may_share_a_user_name(scim):
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    other_scim = Actor.scim_token("00000000-0000-0000-0000-000000000002", "Okta", other.id)
+
+    await provision(scim, "jane@example.test")
+    await provision(other_scim, "JANE@example.test")
+
+    assert await User.filter(user_name_key="jane@example.test").count() == 2
+
+
+async def test_the_database_itself_refuses_a_case_variant_of_a_user_name(scim):
+    user = await provision(scim, "jane@acme.test")
+
+    with pytest.raises(IntegrityError):
+        await User.create(
+            organization_id=user.organization_id,
+            user_name="JANE@ACME.TEST",
+            user_name_key="jane@acme.test",
+            role_id=user.role_id,
+            role_origin=RoleOrigin.DEFAULT,
+        )
+
+
+async def test_concurrent_creates_of_one_user_name_leave_exactly_one_user(scim):
+    names = [f"{'J' if i % 2 else 'j'}ane{'@ACME' if i % 3 else '@acme'}.test" for i in range(12)]
+
+    results = await asyncio.gather(
+        *(bus.handle(ProvisionUser(attributes(name)), scim) for name in names),
+        return_exceptions=True,
+    )
+
+    created = [r for r in results if isinstance(r, User)]
+    refused = [r for r in results if isinstance(r, UserNameTaken)]
+    assert len(created) == 1
+    assert len(refused) == len(names) - 1
+    assert await User.all().count() == 1
+
+
+async def test_renaming_to_a_taken_user_name_is_refused(scim):
+    await provision(scim, "jane@acme.test")
+    john = await provision(scim, "john@acme.test")
+
+    with pytest.raises(UserNameTaken):
+        await bus.handle(UpdateUser(str(john.id), {"user_name": "Jane@ACME.test"}), scim)
+    assert (await User.get(id=john.id)).user_name == "john@acme.test"
+
+
+async def test_renaming_a_user_to_another_case_of_its_own_name_is_allowed(scim):
+    user = await provision(scim, "jane@acme.test")
+
+    renamed = await bus.handle(UpdateUser(str(user.id), {"user_name": "Jane@Acme.test"}), scim)
+
+    assert renamed.user_name == "Jane@Acme.test"
+
+
+async def test_every_write_advances_the_version_and_a_no_op_does_not(scim):
+    user = await provision(scim, "jane@acme.test")
+
+    changed = await bus.handle(UpdateUser(str(user.id), {"title": "CTO"}), scim)
+    unchanged = await bus.handle(UpdateUser(str(user.id), {"title": "CTO"}), scim)
+
+    assert changed.version == 2
+    assert unchanged.version == 2
+
+
+async def test_a_stale_expected_version_is_refused_and_changes_nothing(scim):
+    user = await provision(scim, "jane@acme.test")
+    await bus.handle(UpdateUser(str(user.id), {"title": "CTO"}), scim)
+
+    with pytest.raises(VersionMismatch) as refused:
+        await bus.handle(UpdateUser(str(user.id), {"title": "CEO"}, expected_version=1), scim)
+
+    assert (refused.value.expected, refused.value.actual) == (1, 2)
+    assert (await User.get(id=user.id)).title == "CTO"
+
+
+async def test_deactivated_user_keeps_all_its_data_and_can_be_reactivated(scim):
+    user = await provision(scim, "jane@acme.test", role="admin", title="CTO")
+
+    deactivated = await bus.handle(DeactivateUser(str(user.id)), scim)
+    assert deactivated.active is False
+    stored = await User.get(id=user.id).prefetch_related("role")
+    assert (stored.title, stored.role.key, stored.emails) == ("CTO", "admin", user.emails)
+
+    reactivated = await bus.handle(ReactivateUser(str(user.id)), scim)
+    assert reactivated.active is True
+    assert reactivated.version == 3
+
+
+async def test_deleted_user_is_gone_and_its_id_is_not_found(scim):
+    user = await provision(scim, "jane@acme.test")
+
+    await bus.handle(DeleteUser(str(user.id)), scim)
+
+    assert not await User.exists(id=user.id)
+    with pytest.raises(NotFound):
+        await bus.handle(DeactivateUser(str(user.id)), scim)
+
+
+async def test_replace_sets_every_attribute_and_clears_those_not_sent(scim):
+    user = await provision(scim, "jane@acme.test", title="CTO", nick_name="JJ")
+
+    replaced = await bus.handle(
+        ReplaceUser(str(user.id), attributes("jane@acme.test", given_name="Janet")), scim
+    )
+
+    assert replaced.given_name == "Janet"
+    assert replaced.title is None
+    assert replaced.nick_name is None
+
+
+async def test_replace_without_role_string_keeps_a_role_set_by_hand(scim, operator):
+    from domain.commands import AssignRole
+
+    user = await provision(scim, "jane@acme.test")
+    await bus.handle(AssignRole(str(user.id), "limited-user"), operator)
+
+    replaced = await bus.handle(ReplaceUser(str(user.id), attributes("jane@acme.test")), scim)
+
+    assert replaced.role.key == "limited-user"
+    assert replaced.role_origin is RoleOrigin.MANUAL
+
+
+async def test_replace_without_role_string_returns_a_provider_role_to_the_default(scim):
+    user = await provision(scim, "jane@acme.test", role="admin")
+
+    replaced = await bus.handle(ReplaceUser(str(user.id), attributes("jane@acme.test")), scim)
+
+    assert replaced.role.key == "basic-user"
+    assert replaced.role_origin is RoleOrigin.DEFAULT
+
+
+async def test_a_user_of_another_organization_is_not_found(scim):
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    other_scim = Actor.scim_token("00000000-0000-0000-0000-000000000002", "Okta", other.id)
+    user = await provision(scim, "jane@acme.test")
+
+    with pytest.raises(NotFound):
+        await bus.handle(DeactivateUser(str(user.id)), other_scim)
+    assert (await User.get(id=user.id)).active is True
+
+
+async def test_a_malformed_user_id_is_not_found(scim):
+    with pytest.raises(NotFound):
+        await bus.handle(DeactivateUser("010101001010101011001010101011"), scim)
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"title": "x" * 257}, "title"),
+        ({"user_name": "   "}, "userName"),
+        ({"user_name": "u" * 513}, "user_name"),
+    ],
+)
+async def test_values_the_database_cannot_hold_are_refused_not_truncated(scim, values, field):
+    user_name = values.pop("user_name", "jane@acme.test")
+    with pytest.raises(InvalidValue) as refused:
+        await bus.handle(ProvisionUser(attributes(user_name, **values)), scim)
+    assert refused.value.field == field
+    assert await User.all().count() == 0
+
+
+async def test_two_primary_emails_are_refused(scim):
+    from domain.commands import Email
+
+    emails = (Email("a@acme.test", primary=True), Email("b@acme.test", primary=True))
+    with pytest.raises(InvalidValue, match="primary"):
+        await provision(scim, "a@acme.test", emails=emails)
+
+
+async def test_updating_an_unknown_attribute_is_refused(scim):
+    user = await provision(scim, "jane@acme.test")
+
+    with pytest.raises(InvalidValue):
+        await bus.handle(UpdateUser(str(user.id), {"password_hash": "x"}), scim)
+
+
+async def test_organization_default_role_applies_to_users_that_arrive_without_one(operator, scim):
+    from domain.commands import UpdateOrganization
+
+    await bus.handle(UpdateOrganization(default_role="limited-user"), operator)
+
+    user = await provision(scim, "jane@acme.test")
+
+    assert user.role.key == "limited-user"
+    assert (await Organization.get(slug="acme")).default_role_key == "limited-user"

@@ -1,0 +1,1 @@
+"""The served site: `create_app(settings)`, health checks and the `roster` command line."""

@@ -1,0 +1,44 @@
+"""The composition root: `create_app(settings)` builds the served Starlette application.
+
+/healthz      the process is up
+/readyz       the database answers (503 otherwise)
+/scim/v2      the SCIM 2.0 facade (scim/, its issue)
+/graphql      the GraphQL API (api/, its issue)
+/             the settings page (its issue)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+from tortoise.context import TortoiseContext
+
+from domain.database import close_database, ensure_migrated, open_database
+from web.health import healthz, readyz
+from web.settings import Settings
+
+
+class State(TypedDict):
+    settings: Settings
+    database: TortoiseContext
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        database = await open_database(settings.database_url, global_fallback=True)
+        try:
+            await ensure_migrated(database)
+            yield {"settings": settings, "database": database}
+        finally:
+            await close_database(database)
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/readyz", readyz, methods=["GET", "HEAD"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,314 @@
+"""The `roster` command line. Expected mistakes (unknown organization, duplicate slug, bad
+URL) print one line to stderr and exit 1; a usage mistake exits 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from domain import bus, database, queries
+from domain.actors import Actor
+from domain.commands import CreateAdmin, CreateOrganization, IssueScimToken, RevokeScimToken
+from domain.credentials import display_prefix
+from domain.database import DatabaseNotMigrated
+from domain.errors import DomainError, NotFound
+from domain.handlers.tokens import IssuedToken
+from domain.models import Organization, TokenKind, User
+from web.settings import Settings, SettingsError
+
+DEMO_SLUG = "demo"
+DEMO_ADMIN_EMAIL = "admin@demo.example"
+
+
+class CliError(Exception):
+    """An expected failure: its message is printed, with no traceback."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="roster", description="Roster provisioning backend")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve Roster over HTTP")
+    serve.add_argument("--host", help="address to listen on (default ROSTER_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default ROSTER_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    commands.add_parser("migrate", help="apply the database migrations")
+    commands.add_parser("makemigrations", help="(developers) write a migration for model changes")
+
+    org = commands.add_parser("org", help="organizations").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    org_create = org.add_parser("create", help="create an organization")
+    org_create.add_argument("slug")
+    org_create.add_argument("--name", required=True)
+
+    admin = commands.add_parser("admin", help="admins of the settings page").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    admin_create = admin.add_parser("create", help="create an admin (super-admin role)")
+    admin_create.add_argument("--org", required=True, metavar="SLUG")
+    admin_create.add_argument("--email", required=True)
+    admin_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    token = commands.add_parser("token", help="SCIM tokens").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    token_create = token.add_parser("create", help="issue a SCIM token (printed once)")
+    token_create.add_argument("--org", required=True, metavar="SLUG")
+    token_create.add_argument("--name", default="SCIM token")
+    token_list = token.add_parser("list", help="list SCIM tokens (never their secrets)")
+    token_list.add_argument("--org", required=True, metavar="SLUG")
+    token_revoke = token.add_parser("revoke", help="revoke a SCIM token by id or prefix")
+    token_revoke.add_argument("--org", required=True, metavar="SLUG")
+    token_revoke.add_argument("token", metavar="ID")
+
+    commands.add_parser("demo", help="create the demo organization, admin and SCIM token")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            return _serve(settings, args)
+        return asyncio.run(_run(settings, args))
+    except (CliError, DomainError, SettingsError, DatabaseNotMigrated) as error:
+        print(f"roster: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- serving ------------------------------------------------------------------------------
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    host = args.host or settings.host
+    port = args.port or settings.port
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    asyncio.run(_check_migrated(settings))
+    # The workers read their settings from the environment, like this process.
+    os.environ["ROSTER_HOST"] = host
+    os.environ["ROSTER_PORT"] = str(port)
+    os.environ.setdefault("ROSTER_SECRET_KEY", settings.secret_key)
+    uvicorn.run(
+        "web.asgi:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=False,
+        log_level="info",
+    )
+    return 0
+
+
+async def _check_migrated(settings: Settings) -> None:
+    context = await database.open_database(settings.database_url)
+    try:
+        await database.ensure_migrated(context)
+    finally:
+        await database.close_database(context)
+
+
+# --- the rest: one database session each --------------------------------------------------
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    create = args.command in {"migrate", "demo"}
+    try:
+        context = await database.open_database(settings.database_url, create=create)
+    except OSError as error:
+        raise CliError(f"cannot reach the database: {error}") from error
+    try:
+        if args.command == "migrate":
+            applied = await database.migrate(context)
+            print(
+                f"applied {len(applied)} migration(s)"
+                + (f": {', '.join(applied)}" if applied else "")
+            )
+            return 0
+        if args.command == "makemigrations":
+            for path in await database.make_migrations(context):
+                print(path)
+            return 0
+        if args.command == "demo":
+            await database.migrate(context)
+        else:
+            await database.ensure_migrated(context)
+        action: Callable[[Settings, argparse.Namespace], Awaitable[int]] = _ACTIONS[
+            (args.command, getattr(args, "action", None))
+        ]
+        return await action(settings, args)
+    finally:
+        await database.close_database(context)
+
+
+async def _operator_for(slug: str) -> Actor:
+    organization = await queries.organization_by_slug(slug)
+    return Actor.operator(organization.id)
+
+
+async def _org_create(settings: Settings, args: argparse.Namespace) -> int:
+    organization = await bus.handle(
+        CreateOrganization(slug=args.slug, name=args.name), Actor.operator()
+    )
+    print(f"created organization {organization.slug!r} ({organization.name})")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CliError("no terminal to ask for the password: use --password-stdin")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != password:
+        raise CliError("the passwords differ")
+    return password
+
+
+async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
+    actor = await _operator_for(args.org)
+    password = _read_password(args.password_stdin)
+    user = await bus.handle(CreateAdmin(email=args.email, password=password), actor)
+    print(f"created admin {user.user_name!r} in {args.org!r}")
+    return 0
+
+
+async def _token_create(settings: Settings, args: argparse.Namespace) -> int:
+    issued = await bus.handle(IssueScimToken(name=args.name), await _operator_for(args.org))
+    print(issued.secret)
+    return 0
+
+
+def _when(value: Any) -> str:
+    return value.isoformat(timespec="seconds") if value is not None else "-"
+
+
+async def _token_list(settings: Settings, args: argparse.Namespace) -> int:
+    tokens = await queries.list_tokens(await _operator_for(args.org), TokenKind.SCIM)
+    rows = [("ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED")]
+    for token in tokens:
+        rows.append(
+            (
+                str(token.id),
+                token.name,
+                display_prefix(token.lookup, TokenKind.SCIM),
+                _when(token.created_at),
+                _when(token.last_used_at),
+                _when(token.revoked_at),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+async def _token_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    token = await bus.handle(RevokeScimToken(token=args.token), await _operator_for(args.org))
+    print(f"revoked {display_prefix(token.lookup, TokenKind.SCIM)} ({token.name})")
+    return 0
+
+
+# --- the demo -----------------------------------------------------------------------------
+
+
+def _demo_file(settings: Settings) -> Path:
+    return settings.data_dir / "demo-credentials.json"
+
+
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Create what is missing of the demo organization, its admin and a SCIM token. The demo's
+    password and token are kept in the data folder so that later runs can print them again."""
+    path = _demo_file(settings)
+    kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    try:
+        organization = await queries.organization_by_slug(DEMO_SLUG)
+    except NotFound:
+        organization = await bus.handle(
+            CreateOrganization(slug=DEMO_SLUG, name="Demo Organization"), Actor.operator()
+        )
+    assert isinstance(organization, Organization)
+    actor = Actor.operator(organization.id)
+    admin_exists = await User.exists(
+        organization_id=organization.id, user_name_key=DEMO_ADMIN_EMAIL
+    )
+    if not admin_exists or "password" not in kept:
+        password = secrets.token_urlsafe(12)
+        if admin_exists:
+            raise CliError(
+                f"the demo admin exists but its password is not in {path}; "
+                "delete the data folder to start the demo afresh"
+            )
+        await bus.handle(CreateAdmin(email=DEMO_ADMIN_EMAIL, password=password), actor)
+        kept["password"] = password
+    if not await _token_still_valid(actor, kept.get("token")):
+        issued = await bus.handle(IssueScimToken(name="Demo SCIM token"), actor)
+        assert isinstance(issued, IssuedToken)
+        kept["token"] = issued.secret
+    _write_private(path, json.dumps(kept, indent=2))
+    print(
+        "\n".join(
+            [
+                f"Roster demo organization {DEMO_SLUG!r} is ready.",
+                f"  Settings page:  {settings.public_url}/",
+                f"  Admin login:    {DEMO_ADMIN_EMAIL} / {kept['password']}",
+                f"  SCIM base URL:  {settings.scim_base_url}",
+                f"  SCIM token:     {kept['token']}",
+                f"  (kept in {path}; delete the data folder to start afresh)",
+            ]
+        )
+    )
+    return 0
+
+
+async def _token_still_valid(actor: Actor, token: str | None) -> bool:
+    if not token:
+        return False
+    tokens = await queries.list_tokens(actor, TokenKind.SCIM)
+    return any(
+        t.revoked_at is None and token.startswith(display_prefix(t.lookup, TokenKind.SCIM))
+        for t in tokens
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text + "\n")
+
+
+_ACTIONS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
+    ("org", "create"): _org_create,
+    ("admin", "create"): _admin_create,
+    ("token", "create"): _token_create,
+    ("token", "list"): _token_list,
+    ("token", "revoke"): _token_revoke,
+    ("demo", None): _demo,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Settings, read from ROSTER_* environment variables. The only module that reads them.
+
+| variable              | default                               |
+| --------------------- | ------------------------------------- |
+| ROSTER_DATABASE_URL   | sqlite://<data dir>/roster.sqlite3     |
+| ROSTER_DATA_DIR       | ./data                                |
+| ROSTER_HOST           | 127.0.0.1                             |
+| ROSTER_PORT           | 8000                                  |
+| ROSTER_PUBLIC_URL     | http://<host>:<port>                  |
+| ROSTER_SECRET_KEY     | generated once, kept in <data dir>/secret_key |
+| ROSTER_GRAPHIQL       | 0 (1 serves GraphiQL at /graphql)     |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from domain.database import connection_config
+
+
+class SettingsError(ValueError):
+    """A setting has a value Roster cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    host: str
+    port: int
+    public_url: str
+    secret_key: str
+    graphiql: bool = False
+
+    @property
+    def scim_base_url(self) -> str:
+        return f"{self.public_url}/scim/v2"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("ROSTER_DATA_DIR", "data"))
+        database_url = env.get("ROSTER_DATABASE_URL") or f"sqlite://{data_dir / 'roster.sqlite3'}"
+        try:
+            connection_config(database_url)
+        except ValueError as error:
+            raise SettingsError(f"ROSTER_DATABASE_URL: {error}") from error
+        host = env.get("ROSTER_HOST", "127.0.0.1")
+        port_text = env.get("ROSTER_PORT", "8000")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"ROSTER_PORT: {port_text!r} is not a TCP port number")
+        port = int(port_text)
+        public_url = (env.get("ROSTER_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+        parts = urlsplit(public_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise SettingsError(f"ROSTER_PUBLIC_URL: {public_url!r} is not an http(s) URL")
+        secret_key = env.get("ROSTER_SECRET_KEY") or _kept_secret_key(data_dir)
+        graphiql = env.get("ROSTER_GRAPHIQL", "0").strip().lower() in {"1", "true", "yes", "on"}
+        return cls(
+            database_url=database_url,
+            data_dir=data_dir,
+            host=host,
+            port=port,
+            public_url=public_url,
+            secret_key=secret_key,
+            graphiql=graphiql,
+        )
+
+
+def _kept_secret_key(data_dir: Path) -> str:
+    """The secret key in <data dir>/secret_key, created (readable by its owner only) if missing."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key + "\n")
+    return key
