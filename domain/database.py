@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.migrations.graph import MigrationKey
@@ -68,12 +69,34 @@ async def open_database(
 ) -> TortoiseContext:
     """Connect and return the context. Without `global_fallback` it becomes the current
     context of this task and the tasks it starts; with it, it serves every task that has no
-    context of its own (a server's request tasks): Tortoise's supported way for servers."""
+    context of its own (a server's request tasks): Tortoise's supported way for servers.
+    `create` creates a PostgreSQL database that does not exist yet (SQLite files always are)."""
+    context = await _open(database_url, create=False, global_fallback=global_fallback)
+    if not create:
+        return context  # Tortoise connects on first use
+    try:
+        await context.db().execute_query("SELECT 1")
+        return context
+    except DBConnectionError as error:
+        await close_database(context)
+        if "does not exist" not in str(error.__cause__):
+            raise
+    return await _open(database_url, create=True, global_fallback=global_fallback)
+
+
+async def _open(database_url: str, *, create: bool, global_fallback: bool) -> TortoiseContext:
     config = tortoise_config(database_url)
     context = TortoiseContext()
-    if not global_fallback:
-        context.__enter__()
-    await context.init(config=config, _create_db=create, _enable_global_fallback=global_fallback)
+    context.__enter__()  # models are bound while the context is current
+    try:
+        await context.init(
+            config=config, _create_db=create, _enable_global_fallback=global_fallback
+        )
+    except BaseException:
+        context.__exit__(None, None, None)
+        raise
+    if global_fallback:
+        context.__exit__(None, None, None)  # this task's context is what it was before
     return context
 
 

@@ -46,10 +46,10 @@ async def database_context(database_url: str) -> AsyncIterator[TortoiseContext]:
     finally:
         await database.close_database(context)
         if database_url.startswith("postgres"):
-            await _drop_postgres_database(database_url)
+            await drop_postgres_database(database_url)
 
 
-async def _drop_postgres_database(url: str) -> None:
+async def drop_postgres_database(url: str) -> None:
     server, _, name = url.rpartition("/")
     connection = await asyncpg.connect(f"{server}/postgres")
     try:

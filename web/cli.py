@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import json
 import os
@@ -24,7 +25,7 @@ from domain.database import DatabaseNotMigrated
 from domain.errors import DomainError, NotFound
 from domain.handlers.tokens import IssuedToken
 from domain.models import Organization, TokenKind, User
-from web.settings import Settings, SettingsError
+from web.settings import Settings, SettingsError, export_to_environment
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
@@ -102,10 +103,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CliError("--workers must be at least 1")
     asyncio.run(_check_migrated(settings))
-    # The workers read their settings from the environment, like this process.
-    os.environ["ROSTER_HOST"] = host
-    os.environ["ROSTER_PORT"] = str(port)
-    os.environ.setdefault("ROSTER_SECRET_KEY", settings.secret_key)
+    public_url = settings.public_url
+    if public_url == f"http://{settings.host}:{settings.port}":  # the default: follow the flags
+        public_url = f"http://{host}:{port}"
+    export_to_environment(
+        dataclasses.replace(settings, host=host, port=port, public_url=public_url)
+    )
     uvicorn.run(
         "web.asgi:app_from_environment",
         factory=True,

@@ -72,6 +72,17 @@ class Settings:
         )
 
 
+def export_to_environment(settings: Settings) -> None:
+    """Hand these settings to worker processes, which build their own from the environment."""
+    os.environ["ROSTER_DATABASE_URL"] = settings.database_url
+    os.environ["ROSTER_DATA_DIR"] = str(settings.data_dir)
+    os.environ["ROSTER_HOST"] = settings.host
+    os.environ["ROSTER_PORT"] = str(settings.port)
+    os.environ["ROSTER_PUBLIC_URL"] = settings.public_url
+    os.environ["ROSTER_SECRET_KEY"] = settings.secret_key
+    os.environ["ROSTER_GRAPHIQL"] = "1" if settings.graphiql else "0"
+
+
 def _kept_secret_key(data_dir: Path) -> str:
     """The secret key in <data dir>/secret_key, created (readable by its owner only) if missing."""
     path = data_dir / "secret_key"

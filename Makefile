@@ -1,0 +1,46 @@
+# The two commands a new user needs: `make run` and `make test`. CI runs `make test` too.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The PostgreSQL server the test suite creates its throw-away database on.
+ROSTER_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
+
+.PHONY: install run test lint typecheck test-sqlite test-postgres migrations clean
+
+$(BIN)/roster: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Roster needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/roster
+
+## run: install, migrate, create the demo organization and serve on 127.0.0.1:8000 (SQLite)
+run: install
+	$(BIN)/roster migrate
+	$(BIN)/roster demo
+	$(BIN)/roster serve
+
+## test: lint, type-check, and the whole test suite on SQLite and on PostgreSQL
+test: install lint typecheck test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test-sqlite: install
+	$(BIN)/pytest
+
+test-postgres: install
+	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest
+
+## migrations: (developers) write a migration for model changes
+migrations: install
+	$(BIN)/roster makemigrations
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,57 @@
+"""The floors of the house: web -> api, scim -> domain; api and scim never import each other."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {
+    "domain": {"api", "scim", "web", "starlette", "strawberry", "uvicorn", "httpx"},
+    "api": {"scim", "web"},
+    "scim": {"api", "web", "strawberry"},
+}
+
+
+def imported_top_levels(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_a_floor_imports_nothing_from_the_floors_above_it(package):
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_top_levels(path) & FORBIDDEN[package])
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_only_one_module_imports_passlib():
+    importers = [
+        str(path.relative_to(ROOT))
+        for package in ("domain", "api", "scim", "web")
+        for path in (ROOT / package).rglob("*.py")
+        if "passlib" in imported_top_levels(path)
+    ]
+    assert importers == ["domain/credentials.py"]
+
+
+def test_only_one_module_reads_roster_settings_from_the_environment():
+    readers = [
+        str(path.relative_to(ROOT))
+        for package in ("domain", "api", "scim", "web")
+        for path in (ROOT / package).rglob("*.py")
+        if "ROSTER_" in path.read_text()
+        and re.search(r"\bos\.environ\b|\bgetenv\(", path.read_text())
+    ]
+    assert readers == ["web/settings.py"]

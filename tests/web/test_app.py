@@ -1,0 +1,92 @@
+"""The served application: health checks, and refusing an unmigrated database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from domain.database import DatabaseNotMigrated
+from web.app import create_app
+from web.settings import Settings
+
+
+def settings_for(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {"ROSTER_DATABASE_URL": database_url, "ROSTER_DATA_DIR": str(tmp_path / "data")}
+    )
+
+
+@pytest.fixture
+async def client(db, database_url, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings_for(database_url, tmp_path))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://roster.test") as c:
+            yield c
+
+
+async def test_healthz_says_the_process_is_up(client):
+    response = await client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_says_the_database_answers(client):
+    response = await client.get("/readyz")
+    assert (response.status_code, response.json()) == (200, {"status": "ready"})
+
+
+async def test_readyz_is_503_when_the_database_does_not_answer(db, database_url, tmp_path):
+    app = create_app(settings_for(database_url, tmp_path))
+    async with LifespanManager(app) as manager:
+        database = manager._state["database"]
+        connection = database.db()
+
+        async def unreachable(*args, **kwargs):
+            raise ConnectionRefusedError("database is down")
+
+        original = connection.execute_query
+        connection.execute_query = unreachable
+        try:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                response = await client.get("/readyz")
+        finally:
+            connection.execute_query = original
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+async def test_the_app_refuses_to_start_on_an_unmigrated_database(tmp_path):
+    app = create_app(settings_for(f"sqlite://{tmp_path / 'empty.sqlite3'}", tmp_path))
+
+    with pytest.raises(DatabaseNotMigrated, match="roster migrate"):
+        async with LifespanManager(app):
+            pass
+
+
+def test_settings_refuse_a_database_url_roster_cannot_use(tmp_path):
+    from web.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="ROSTER_DATABASE_URL"):
+        Settings.from_env({"ROSTER_DATABASE_URL": "mysql://localhost/x"})
+
+
+def test_a_secret_key_is_generated_once_and_kept_private(tmp_path):
+    env = {"ROSTER_DATA_DIR": str(tmp_path / "data")}
+
+    first, second = Settings.from_env(env), Settings.from_env(env)
+
+    assert first.secret_key == second.secret_key
+    assert len(first.secret_key) >= 32
+    assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_a_given_secret_key_is_used_as_is(tmp_path):
+    env = {"ROSTER_DATA_DIR": str(tmp_path), "ROSTER_SECRET_KEY": "k" * 40}
+    assert Settings.from_env(env).secret_key == "k" * 40
+    assert not (tmp_path / "secret_key").exists()

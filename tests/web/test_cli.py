@@ -1,0 +1,207 @@
+"""The `roster` command line, run as a user runs it (a separate process, its own database)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import drop_postgres_database
+
+ROSTER = str(Path(sys.executable).parent / "roster")
+TOKEN = re.compile(r"^rst_scim_[0-9A-Za-z]{12}[0-9A-Za-z_-]{43}$")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A user's environment, with a database of its own (on the suite's PostgreSQL server when
+    the suite runs on PostgreSQL: `roster migrate` creates it)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
+    environment["ROSTER_DATA_DIR"] = str(tmp_path / "data")
+    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
+    if server:
+        url = f"{server}/roster_cli_{uuid.uuid4().hex[:12]}"
+    else:
+        url = f"sqlite://{tmp_path / 'data' / 'cli.sqlite3'}"
+    environment["ROSTER_DATABASE_URL"] = url
+    yield environment
+    if server:
+        asyncio.run(drop_postgres_database(url))
+
+
+def roster(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script
+        [ROSTER, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
+
+
+def ok(env, *args: str, stdin: str | None = None) -> str:
+    result = roster(env, *args, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def refused(env, *args: str) -> str:
+    result = roster(env, *args)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("roster: error: ")
+    assert result.stdout == ""
+    return result.stderr
+
+
+@pytest.fixture
+def acme(env) -> dict[str, str]:
+    ok(env, "migrate")
+    ok(env, "org", "create", "acme", "--name", "Acme Corp")
+    return env
+
+
+def test_migrate_then_nothing_left_to_do(env):
+    assert "applied 1 migration(s): 0001_initial" in ok(env, "migrate")
+    assert "applied 0 migration(s)" in ok(env, "migrate")
+
+
+def test_commands_refuse_an_unmigrated_database_with_advice(env):
+    assert "roster migrate" in refused(env, "token", "list", "--org", "acme")
+
+
+def test_a_duplicate_slug_is_an_error_without_traceback(acme):
+    assert "already exists" in refused(acme, "org", "create", "acme", "--name", "Again")
+
+
+def test_an_unknown_organization_is_an_error_without_traceback(acme):
+    assert "organization 'nope' not found" in refused(acme, "token", "create", "--org", "nope")
+
+
+def test_a_bad_database_url_is_an_error_without_traceback(env):
+    env["ROSTER_DATABASE_URL"] = "mysql://localhost/roster"
+    assert "ROSTER_DATABASE_URL" in refused(env, "migrate")
+
+
+def test_token_create_prints_the_token_and_nothing_else(acme):
+    stdout = ok(acme, "token", "create", "--org", "acme", "--name", "Okta")
+    assert TOKEN.match(stdout.strip())
+    assert stdout.count("\n") == 1
+
+
+def test_token_list_shows_tokens_but_never_their_secret_and_revoke_takes_the_prefix(acme):
+    token = ok(acme, "token", "create", "--org", "acme", "--name", "Okta").strip()
+    prefix = token[: len("rst_scim_") + 12]
+
+    listing = ok(acme, "token", "list", "--org", "acme")
+    assert "Okta" in listing
+    assert prefix in listing
+    assert token not in listing
+    assert token[len(prefix) :] not in listing
+
+    assert prefix in ok(acme, "token", "revoke", "--org", "acme", prefix)
+    row = next(line for line in ok(acme, "token", "list", "--org", "acme").splitlines()[1:])
+    assert row.split()[-1] != "-", "the REVOKED column shows when"
+
+
+def test_admin_create_reads_the_password_from_stdin(acme):
+    stdout = ok(
+        acme,
+        "admin",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "root@acme.test",
+        "--password-stdin",
+        stdin="correct horse battery\n",
+    )
+    assert "root@acme.test" in stdout
+    assert "at least 8" in refused_with_stdin(acme, "short")
+
+
+def refused_with_stdin(env, password: str) -> str:
+    result = roster(
+        env,
+        "admin",
+        "create",
+        "--org",
+        "acme",
+        "--email",
+        "b@acme.test",
+        "--password-stdin",
+        stdin=password + "\n",
+    )
+    assert result.returncode == 1
+    return result.stderr
+
+
+def test_admin_create_without_terminal_or_stdin_flag_says_what_to_do(acme):
+    assert "--password-stdin" in refused(
+        acme, "admin", "create", "--org", "acme", "--email", "a@b.c"
+    )
+
+
+def test_demo_creates_what_is_missing_and_prints_how_to_connect(env):
+    ok(env, "migrate")
+    first = ok(env, "demo")
+    second = ok(env, "demo")
+
+    assert "http://127.0.0.1:8000/" in first
+    assert "admin@demo.example" in first
+    assert "http://127.0.0.1:8000/scim/v2" in first
+    token = re.search(r"rst_scim_\S+", first)
+    assert token
+    assert TOKEN.match(token.group())
+    assert first == second, "a second run reuses the demo's admin and token"
+    assert ok(env, "token", "list", "--org", "demo").count("rst_scim_") == 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_answers_readyz_and_stops_on_sigterm(acme):
+    port = free_port()
+    with subprocess.Popen(  # noqa: S603
+        [ROSTER, "serve", "--port", str(port)],
+        env=acme,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
+        try:
+            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            _, stderr = server.communicate(timeout=15)
+    # uvicorn shuts down gracefully, then re-raises the signal so the exit status shows it
+    assert server.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in stderr
+
+
+def wait_until_ready(server: subprocess.Popen[str], url: str) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                assert response.status == 200
+                return
+        except OSError:
+            assert server.poll() is None, "roster serve exited"
+            assert time.monotonic() < deadline, "roster serve did not become ready"
+            time.sleep(0.2)
+
+
+def test_serve_refuses_an_unmigrated_database(env):
+    assert "roster migrate" in refused(env, "serve", "--port", str(free_port()))
