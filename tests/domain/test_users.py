@@ -252,3 +252,24 @@ async def test_organization_default_role_applies_to_users_that_arrive_without_on
 
     assert user.role.key == "limited-user"
     assert (await Organization.get(slug="acme")).default_role_key == "limited-user"
+
+
+async def test_when_two_creates_pass_the_early_check_the_constraint_decides(scim, monkeypatch):
+    """The early check is only for a friendly answer: with it out of the way, concurrent
+    creates still leave one user, and the losers get UserNameTaken from the constraint."""
+    from domain.handlers import users
+
+    async def no_early_check(user):
+        return None
+
+    monkeypatch.setattr(users, "_check_user_name_free", no_early_check)
+    names = ["jane@acme.test", "JANE@acme.test", "Jane@Acme.Test", "jAnE@acme.test"]
+
+    results = await asyncio.gather(
+        *(bus.handle(ProvisionUser(attributes(name)), scim) for name in names),
+        return_exceptions=True,
+    )
+
+    assert sum(isinstance(r, User) for r in results) == 1
+    assert sum(isinstance(r, UserNameTaken) for r in results) == len(names) - 1
+    assert await User.all().count() == 1
