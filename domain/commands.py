@@ -118,12 +118,14 @@ class ReplaceUser(Command):
 @dataclass(frozen=True, slots=True)
 class UpdateUser(Command):
     """Change some attributes: `changes` maps UserAttributes field names to new values.
-    `role`, when given, is a role string from the identity provider."""
+    `role`, when given, is a role string from the identity provider; `clear_role` means the
+    provider removed it (the organization's default applies)."""
 
     permission: ClassVar[Permission] = Permission.USERS_WRITE
     user_id: str
     changes: dict[str, Any] = field(default_factory=dict)
     role: str | None = None
+    clear_role: bool = False
     expected_version: int | None = None
 
 

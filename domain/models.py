@@ -126,6 +126,30 @@ class User(Model):
         )
 
 
+class UserValue(Model):
+    """One row per value of a user's multi-valued attributes (emails, phoneNumbers): what
+    filters such as `emails[type eq "work" and value co "@acme.com"]` search. The `emails` and
+    `phone_numbers` columns of the user stay the source that reads return."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="values", on_delete=fields.CASCADE
+    )
+    user_id: uuid.UUID
+    attribute = fields.CharField(max_length=32)  # "emails" or "phone_numbers"
+    value = fields.CharField(max_length=512)
+    value_key = fields.CharField(max_length=512)  # value.casefold()
+    type = fields.CharField(max_length=64, null=True)
+    primary = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "user_values"
+        indexes = (
+            Index(fields=("attribute", "value_key"), name="user_values_lookup"),
+            Index(fields=("user_id",), name="user_values_user"),
+        )
+
+
 class Token(Model):
     """A bearer token, stored as its SHA-256 digest only.
 

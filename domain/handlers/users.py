@@ -23,7 +23,7 @@ from domain.commands import (
 )
 from domain.errors import InvalidValue, UserNameTaken
 from domain.handlers.common import check_length, organization_of, user_for_update
-from domain.models import Organization, Role, RoleOrigin, User
+from domain.models import Organization, Role, RoleOrigin, User, UserValue
 from domain.roles import resolve_role
 
 ATTRIBUTE_NAMES = frozenset(field.name for field in dataclasses.fields(UserAttributes))
@@ -113,7 +113,29 @@ async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dic
         await user.save(force_create=new)
     except IntegrityError as error:
         raise UserNameTaken(user.user_name) from error
+    if new or {"emails", "phone_numbers"} & changes.keys():
+        await _index_values(user, new=new)
     return changes
+
+
+async def _index_values(user: User, *, new: bool) -> None:
+    """Rewrite the rows that filters on emails and phoneNumbers search."""
+    if not new:
+        await UserValue.filter(user_id=user.id).delete()
+    rows = [
+        UserValue(
+            user_id=user.id,
+            attribute=attribute,
+            value=item["value"],
+            value_key=str(item["value"]).casefold(),
+            type=item.get("type"),
+            primary=bool(item.get("primary")),
+        )
+        for attribute in ("emails", "phone_numbers")
+        for item in getattr(user, attribute)
+    ]
+    if rows:
+        await UserValue.bulk_create(rows)
 
 
 async def _check_user_name_free(user: User) -> None:
@@ -161,14 +183,21 @@ async def update_user(command: UpdateUser, actor: Actor) -> tuple[User, AuditEnt
         raise InvalidValue(", ".join(sorted(unknown)), "not a user attribute")
     attributes = dataclasses.replace(attributes_of(user), **command.changes)
     apply_attributes(user, attributes)
-    if command.role is not None:
+    if command.role is not None or command.clear_role:
         user.role, user.role_origin = await _role_from_provider(
-            await organization_of(actor), command.role
+            await organization_of(actor), None if command.clear_role else command.role
         )
     if user.user_name_key != before["user_name"].casefold():
         await _check_user_name_free(user)
     changes = await _save(user, before)
-    return user, AuditEntry("user.updated", "user", str(user.id), changes)
+    return user, AuditEntry(_update_action(changes), "user", str(user.id), changes)
+
+
+def _update_action(changes: dict[str, Any]) -> str:
+    """Name an update by what it did, so the log reads "deactivated" for Okta's PATCH."""
+    if changes.keys() == {"active"}:
+        return "user.reactivated" if changes["active"]["after"] else "user.deactivated"
+    return "user.updated"
 
 
 async def _set_active(

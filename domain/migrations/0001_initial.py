@@ -119,4 +119,18 @@ class Migration(migrations.Migration):
             options={'table': 'tokens', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A bearer token, stored as its SHA-256 digest only.'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='UserValue',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='values', on_delete=OnDelete.CASCADE)),
+                ('attribute', fields.CharField(max_length=32)),
+                ('value', fields.CharField(max_length=512)),
+                ('value_key', fields.CharField(max_length=512)),
+                ('type', fields.CharField(null=True, max_length=64)),
+                ('primary', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'user_values', 'app': 'models', 'indexes': [Index(fields=['attribute', 'value_key'], name='user_values_lookup'), Index(fields=['user_id'], name='user_values_user')], 'pk_attr': 'id', 'table_description': "One row per value of a user's multi-valued attributes (emails, phoneNumbers): what"},
+            bases=['Model'],
+        ),
     ]

@@ -273,3 +273,57 @@ async def test_when_two_creates_pass_the_early_check_the_constraint_decides(scim
     assert sum(isinstance(r, User) for r in results) == 1
     assert sum(isinstance(r, UserNameTaken) for r in results) == len(names) - 1
     assert await User.all().count() == 1
+
+
+async def test_multi_valued_attributes_are_indexed_for_filters_and_kept_in_step(scim):
+    from domain.commands import Email, PhoneNumber
+    from domain.models import UserValue
+
+    user = await provision(
+        scim,
+        "jane@acme.test",
+        emails=(Email("Jane@Acme.test", "work", primary=True), Email("j@home.test", "home")),
+        phone_numbers=(PhoneNumber("+1 555 0100", "mobile"),),
+    )
+
+    rows = (
+        await UserValue.filter(user_id=user.id)
+        .order_by("id")
+        .values_list("attribute", "value_key", "type", "primary")
+    )
+    assert rows == [
+        ("emails", "jane@acme.test", "work", True),
+        ("emails", "j@home.test", "home", False),
+        ("phone_numbers", "+1 555 0100", "mobile", False),
+    ]
+
+    await bus.handle(UpdateUser(str(user.id), {"emails": (Email("new@acme.test", "work"),)}), scim)
+    assert await UserValue.filter(user_id=user.id, attribute="emails").values_list(
+        "value", flat=True
+    ) == ["new@acme.test"]
+
+    await bus.handle(DeleteUser(str(user.id)), scim)
+    assert await UserValue.filter(user_id=user.id).count() == 0
+
+
+async def test_an_update_that_only_flips_active_is_logged_as_deactivation(scim):
+    from domain.models import AuditEvent
+
+    user = await provision(scim, "jane@acme.test")
+    await bus.handle(UpdateUser(str(user.id), {"active": False}), scim)
+    await bus.handle(UpdateUser(str(user.id), {"active": True}), scim)
+
+    actions = (
+        await AuditEvent.filter(target_id=str(user.id))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["user.provisioned", "user.deactivated", "user.reactivated"]
+
+
+async def test_clearing_the_role_returns_the_user_to_the_default(scim):
+    user = await provision(scim, "jane@acme.test", role="admin")
+
+    cleared = await bus.handle(UpdateUser(str(user.id), clear_role=True), scim)
+
+    assert (cleared.role.key, cleared.role_origin) == ("basic-user", RoleOrigin.DEFAULT)
