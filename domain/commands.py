@@ -5,6 +5,7 @@ conditional on the user's current version (optimistic concurrency, for ETags and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -56,6 +57,8 @@ class UserAttributes:
     division: str | None = None
     department: str | None = None
     manager_id: str | None = None
+    # other profile attributes, stored as sent (JSON values) and returned as they were
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Command:

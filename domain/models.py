@@ -96,6 +96,9 @@ class User(Model):
     timezone = fields.CharField(max_length=64, null=True)
     emails: Any = fields.JSONField(default=list)  # [{"value", "type", "primary"}]
     phone_numbers: Any = fields.JSONField(default=list)  # [{"value", "type", "primary"}]
+    # profile attributes kept as sent and returned as they were (addresses, ims, photos,
+    # entitlements, roles, x509Certificates, profileUrl): Roster does not interpret them
+    extras: Any = fields.JSONField(default=dict)
     # primary (else first) email, casefolded: for lookups and search
     email_key = fields.CharField(max_length=512, null=True)
     # the enterprise extension (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from domain.errors import InvalidValue
 
 T = TypeVar("T")
-MAX_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 10_000  # the domain's own bound; each door sets its own, lower one
 
 
 @dataclass(frozen=True, slots=True)

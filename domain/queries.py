@@ -29,6 +29,18 @@ USER_SORTS: dict[str, str] = {
     "updated_at": "updated_at",
 }
 _DATETIME_SORTS = frozenset({"created_at", "updated_at"})
+# Sorts on columns that may be empty: offset paging only (users without a value come first or
+# last depending on the database).
+USER_OFFSET_SORTS: dict[str, str] = {
+    "display_name": "display_name",
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "external_id": "external_id",
+    "title": "title",
+    "email": "email_key",
+    "active": "active",
+}
+_ALL_SORTS = {**USER_SORTS, **USER_OFFSET_SORTS}
 
 
 async def organization_by_slug(slug: str) -> Organization:
@@ -129,13 +141,16 @@ async def list_users(
 ) -> Page[User]:
     """Users of the actor's organization, with their roles, in a stable order."""
     actor.require(Permission.USERS_READ)
-    if sort not in USER_SORTS:
-        raise InvalidValue("sort", f"sort by one of: {', '.join(USER_SORTS)}")
+    if sort not in _ALL_SORTS:
+        raise InvalidValue("sort", f"sort by one of: {', '.join(_ALL_SORTS)}")
     page = page or KeysetPage()
+    keyset = sort in USER_SORTS
+    if isinstance(page, KeysetPage) and not keyset:
+        raise InvalidValue("sort", f"cursor paging sorts by one of: {', '.join(USER_SORTS)}")
     query = await _user_queryset(actor, filters or UserFilter())
     total = await query.count()
     count = clamp_count(page.count)
-    column = USER_SORTS[sort]
+    column = _ALL_SORTS[sort]
     order = [f"-{column}", "-id"] if descending else [column, "id"]
     if sort == "id":
         order = order[:1]
@@ -147,7 +162,7 @@ async def list_users(
     more = len(users) > count
     users = users[:count]
     next_cursor = None
-    if more and users:
+    if more and users and keyset:
         last = users[-1]
         next_cursor = encode_cursor([_sort_value(last, sort), str(last.id)])
     return Page(items=users, total=total, next_cursor=next_cursor)

@@ -14,10 +14,12 @@ from contextlib import asynccontextmanager
 from typing import TypedDict
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 from tortoise.context import TortoiseContext
 
 from domain.database import close_database, ensure_migrated, open_database
+from scim.app import create_scim_app
+from scim.users import ScimConfig
 from web.health import healthz, readyz
 from web.settings import Settings
 
@@ -37,8 +39,12 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await close_database(database)
 
+    scim = create_scim_app(
+        ScimConfig(base_url=settings.scim_base_url, max_results=settings.scim_max_results)
+    )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        Mount("/scim/v2", app=scim),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -9,6 +9,7 @@
 | ROSTER_PUBLIC_URL     | http://<host>:<port>                  |
 | ROSTER_SECRET_KEY     | generated once, kept in <data dir>/secret_key |
 | ROSTER_GRAPHIQL       | 0 (1 serves GraphiQL at /graphql)     |
+| ROSTER_SCIM_MAX_RESULTS | 1000 (the most users one SCIM page returns, at least 1000) |
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Settings:
     public_url: str
     secret_key: str
     graphiql: bool = False
+    scim_max_results: int = 1000
 
     @property
     def scim_base_url(self) -> str:
@@ -61,6 +63,11 @@ class Settings:
             raise SettingsError(f"ROSTER_PUBLIC_URL: {public_url!r} is not an http(s) URL")
         secret_key = env.get("ROSTER_SECRET_KEY") or _kept_secret_key(data_dir)
         graphiql = env.get("ROSTER_GRAPHIQL", "0").strip().lower() in {"1", "true", "yes", "on"}
+        max_results_text = env.get("ROSTER_SCIM_MAX_RESULTS", "1000")
+        if not max_results_text.isdigit() or not 1000 <= int(max_results_text) <= 10000:
+            raise SettingsError(
+                f"ROSTER_SCIM_MAX_RESULTS: {max_results_text!r} is not a number from 1000 to 10000"
+            )
         return cls(
             database_url=database_url,
             data_dir=data_dir,
@@ -69,6 +76,7 @@ class Settings:
             public_url=public_url,
             secret_key=secret_key,
             graphiql=graphiql,
+            scim_max_results=int(max_results_text),
         )
 
 
@@ -81,6 +89,7 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["ROSTER_PUBLIC_URL"] = settings.public_url
     os.environ["ROSTER_SECRET_KEY"] = settings.secret_key
     os.environ["ROSTER_GRAPHIQL"] = "1" if settings.graphiql else "0"
+    os.environ["ROSTER_SCIM_MAX_RESULTS"] = str(settings.scim_max_results)
 
 
 def _kept_secret_key(data_dir: Path) -> str:

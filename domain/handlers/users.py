@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -28,6 +29,7 @@ from domain.roles import resolve_role
 
 ATTRIBUTE_NAMES = frozenset(field.name for field in dataclasses.fields(UserAttributes))
 _MAX_MULTI_VALUES = 100
+_MAX_EXTRAS_BYTES = 64 * 1024
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -59,6 +61,13 @@ def _multi_values(
     return stored
 
 
+def _extras(extras: Any) -> dict[str, Any]:
+    stored = {name: value for name, value in dict(extras).items() if value not in (None, [], "")}
+    if len(json.dumps(stored, default=str)) > _MAX_EXTRAS_BYTES:
+        raise InvalidValue("extras", f"at most {_MAX_EXTRAS_BYTES} bytes of other attributes")
+    return stored
+
+
 def _email_key(emails: list[dict[str, Any]]) -> str | None:
     chosen = next((email for email in emails if email["primary"]), emails[0] if emails else None)
     return str(chosen["value"]).casefold() if chosen else None
@@ -75,8 +84,9 @@ def apply_attributes(user: User, attributes: UserAttributes) -> None:
             check_length(User, field.name, value)
     check_length(User, "user_name", user_name, "userName")
     emails = _multi_values(attributes.emails, "emails")
-    for name in ATTRIBUTE_NAMES - {"user_name", "emails", "phone_numbers"}:
+    for name in ATTRIBUTE_NAMES - {"user_name", "emails", "phone_numbers", "extras"}:
         setattr(user, name, getattr(attributes, name))
+    user.extras = _extras(attributes.extras)
     user.user_name = user_name
     user.user_name_key = user_name.casefold()
     user.emails = emails
@@ -99,6 +109,15 @@ async def _role_from_provider(
             organization.id, organization.default_role_key
         ), RoleOrigin.DEFAULT
     return await resolve_role(organization.id, role), RoleOrigin.IDENTITY_PROVIDER
+
+
+async def _take_provider_role(user: User, role: str | None) -> None:
+    """Apply the provider's role string (None: the default). Sending back the role a user
+    already has changes nothing, not even where it came from: Okta echoes what it read."""
+    organization = await Organization.get(id=user.organization_id)
+    new_role, origin = await _role_from_provider(organization, role)
+    if new_role.id != user.role_id:
+        user.role, user.role_origin = new_role, origin
 
 
 async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dict[str, Any]:
@@ -164,11 +183,9 @@ async def replace_user(command: ReplaceUser, actor: Actor) -> tuple[User, AuditE
     before = snapshot(user)
     apply_attributes(user, command.attributes)
     if command.role is not None and command.role.strip():
-        user.role, user.role_origin = await _role_from_provider(
-            await organization_of(actor), command.role
-        )
+        await _take_provider_role(user, command.role)
     elif user.role_origin != RoleOrigin.MANUAL:
-        user.role, user.role_origin = await _role_from_provider(await organization_of(actor), None)
+        await _take_provider_role(user, None)
     if user.user_name_key != before["user_name"].casefold():
         await _check_user_name_free(user)
     changes = await _save(user, before)
@@ -184,9 +201,7 @@ async def update_user(command: UpdateUser, actor: Actor) -> tuple[User, AuditEnt
     attributes = dataclasses.replace(attributes_of(user), **command.changes)
     apply_attributes(user, attributes)
     if command.role is not None or command.clear_role:
-        user.role, user.role_origin = await _role_from_provider(
-            await organization_of(actor), None if command.clear_role else command.role
-        )
+        await _take_provider_role(user, None if command.clear_role else command.role)
     if user.user_name_key != before["user_name"].casefold():
         await _check_user_name_free(user)
     changes = await _save(user, before)

@@ -83,6 +83,7 @@ class Migration(migrations.Migration):
                 ('timezone', fields.CharField(null=True, max_length=64)),
                 ('emails', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('phone_numbers', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('extras', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('email_key', fields.CharField(null=True, max_length=512)),
                 ('employee_number', fields.CharField(null=True, max_length=128)),
                 ('cost_center', fields.CharField(null=True, max_length=128)),

@@ -327,3 +327,15 @@ async def test_clearing_the_role_returns_the_user_to_the_default(scim):
     cleared = await bus.handle(UpdateUser(str(user.id), clear_role=True), scim)
 
     assert (cleared.role.key, cleared.role_origin) == ("basic-user", RoleOrigin.DEFAULT)
+
+
+async def test_sending_back_the_role_a_user_already_has_keeps_its_origin(scim):
+    """Okta reads a user, then PUTs it back with the permissionsRole it read."""
+    user = await provision(scim, "jane@acme.test")  # the default: basic-user
+
+    replaced = await bus.handle(
+        ReplaceUser(str(user.id), attributes("jane@acme.test"), role="basic-user"), scim
+    )
+
+    assert (replaced.role.key, replaced.role_origin) == ("basic-user", RoleOrigin.DEFAULT)
+    assert replaced.version == user.version

@@ -1,0 +1,137 @@
+"""Discovery (RFC 7644 §4): what this server supports, its resource types and schemas.
+The User schema lists the organization's own role strings as permissionsRole's
+canonicalValues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scim2_models import (
+    AuthenticationScheme,
+    Bulk,
+    ChangePassword,
+    Context,
+    ETag,
+    Filter,
+    Meta,
+    Patch,
+    ResourceType,
+    Schema,
+    ServiceProviderConfig,
+    Sort,
+)
+from scim2_models.resources.service_provider_config import Pagination
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain import queries
+from domain.actors import Actor
+from scim.requests import actor_of
+from scim.resources import EnterpriseUser, User
+from scim.responses import ScimResponse, error_response
+from scim.users import LIST_SCHEMA, ScimConfig
+
+DOCUMENTATION = "https://github.com/roster/roster#connecting-okta"
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, mode="json")
+    return dumped
+
+
+def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_SCHEMA],
+        "totalResults": len(resources),
+        "itemsPerPage": len(resources),
+        "startIndex": 1,
+        "Resources": resources,
+    }
+
+
+async def service_provider_config(request: Request) -> Response:
+    await actor_of(request)
+    config: ScimConfig = request.app.state.scim
+    document = ServiceProviderConfig(
+        documentation_uri=DOCUMENTATION,  # type: ignore[arg-type]
+        patch=Patch(supported=True),
+        bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+        filter=Filter(supported=True, max_results=config.max_results),
+        change_password=ChangePassword(supported=False),
+        sort=Sort(supported=True),
+        etag=ETag(supported=True),
+        pagination=Pagination(
+            cursor=True,
+            index=True,
+            default_pagination_method=Pagination.DefaultPaginationMethod.index,
+            default_page_size=100,
+            max_page_size=config.max_results,
+        ),
+        authentication_schemes=[
+            AuthenticationScheme(
+                type=AuthenticationScheme.Type.oauthbearertoken,
+                name="Bearer token",
+                description="A Roster SCIM token (rst_scim_...) in the Authorization header",
+                primary=True,
+            )
+        ],
+        meta=Meta(
+            resource_type="ServiceProviderConfig",
+            location=f"{config.base_url}/ServiceProviderConfig",
+        ),
+    )
+    return ScimResponse(_dump(document))
+
+
+def _user_resource_type(config: ScimConfig) -> dict[str, Any]:
+    resource_type = ResourceType.from_resource(User)
+    resource_type.description = "A person of the organization"
+    resource_type.meta = Meta(
+        resource_type="ResourceType", location=f"{config.base_url}/ResourceTypes/User"
+    )
+    return _dump(resource_type)
+
+
+async def resource_types(request: Request) -> Response:
+    await actor_of(request)
+    return ScimResponse(_list([_user_resource_type(request.app.state.scim)]))
+
+
+async def resource_type(request: Request) -> Response:
+    await actor_of(request)
+    if request.path_params["name"] != "User":
+        return error_response(404, f"no resource type {request.path_params['name']!r}; only User")
+    return ScimResponse(_user_resource_type(request.app.state.scim))
+
+
+async def _schemas(actor: Actor, config: ScimConfig) -> list[dict[str, Any]]:
+    roles = [view.role.key for view in await queries.list_roles(actor)]
+    user_schema = User.to_schema()
+    user_schema.name = "User"
+    for attribute in user_schema.attributes or []:
+        if attribute.name == "permissionsRole":
+            attribute.canonical_values = roles
+    documents = []
+    for schema in (user_schema, EnterpriseUser.to_schema()):
+        schema.meta = Meta(
+            resource_type="Schema", location=f"{config.base_url}/Schemas/{schema.id}"
+        )
+        documents.append(schema)
+    return [_dump(document) for document in documents]
+
+
+async def schemas(request: Request) -> Response:
+    actor = await actor_of(request)
+    return ScimResponse(_list(await _schemas(actor, request.app.state.scim)))
+
+
+async def schema(request: Request) -> Response:
+    actor = await actor_of(request)
+    wanted = request.path_params["urn"]
+    for document in await _schemas(actor, request.app.state.scim):
+        if str(document["id"]).lower() == wanted.lower():
+            return ScimResponse(document)
+    return error_response(404, f"no schema {wanted!r}")
+
+
+__all__ = ["Schema", "resource_type", "resource_types", "schema", "schemas"]

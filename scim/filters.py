@@ -1,0 +1,264 @@
+"""SCIM filters (RFC 7644 §3.4.2.2) as Tortoise queries: scim2-models parses and types the
+filter, this visitor turns its tree into a `Q` the database evaluates. Nothing is filtered in
+Python.
+
+Comparisons on nullable columns are written `column IS NOT NULL AND column op value`, so that
+`not (...)` and `ne` also match users who lack the attribute, as SCIM's logic wants."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from scim2_models import InvalidFilterException, ScimFilter
+from scim2_models.path import (
+    AttributeBinding,
+    AttrPath,
+    CompareOperator,
+    Comparison,
+    FilterVisitor,
+    LogicalExpr,
+    LogicalOperator,
+    Not,
+    Present,
+    ValuePath,
+    coerce_value,
+)
+from tortoise.expressions import Q, Subquery
+
+from domain.models import UserValue
+from scim.resources import CORE, ENTERPRISE, User
+
+MAX_FILTER_LENGTH = 4096
+
+# attribute URN -> (column, nullable, kind); kind: "text", "key" (casefolded copy), "exact"
+# (case-exact text), "bool", "datetime", "uuid"
+_COLUMNS: dict[str, tuple[str, bool, str]] = {
+    f"{CORE}:id": ("id", False, "uuid"),
+    f"{CORE}:externalId": ("external_id", True, "exact"),
+    f"{CORE}:userName": ("user_name_key", False, "key"),
+    f"{CORE}:name.formatted": ("formatted_name", True, "text"),
+    f"{CORE}:name.familyName": ("family_name", True, "text"),
+    f"{CORE}:name.givenName": ("given_name", True, "text"),
+    f"{CORE}:name.middleName": ("middle_name", True, "text"),
+    f"{CORE}:name.honorificPrefix": ("honorific_prefix", True, "text"),
+    f"{CORE}:name.honorificSuffix": ("honorific_suffix", True, "text"),
+    f"{CORE}:displayName": ("display_name", True, "text"),
+    f"{CORE}:nickName": ("nick_name", True, "text"),
+    f"{CORE}:title": ("title", True, "text"),
+    f"{CORE}:userType": ("user_type", True, "text"),
+    f"{CORE}:preferredLanguage": ("preferred_language", True, "text"),
+    f"{CORE}:locale": ("locale", True, "text"),
+    f"{CORE}:timezone": ("timezone", True, "text"),
+    f"{CORE}:active": ("active", False, "bool"),
+    f"{CORE}:permissionsRole": ("role__key", False, "text"),
+    f"{CORE}:meta.created": ("created_at", False, "datetime"),
+    f"{CORE}:meta.lastModified": ("updated_at", False, "datetime"),
+    f"{ENTERPRISE}:employeeNumber": ("employee_number", True, "text"),
+    f"{ENTERPRISE}:costCenter": ("cost_center", True, "text"),
+    f"{ENTERPRISE}:organization": ("organization_name", True, "text"),
+    f"{ENTERPRISE}:division": ("division", True, "text"),
+    f"{ENTERPRISE}:department": ("department", True, "text"),
+    f"{ENTERPRISE}:manager.value": ("manager_id", True, "exact"),
+}
+# multi-valued attribute URN -> the `attribute` of its UserValue rows
+_MULTI: dict[str, str] = {f"{CORE}:emails": "emails", f"{CORE}:phoneNumbers": "phone_numbers"}
+# sub-attribute -> (UserValue column, kind)
+_MULTI_COLUMNS: dict[str, tuple[str, str]] = {
+    "value": ("value_key", "key"),
+    "type": ("type", "text"),
+    "primary": ("primary", "bool"),
+}
+_NOTHING = Q(id__in=[])
+_SUFFIX = {
+    CompareOperator.co: "contains",
+    CompareOperator.sw: "startswith",
+    CompareOperator.ew: "endswith",
+    CompareOperator.gt: "gt",
+    CompareOperator.ge: "gte",
+    CompareOperator.lt: "lt",
+    CompareOperator.le: "lte",
+}
+
+
+def _q(lookup: str, value: Any) -> Q:
+    condition: dict[str, Any] = {lookup: value}
+    return Q(**condition)
+
+
+def parse(text: str) -> ScimFilter[User]:
+    """The filter, typed against the User schema; InvalidFilterException if it is not one."""
+    if len(text) > MAX_FILTER_LENGTH:
+        raise InvalidFilterException(detail=f"the filter is longer than {MAX_FILTER_LENGTH} chars")
+    try:
+        return ScimFilter[User](text)
+    except InvalidFilterException:
+        raise
+    except (ValueError, TypeError, RecursionError) as error:
+        raise InvalidFilterException(detail=f"invalid filter: {error}") from error
+
+
+def to_query(text: str) -> Q:
+    """The `Q` that selects the users the filter matches."""
+    scim_filter = parse(text)
+    return _Translator(scim_filter).visit(scim_filter.ast)
+
+
+def _compare(column: str, kind: str, op: CompareOperator, value: Any, nullable: bool) -> Q:
+    if value is None:  # `x eq null`: absent; `x ne null`: present
+        absent = _q(f"{column}__isnull", True)
+        return ~absent if op is CompareOperator.ne else absent
+    if kind == "uuid":
+        return _compare_uuid(column, op, value)
+    if kind == "key" and isinstance(value, str):
+        value = value.casefold()
+    if kind == "datetime" and isinstance(value, str):
+        value = _datetime(value)
+    insensitive = kind == "text" and isinstance(value, str)
+    if op in (CompareOperator.eq, CompareOperator.ne):
+        lookup = f"{column}__iexact" if insensitive else column
+        q = _q(lookup, value)
+    else:
+        suffix = _SUFFIX[op]
+        if insensitive and op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
+            suffix = "i" + suffix
+        q = Q(**{f"{column}__{suffix}": value})
+    if nullable:
+        q = _q(f"{column}__isnull", False) & q
+    return ~q if op is CompareOperator.ne else q
+
+
+def _compare_uuid(column: str, op: CompareOperator, value: Any) -> Q:
+    try:
+        parsed = uuid.UUID(str(value))
+    except ValueError:
+        parsed = None
+    if op is CompareOperator.eq:
+        return _q(column, parsed) if parsed else _NOTHING
+    if op is CompareOperator.ne:
+        return ~_q(column, parsed) if parsed else ~_NOTHING
+    raise InvalidFilterException(detail=f"'id' supports only eq and ne, not {op.value}")
+
+
+def _datetime(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise InvalidFilterException(detail=f"{value!r} is not a dateTime") from error
+
+
+def _present(column: str, kind: str, nullable: bool) -> Q:
+    if not nullable:
+        return ~_NOTHING
+    q = _q(f"{column}__isnull", False)
+    return q & ~_q(column, "") if kind in ("text", "exact", "key") else q
+
+
+class _Translator(FilterVisitor[Q]):
+    def __init__(self, scim_filter: ScimFilter[User]) -> None:
+        self.filter = scim_filter
+
+    def visit_logical_expr(self, node: LogicalExpr) -> Q:
+        join = "AND" if node.op is LogicalOperator.and_ else "OR"
+        return Q(*(self.visit(term) for term in node.terms), join_type=join)
+
+    def visit_not(self, node: Not) -> Q:
+        return ~self.visit(node.expr)
+
+    def visit_comparison(self, node: Comparison) -> Q:
+        binding = self.filter.resolve_comparison(node.attr_path, strict=False)
+        if binding is None:
+            return _NOTHING  # an attribute we do not serve matches nothing
+        value = coerce_value(binding, node.value, node.op)
+        if binding.urn in _COLUMNS:
+            column, nullable, kind = _COLUMNS[binding.urn]
+            return _compare(column, kind, node.op, _plain(value), nullable)
+        multi = _multi(binding)
+        if multi is None:
+            return _NOTHING
+        attribute, sub = multi
+        return _values(attribute, lambda c, k: _compare(c, k, node.op, _plain(value), True), sub)
+
+    def visit_present(self, node: Present) -> Q:
+        binding = self.filter.resolve(node.attr_path, strict=False)
+        if binding is None:
+            return _NOTHING
+        if binding.urn in _COLUMNS:
+            column, nullable, kind = _COLUMNS[binding.urn]
+            return _present(column, kind, nullable)
+        if binding.urn in _MULTI:
+            return Q(
+                id__in=Subquery(UserValue.filter(attribute=_MULTI[binding.urn]).values("user_id"))
+            )
+        multi = _multi(binding)
+        if multi is None:
+            return _NOTHING
+        attribute, sub = multi
+        return _values(attribute, lambda c, k: _present(c, k, True), sub)
+
+    def visit_value_path(self, node: ValuePath) -> Q:
+        binding = self.filter.resolve(node.attr_path, strict=False)
+        if binding is None or binding.urn not in _MULTI:
+            return _NOTHING
+        inner = _InnerTranslator(self.filter, node.attr_path).visit(node.val_filter)
+        rows = UserValue.filter(inner, attribute=_MULTI[binding.urn])
+        return Q(id__in=Subquery(rows.values("user_id")))
+
+
+class _InnerTranslator(FilterVisitor[Q]):
+    """The filter inside `emails[...]`: every condition applies to the same value row."""
+
+    def __init__(self, scim_filter: ScimFilter[User], parent: AttrPath) -> None:
+        self.filter = scim_filter
+        self.parent = parent
+
+    def _column(self, path: AttrPath) -> tuple[AttributeBinding, str, str] | None:
+        full = AttrPath(attr=self.parent.attr, sub_attr=path.attr, uri=self.parent.uri)
+        binding = self.filter.resolve(full, strict=False)
+        if binding is None or binding.sub_field_name not in _MULTI_COLUMNS:
+            return None
+        column, kind = _MULTI_COLUMNS[binding.sub_field_name]
+        return binding, column, kind
+
+    def visit_logical_expr(self, node: LogicalExpr) -> Q:
+        join = "AND" if node.op is LogicalOperator.and_ else "OR"
+        return Q(*(self.visit(term) for term in node.terms), join_type=join)
+
+    def visit_not(self, node: Not) -> Q:
+        return ~self.visit(node.expr)
+
+    def visit_comparison(self, node: Comparison) -> Q:
+        found = self._column(node.attr_path)
+        if found is None:
+            return _NOTHING
+        binding, column, kind = found
+        value = coerce_value(binding, node.value, node.op)
+        return _compare(column, kind, node.op, _plain(value), True)
+
+    def visit_present(self, node: Present) -> Q:
+        found = self._column(node.attr_path)
+        if found is None:
+            return _NOTHING
+        _, column, kind = found
+        return _present(column, kind, True)
+
+
+def _multi(binding: AttributeBinding) -> tuple[str, str] | None:
+    parent, _, sub = binding.urn.rpartition(".")
+    if parent not in _MULTI or sub not in _MULTI_COLUMNS:
+        return None
+    return _MULTI[parent], sub
+
+
+def _values(attribute: str, condition: Callable[[str, str], Q], sub: str) -> Q:
+    """Users with at least one value of `attribute` whose `sub` meets the condition."""
+    column, kind = _MULTI_COLUMNS[sub]
+    rows = UserValue.filter(condition(column, kind), attribute=attribute)
+    return Q(id__in=Subquery(rows.values("user_id")))
+
+
+def _plain(value: Any) -> Any:
+    """Enum members (Email.Type.work) compare as their string value."""
+    return getattr(value, "value", value) if not isinstance(value, (str, bool, int)) else value

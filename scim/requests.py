@@ -1,0 +1,78 @@
+"""Reading a SCIM request: the bearer token, the JSON body (within limits), ETags."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.requests import Request
+
+from domain.actors import Actor
+from domain.authentication import authenticate_scim
+from domain.errors import InvalidToken
+from scim.errors import ScimProblem
+
+MAX_BODY_BYTES = 1024 * 1024
+_JSON_TYPES = {"application/scim+json", "application/json"}
+_BEARER = re.compile(r"^\s*bearer\s+(?:bearer\s+)?(\S+)\s*$", re.IGNORECASE)
+_ETAG_VERSION = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+
+
+async def actor_of(request: Request) -> Actor:
+    """The identity provider behind the request's bearer token; InvalidToken otherwise.
+    The scheme is read case-insensitively, and a doubled `Bearer Bearer` (an admin who typed
+    the scheme into Okta's token field) is forgiven."""
+    match = _BEARER.match(request.headers.get("authorization", ""))
+    if match is None:
+        raise InvalidToken()
+    return await authenticate_scim(match.group(1))
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object. 413 beyond 1 MiB (read no further), 415 for a media type
+    that is not JSON, 400 invalidSyntax for anything but a JSON object."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and media_type not in _JSON_TYPES:
+        raise ScimProblem(
+            415, f"send the body as application/scim+json or application/json, not {media_type}"
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ScimProblem(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ScimProblem(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise ScimProblem(400, "the request has no body; send a JSON object", "invalidSyntax")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise ScimProblem(400, f"the body is not valid JSON: {error}", "invalidSyntax") from error
+    if not isinstance(body, dict):
+        raise ScimProblem(400, "the body must be a JSON object", "invalidSyntax")
+    return body
+
+
+def if_match_version(request: Request) -> int | None:
+    """The version an If-Match header asks for: None when absent or `*`; 412 when it names
+    no version of ours."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG_VERSION.match(header.split(",")[0])
+    if match is None:
+        raise ScimProblem(412, f"If-Match {header!r} names no version of this resource")
+    return int(match.group(1))
+
+
+def if_none_match(request: Request) -> set[str]:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return set()
+    return {tag.strip() for tag in header.split(",")}

@@ -1,0 +1,194 @@
+"""The SCIM User as Roster serves it (scim2-models), and its translation to and from the
+domain's user attributes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import scim2_models as sm
+from pydantic import Field
+from scim2_models import CaseExact, Mutability, Required, Returned
+from scim2_models.resources.enterprise_user import Manager as EnterpriseManager
+
+from domain.commands import Email as DomainEmail
+from domain.commands import PhoneNumber, UserAttributes
+from domain.models import User as DomainUser
+
+CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+# Stored as sent (JSON) and returned as they were: the domain keeps them in `extras`.
+EXTRA_ATTRIBUTES = {
+    "addresses": "addresses",
+    "ims": "ims",
+    "photos": "photos",
+    "entitlements": "entitlements",
+    "roles": "roles",
+    "x509_certificates": "x509Certificates",
+}
+
+
+class Email(sm.Email):
+    """An email address as the identity provider holds it. scim2-models checks addresses for
+    deliverability, which refuses Okta's own sample domain (okta.local): Roster stores what the
+    provider sends and leaves delivery to the product."""
+
+    value: Annotated[str | None, CaseExact.false] = None
+
+
+class Manager(EnterpriseManager):
+    """RFC 7643 calls `$ref` required, but Entra ID sends only `value`: it is optional here
+    and Roster fills it in on reads."""
+
+    ref: Annotated[sm.Reference[User] | None, Required.false] = Field(  # type: ignore[assignment]
+        None, serialization_alias="$ref", validation_alias="$ref"
+    )
+
+
+class EnterpriseUser(sm.EnterpriseUser):
+    manager: Manager | None = None
+
+
+class User(sm.User[EnterpriseUser]):
+    """User Account"""
+
+    emails: list[Email] | None = None  # type: ignore[assignment]
+    """Email addresses for the user."""
+
+    permissions_role: Annotated[
+        str | None, Mutability.read_write, Returned.default, CaseExact.false
+    ] = None
+    """The user's role in the product: a built-in role string (super-admin, admin,
+    basic-user, limited-plus-user, limited-user, appstore-user) or a custom role's ID."""
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+def to_scim(user: DomainUser, location: str) -> User:
+    """The domain user as a SCIM resource (its role must be loaded)."""
+    name = {
+        "formatted": user.formatted_name,
+        "familyName": user.family_name,
+        "givenName": user.given_name,
+        "middleName": user.middle_name,
+        "honorificPrefix": user.honorific_prefix,
+        "honorificSuffix": user.honorific_suffix,
+    }
+    body: dict[str, Any] = {
+        "schemas": [CORE],
+        "id": str(user.id),
+        "externalId": user.external_id,
+        "userName": user.user_name,
+        "name": {k: v for k, v in name.items() if v is not None} or None,
+        "displayName": user.display_name,
+        "nickName": user.nick_name,
+        "profileUrl": user.extras.get("profileUrl"),
+        "title": user.title,
+        "userType": user.user_type,
+        "preferredLanguage": user.preferred_language,
+        "locale": user.locale,
+        "timezone": user.timezone,
+        "active": user.active,
+        "emails": [_multi(email) for email in user.emails] or None,
+        "phoneNumbers": [_multi(phone) for phone in user.phone_numbers] or None,
+        "permissionsRole": user.role.key,
+        "meta": {
+            "resourceType": "User",
+            "created": user.created_at,
+            "lastModified": user.updated_at,
+            "location": location,
+            "version": etag(user.version),
+        },
+    }
+    for wire in EXTRA_ATTRIBUTES.values():
+        body[wire] = user.extras.get(wire)
+    enterprise = {
+        "employeeNumber": user.employee_number,
+        "costCenter": user.cost_center,
+        "organization": user.organization_name,
+        "division": user.division,
+        "department": user.department,
+        "manager": (
+            {"value": user.manager_id, "$ref": location.rsplit("/", 1)[0] + "/" + user.manager_id}
+            if user.manager_id
+            else None
+        ),
+    }
+    enterprise = {k: v for k, v in enterprise.items() if v is not None}
+    if enterprise:
+        body["schemas"].append(ENTERPRISE)
+        body[ENTERPRISE] = enterprise
+    return User.model_validate({k: v for k, v in body.items() if v is not None})
+
+
+def _multi(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.value if hasattr(value, "value") else value)
+
+
+def from_scim(resource: User) -> tuple[UserAttributes, str | None]:
+    """The domain attributes and the role string (None when none was sent) of a resource."""
+    name = resource.name or sm.Name()
+    enterprise = resource[EnterpriseUser] or EnterpriseUser()
+    extras: dict[str, Any] = {}
+    for field, wire in EXTRA_ATTRIBUTES.items():
+        values = getattr(resource, field) or []
+        if values:
+            extras[wire] = [
+                item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in values
+            ]
+    if resource.profile_url:
+        extras["profileUrl"] = str(resource.profile_url)
+    attributes = UserAttributes(
+        user_name=resource.user_name or "",
+        external_id=resource.external_id,
+        given_name=name.given_name,
+        family_name=name.family_name,
+        middle_name=name.middle_name,
+        formatted_name=name.formatted,
+        honorific_prefix=name.honorific_prefix,
+        honorific_suffix=name.honorific_suffix,
+        display_name=resource.display_name,
+        nick_name=resource.nick_name,
+        title=resource.title,
+        user_type=resource.user_type,
+        preferred_language=resource.preferred_language,
+        locale=resource.locale,
+        timezone=resource.timezone,
+        emails=tuple(
+            DomainEmail(
+                value=str(email.value),
+                type=_text(email.type),
+                primary=bool(email.primary),
+                display=email.display,
+            )
+            for email in resource.emails or []
+            if email.value
+        ),
+        phone_numbers=tuple(
+            PhoneNumber(
+                value=str(phone.value),
+                type=_text(phone.type),
+                primary=bool(phone.primary),
+                display=phone.display,
+            )
+            for phone in resource.phone_numbers or []
+            if phone.value
+        ),
+        active=True if resource.active is None else bool(resource.active),
+        employee_number=enterprise.employee_number,
+        cost_center=enterprise.cost_center,
+        organization_name=enterprise.organization,
+        division=enterprise.division,
+        department=enterprise.department,
+        manager_id=enterprise.manager.value if enterprise.manager else None,
+        extras=extras,
+    )
+    role = resource.permissions_role
+    return attributes, (role if role is not None and role.strip() else None)

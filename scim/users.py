@@ -1,0 +1,309 @@
+"""The /Users endpoints: each reads the SCIM request, runs one domain command or query, and
+writes the SCIM response."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from scim2_models import (
+    Context,
+    InvalidValueException,
+    PatchOp,
+    ResponseParameters,
+    ScimPolicy,
+    SearchRequest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain import bus, queries
+from domain.actors import Actor
+from domain.commands import DeleteUser, ProvisionUser, ReplaceUser, UpdateUser
+from domain.errors import VersionMismatch
+from domain.handlers.users import attributes_of
+from domain.models import User as DomainUser
+from domain.paging import KeysetPage, OffsetPage
+from domain.queries import UserFilter
+from scim import filters
+from scim.errors import ScimProblem
+from scim.requests import actor_of, if_match_version, if_none_match, json_body
+from scim.resources import ENTERPRISE, User, etag, from_scim, to_scim
+from scim.responses import ScimResponse
+
+LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH_RETRIES = 5
+# Entra ID removes values by naming them and adds to filters that match nothing yet.
+PATCH_POLICY = ScimPolicy(
+    remove_value_as_filter=ScimPolicy.RemoveValue.apply,
+    unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
+)
+# SCIM sortBy attribute URN -> the domain's sort key.
+_SORTS = {
+    "urn:ietf:params:scim:schemas:core:2.0:User:id": "id",
+    "urn:ietf:params:scim:schemas:core:2.0:User:userName": "user_name",
+    "urn:ietf:params:scim:schemas:core:2.0:User:meta.created": "created_at",
+    "urn:ietf:params:scim:schemas:core:2.0:User:meta.lastModified": "updated_at",
+    "urn:ietf:params:scim:schemas:core:2.0:User:displayName": "display_name",
+    "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName": "given_name",
+    "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName": "family_name",
+    "urn:ietf:params:scim:schemas:core:2.0:User:externalId": "external_id",
+    "urn:ietf:params:scim:schemas:core:2.0:User:title": "title",
+    "urn:ietf:params:scim:schemas:core:2.0:User:emails": "email",
+    "urn:ietf:params:scim:schemas:core:2.0:User:emails.value": "email",
+    "urn:ietf:params:scim:schemas:core:2.0:User:active": "active",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScimConfig:
+    base_url: str  # e.g. https://roster.example.com/scim/v2
+    max_results: int = 1000
+
+
+def _config(request: Request) -> ScimConfig:
+    config: ScimConfig = request.app.state.scim
+    return config
+
+
+def _location(request: Request, user_id: object) -> str:
+    return f"{_config(request).base_url}/Users/{user_id}"
+
+
+def _rendered(
+    request: Request, user: DomainUser, context: Context, parameters: ResponseParameters[Any] | None
+) -> dict[str, Any]:
+    resource = to_scim(user, _location(request, user.id))
+    dumped: dict[str, Any] = resource.model_dump(
+        scim_ctx=context, mode="json", response_parameters=parameters
+    )
+    return dumped
+
+
+def _resource_response(
+    request: Request,
+    user: DomainUser,
+    context: Context,
+    status: int = 200,
+    parameters: ResponseParameters[Any] | None = None,
+) -> Response:
+    headers = {"ETag": etag(user.version)}
+    if status == 201:
+        headers["Location"] = _location(request, user.id)
+    return ScimResponse(_rendered(request, user, context, parameters), status, headers)
+
+
+def _response_parameters(values: dict[str, Any]) -> ResponseParameters[Any] | None:
+    chosen = {k: values[k] for k in ("attributes", "excludedAttributes") if values.get(k)}
+    if not chosen:
+        return None
+    parameters: ResponseParameters[Any] = ResponseParameters[User].model_validate(chosen)
+    return parameters
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+async def list_users(request: Request) -> Response:
+    actor = await actor_of(request)
+    return await _search(request, actor, dict(request.query_params))
+
+
+async def search_users(request: Request) -> Response:
+    actor = await actor_of(request)
+    body = await json_body(request)
+    body.pop("schemas", None)
+    return await _search(request, actor, body)
+
+
+def _count(value: Any, maximum: int) -> int:
+    if value is None or value == "":
+        return min(100, maximum)
+    try:
+        count = int(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidValueException(detail=f"count must be an integer, not {value!r}") from error
+    return max(0, min(count, maximum))
+
+
+def _start_index(value: Any) -> int:
+    if value is None or value == "":
+        return 1
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError) as error:
+        raise InvalidValueException(
+            detail=f"startIndex must be an integer, not {value!r}"
+        ) from error
+
+
+async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Response:
+    config = _config(request)
+    text = values.pop("filter", None)
+    where = filters.to_query(str(text)) if text not in (None, "") else None
+    count = _count(values.pop("count", None), config.max_results)
+    start_index = _start_index(values.pop("startIndex", None))
+    cursor = values.pop("cursor", None)
+    search = SearchRequest[User].model_validate(values, scim_ctx=Context.SEARCH_REQUEST)
+    sort = "created_at"
+    if search.sort_by is not None:
+        binding = search.sort_binding(User)
+        if binding is None or binding.urn not in _SORTS:
+            raise InvalidValueException(
+                detail=f"sortBy {search.sort_by!s} is not supported; sort by userName, "
+                "displayName, name.givenName, name.familyName, externalId, title, emails, "
+                "active, meta.created or meta.lastModified"
+            )
+        sort = _SORTS[binding.urn]
+    descending = str(search.sort_order or "ascending").lower() == "descending"
+    page: OffsetPage | KeysetPage
+    if cursor is not None:
+        page = KeysetPage(after=str(cursor) or None, count=count)
+    else:
+        page = OffsetPage(offset=start_index - 1, count=count)
+    result = await queries.list_users(
+        actor, UserFilter(where=where), page=page, sort=sort, descending=descending
+    )
+    parameters = _response_parameters(values)
+    body: dict[str, Any] = {
+        "schemas": [LIST_SCHEMA],
+        "totalResults": result.total,
+        "itemsPerPage": len(result.items),
+    }
+    if cursor is None:
+        body["startIndex"] = start_index
+    elif result.next_cursor:
+        body["nextCursor"] = result.next_cursor
+    body["Resources"] = [
+        _rendered(request, user, Context.RESOURCE_QUERY_RESPONSE, parameters)
+        for user in result.items
+    ]
+    return ScimResponse(body)
+
+
+async def get_user(request: Request) -> Response:
+    actor = await actor_of(request)
+    user = await queries.get_user(actor, request.path_params["user_id"])
+    if etag(user.version) in if_none_match(request) or "*" in if_none_match(request):
+        return Response(status_code=304, headers={"ETag": etag(user.version)})
+    parameters = _response_parameters(dict(request.query_params))
+    return _resource_response(request, user, Context.RESOURCE_QUERY_RESPONSE, 200, parameters)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _normalized(body: dict[str, Any]) -> dict[str, Any]:
+    """Entra ID's shapes that scim2-models would refuse: a manager given as a bare id."""
+    for key in list(body):
+        if key.lower() == ENTERPRISE.lower() and isinstance(body[key], dict):
+            enterprise = body[key]
+            for name in list(enterprise):
+                if name.lower() == "manager":
+                    enterprise[name] = _manager(enterprise[name])
+    return body
+
+
+def _manager(value: Any) -> Any:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, str):
+        return {"value": value} if value else None
+    return value
+
+
+async def create_user(request: Request) -> Response:
+    actor = await actor_of(request)
+    body = _normalized(await json_body(request))
+    resource = User.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    attributes, role = from_scim(resource)
+    user = await bus.handle(ProvisionUser(attributes, role=role), actor)
+    return _resource_response(request, user, Context.RESOURCE_CREATION_RESPONSE, 201)
+
+
+async def replace_user(request: Request) -> Response:
+    actor = await actor_of(request)
+    body = _normalized(await json_body(request))
+    resource = User.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    attributes, role = from_scim(resource)
+    command = ReplaceUser(
+        request.path_params["user_id"],
+        attributes,
+        role=role,
+        expected_version=if_match_version(request),
+    )
+    user = await bus.handle(command, actor)
+    return _resource_response(request, user, Context.RESOURCE_REPLACEMENT_RESPONSE)
+
+
+def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
+    operations = body.get("Operations", body.get("operations"))
+    if not isinstance(operations, list) or not operations:
+        raise ScimProblem(400, "a PATCH needs a non-empty Operations list", "invalidSyntax")
+    for operation in operations:
+        if not isinstance(operation, dict):
+            raise ScimProblem(400, "each operation must be a JSON object", "invalidSyntax")
+        path = str(operation.get("path") or "")
+        value = operation.get("value")
+        if path.lower().endswith(":manager") or path.lower() == "manager":
+            operation["value"] = _manager(value)
+        elif isinstance(value, dict):
+            for key in list(value):
+                if key.lower().endswith(":manager"):
+                    value[key] = _manager(value[key])
+                elif key.lower() == ENTERPRISE.lower() and isinstance(value[key], dict):
+                    _normalized({ENTERPRISE: value[key]})
+    return body
+
+
+async def patch_user(request: Request) -> Response:
+    actor = await actor_of(request)
+    patch: PatchOp[Any] = PatchOp[User].model_validate(
+        _patch_body(await json_body(request)),
+        scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+        scim_policy=PATCH_POLICY,
+    )
+    wanted = if_match_version(request)
+    user_id = request.path_params["user_id"]
+    for attempt in range(PATCH_RETRIES):
+        user = await queries.get_user(actor, user_id)
+        if wanted is not None and wanted != user.version:
+            raise VersionMismatch(wanted, user.version)
+        resource = to_scim(user, _location(request, user.id))
+        patch.patch(resource, scim_policy=PATCH_POLICY)
+        command = _update_command(user, resource)
+        try:
+            updated = await bus.handle(command, actor)
+        except VersionMismatch:
+            if wanted is not None or attempt == PATCH_RETRIES - 1:
+                raise
+            continue  # someone else wrote in between: apply the patch to the new state
+        return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _update_command(user: DomainUser, patched: User) -> UpdateUser:
+    """The UpdateUser that turns the stored user into the patched resource."""
+    attributes, role = from_scim(patched)
+    current = attributes_of(user)
+    changes = {
+        field.name: getattr(attributes, field.name)
+        for field in dataclasses.fields(attributes)
+        if getattr(attributes, field.name) != getattr(current, field.name)
+    }
+    role_changed = role is not None and role != user.role.key
+    return UpdateUser(
+        str(user.id),
+        changes,
+        role=role if role_changed else None,
+        clear_role=role is None,
+        expected_version=user.version,
+    )
+
+
+async def delete_user(request: Request) -> Response:
+    actor = await actor_of(request)
+    command = DeleteUser(request.path_params["user_id"], expected_version=if_match_version(request))
+    await bus.handle(command, actor)
+    return Response(status_code=204)

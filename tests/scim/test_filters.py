@@ -1,0 +1,148 @@
+"""SCIM filters become database queries: every operator, precedence, value paths, errors."""
+
+from __future__ import annotations
+
+import pytest
+from scim2_models import InvalidFilterException
+
+from domain import bus, queries
+from domain.commands import DeactivateUser, Email, PhoneNumber
+from domain.queries import UserFilter
+from scim.filters import to_query
+from scim.resources import ENTERPRISE
+from tests.conftest import provision
+
+
+@pytest.fixture
+async def people(scim):
+    jane = await provision(
+        scim,
+        "Jane.Doe@acme.test",
+        given_name="Jane",
+        family_name="Doe",
+        display_name="Jane Doe",
+        title="CTO",
+        external_id="00uJANE",
+        role="admin",
+        emails=(
+            Email("Jane.Doe@acme.test", "work", primary=True),
+            Email("jane@home.test", "home"),
+        ),
+        phone_numbers=(PhoneNumber("+1 555 0100", "mobile"),),
+        department="Engineering",
+        manager_id="boss-1",
+    )
+    john = await provision(
+        scim,
+        "john@acme.test",
+        given_name="John",
+        family_name="Smith",
+        display_name="John Smith",
+        title=None,
+        external_id="00uJOHN",
+        emails=(Email("john@home.test", "home"),),
+    )
+    ann = await provision(
+        scim,
+        "ann@globex.test",
+        given_name="Ann",
+        family_name="Doering",
+        display_name=None,
+        title="",
+        external_id="00uANN",
+        emails=(),
+    )
+    await bus.handle(DeactivateUser(str(john.id)), scim)
+    return {"jane": jane, "john": john, "ann": ann}
+
+
+async def matching(operator, people, text: str) -> set[str]:
+    page = await queries.list_users(operator, UserFilter(where=to_query(text)))
+    by_id = {str(user.id): name for name, user in people.items()}
+    return {by_id[str(user.id)] for user in page.items}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('userName eq "jane.doe@ACME.test"', {"jane"}),
+        ('USERNAME EQ "john@acme.test"', {"john"}),
+        ('userName ne "john@acme.test"', {"jane", "ann"}),
+        ('userName co "ACME"', {"jane", "john"}),
+        ('userName sw "j"', {"jane", "john"}),
+        ('userName ew "globex.test"', {"ann"}),
+        ('userName gt "j"', {"jane", "john"}),
+        ('userName lt "b"', {"ann"}),
+        ('externalId eq "00uJANE"', {"jane"}),
+        ('externalId eq "00ujane"', set()),
+        ('name.givenName eq "jane"', {"jane"}),
+        ('name.familyName sw "doe"', {"jane", "ann"}),
+        ('displayName co "smith"', {"john"}),
+        ("displayName pr", {"jane", "john"}),
+        ("title pr", {"jane"}),
+        ("not (title pr)", {"john", "ann"}),
+        ('title ne "CTO"', {"john", "ann"}),
+        ('not (title eq "cto")', {"john", "ann"}),
+        ("active eq true", {"jane", "ann"}),
+        ("active eq false", {"john"}),
+        ('permissionsRole eq "ADMIN"', {"jane"}),
+        ('permissionsRole eq "basic-user"', {"john", "ann"}),
+        ('emails co "home.test"', {"jane", "john"}),
+        ('emails.value eq "JOHN@home.test"', {"john"}),
+        ('emails[type eq "work"].value eq "jane.doe@acme.test"', {"jane"}),
+        ('emails[type eq "work" and value co "@acme.test"]', {"jane"}),
+        ('emails[type eq "home" and value co "@acme.test"]', set()),
+        ('emails.type eq "home"', {"jane", "john"}),
+        ("emails pr", {"jane", "john"}),
+        ("not (emails pr)", {"ann"}),
+        ('phoneNumbers.value eq "+1 555 0100"', {"jane"}),
+        (
+            f'{ENTERPRISE}:department eq "engineering"',
+            {"jane"},
+        ),
+        (
+            'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "boss-1"',
+            {"jane"},
+        ),
+        ('meta.created gt "2000-01-01T00:00:00Z"', {"jane", "john", "ann"}),
+        ('meta.lastModified lt "2000-01-01T00:00:00Z"', set()),
+        ('userName sw "j" and active eq true', {"jane"}),
+        ('userName sw "a" or userName sw "john" and active eq true', {"ann"}),
+        ('(userName sw "a" or userName sw "john") and active eq false', {"john"}),
+        ('not (userName sw "j") or title eq "CTO"', {"ann", "jane"}),
+        ('nickName eq "x" or not (nickName pr)', {"jane", "john", "ann"}),
+        ('addresses.locality eq "Paris"', set()),
+        ("x509Certificates pr", set()),
+    ],
+)
+async def test_a_filter_selects_the_users_it_describes(operator, people, text, expected):
+    assert await matching(operator, people, text) == expected
+
+
+async def test_an_unknown_id_matches_nothing(operator, people):
+    assert await matching(operator, people, 'id eq "not-a-uuid"') == set()
+    assert await matching(operator, people, f'id eq "{people["ann"].id}"') == {"ann"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "userName eq",
+        'userName xx "a"',
+        '(userName eq "a"',
+        "active gt true",
+        'active eq "maybe"',
+        'meta.created gt "yesterday"',
+        "",
+        '"just a string"',
+        'emails[type eq "work"',
+    ],
+)
+def test_a_malformed_filter_is_an_invalid_filter_error(text):
+    with pytest.raises(InvalidFilterException):
+        to_query(text)
+
+
+def test_a_very_long_filter_is_refused():
+    with pytest.raises(InvalidFilterException, match="longer"):
+        to_query('userName eq "' + "a" * 5000 + '"')
