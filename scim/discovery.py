@@ -15,6 +15,7 @@ from scim2_models import (
     Filter,
     Meta,
     Patch,
+    Required,
     ResourceType,
     Schema,
     ServiceProviderConfig,
@@ -111,6 +112,10 @@ async def _schemas(actor: Actor, config: ScimConfig) -> list[dict[str, Any]]:
     for attribute in user_schema.attributes or []:
         if attribute.name == "permissionsRole":
             attribute.canonical_values = roles
+        if attribute.name == "active":
+            # Every user is active or not: `active` cannot be removed (set it to false to
+            # deactivate). A create or replace that leaves it out still means active.
+            attribute.required = Required.true
     documents = []
     for schema in (user_schema, EnterpriseUser.to_schema()):
         schema.meta = Meta(

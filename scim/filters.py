@@ -28,7 +28,7 @@ from scim2_models.path import (
 )
 from tortoise.expressions import Q, Subquery
 
-from domain.models import UserValue
+from domain.models import RoleOrigin, UserValue
 from scim.resources import CORE, ENTERPRISE, User
 
 MAX_FILTER_LENGTH = 4096
@@ -53,7 +53,7 @@ _COLUMNS: dict[str, tuple[str, bool, str]] = {
     f"{CORE}:locale": ("locale", True, "text"),
     f"{CORE}:timezone": ("timezone", True, "text"),
     f"{CORE}:active": ("active", False, "bool"),
-    f"{CORE}:permissionsRole": ("role__key", False, "text"),
+    f"{CORE}:permissionsRole": ("role__key", False, "role"),
     f"{CORE}:meta.created": ("created_at", False, "datetime"),
     f"{CORE}:meta.lastModified": ("updated_at", False, "datetime"),
     f"{ENTERPRISE}:employeeNumber": ("employee_number", True, "text"),
@@ -112,6 +112,12 @@ def _compare(column: str, kind: str, op: CompareOperator, value: Any, nullable: 
         return ~absent if op is CompareOperator.ne else absent
     if kind == "uuid":
         return _compare_uuid(column, op, value)
+    if kind == "role":  # like reads: only users whose role is not the organization's default
+        stated = ~_q("role_origin", RoleOrigin.DEFAULT)
+        q = stated & _compare(column, "text", CompareOperator.eq, value, False)
+        return (
+            ~q if op is CompareOperator.ne else stated & _compare(column, "text", op, value, False)
+        )
     if kind == "key" and isinstance(value, str):
         value = value.casefold()
     if kind == "datetime" and isinstance(value, str):
@@ -150,6 +156,8 @@ def _datetime(value: str) -> datetime:
 
 
 def _present(column: str, kind: str, nullable: bool) -> Q:
+    if kind == "role":
+        return ~_q("role_origin", RoleOrigin.DEFAULT)
     if not nullable:
         return ~_NOTHING
     q = _q(f"{column}__isnull", False)

@@ -12,6 +12,7 @@ from scim2_models.resources.enterprise_user import Manager as EnterpriseManager
 
 from domain.commands import Email as DomainEmail
 from domain.commands import PhoneNumber, UserAttributes
+from domain.models import RoleOrigin
 from domain.models import User as DomainUser
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -92,7 +93,8 @@ def to_scim(user: DomainUser, location: str) -> User:
         "active": user.active,
         "emails": [_multi(email) for email in user.emails] or None,
         "phoneNumbers": [_multi(phone) for phone in user.phone_numbers] or None,
-        "permissionsRole": user.role.key,
+        # the role string the provider or an admin gave; absent while the default applies
+        "permissionsRole": None if user.role_origin is RoleOrigin.DEFAULT else user.role.key,
         "meta": {
             "resourceType": "User",
             "created": user.created_at,
@@ -110,7 +112,11 @@ def to_scim(user: DomainUser, location: str) -> User:
         "division": user.division,
         "department": user.department,
         "manager": (
-            {"value": user.manager_id, "$ref": location.rsplit("/", 1)[0] + "/" + user.manager_id}
+            {
+                "value": user.manager_id,
+                "$ref": user.extras.get("managerRef")
+                or location.rsplit("/", 1)[0] + "/" + user.manager_id,
+            }
             if user.manager_id
             else None
         ),
@@ -145,6 +151,8 @@ def from_scim(resource: User) -> tuple[UserAttributes, str | None]:
             ]
     if resource.profile_url:
         extras["profileUrl"] = str(resource.profile_url)
+    if enterprise.manager and enterprise.manager.ref:
+        extras["managerRef"] = str(enterprise.manager.ref)
     attributes = UserAttributes(
         user_name=resource.user_name or "",
         external_id=resource.external_id,
