@@ -7,9 +7,10 @@ session and dropped afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,20 @@ async def provision(actor: Actor, user_name: str, role: str | None = None, **val
     user = await bus.handle(ProvisionUser(attributes(user_name, **values), role=role), actor)
     assert isinstance(user, User)
     return user
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A user's environment, with a database of its own (on the suite's PostgreSQL server when
+    the suite runs on PostgreSQL: `roster migrate` creates it)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
+    environment["ROSTER_DATA_DIR"] = str(tmp_path / "data")
+    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
+    if server:
+        url = f"{server}/roster_cli_{uuid.uuid4().hex[:12]}"
+    else:
+        url = f"sqlite://{tmp_path / 'data' / 'cli.sqlite3'}"
+    environment["ROSTER_DATABASE_URL"] = url
+    yield environment
+    if server:
+        asyncio.run(drop_postgres_database(url))

@@ -112,12 +112,17 @@ async def _role_from_provider(
 
 
 async def _take_provider_role(user: User, role: str | None) -> None:
-    """Apply the provider's role string (None: the default). Sending back the role a user
-    already has changes nothing, not even where it came from: Okta echoes what it read."""
+    """Apply the provider's role string (None: back to the organization's default).
+
+    Reads show the role string of users whose role was stated (by the provider or by hand), so
+    a provider that sends back the role it read is not taken to have stated it anew: a role
+    set by hand stays marked as such. A string sent for a user on the default is a statement."""
     organization = await Organization.get(id=user.organization_id)
     new_role, origin = await _role_from_provider(organization, role)
-    if new_role.id != user.role_id:
-        user.role, user.role_origin = new_role, origin
+    echoed = role is not None and user.role_origin is not RoleOrigin.DEFAULT
+    if echoed and new_role.id == user.role_id:
+        return
+    user.role, user.role_origin = new_role, origin
 
 
 async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dict[str, Any]:

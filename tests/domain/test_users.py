@@ -329,13 +329,24 @@ async def test_clearing_the_role_returns_the_user_to_the_default(scim):
     assert (cleared.role.key, cleared.role_origin) == ("basic-user", RoleOrigin.DEFAULT)
 
 
-async def test_sending_back_the_role_a_user_already_has_keeps_its_origin(scim):
+async def test_sending_back_a_role_set_by_hand_keeps_it_marked_manual(scim, operator):
     """Okta reads a user, then PUTs it back with the permissionsRole it read."""
-    user = await provision(scim, "jane@acme.test")  # the default: basic-user
+    from domain.commands import AssignRole
+
+    user = await provision(scim, "jane@acme.test")
+    assigned = await bus.handle(AssignRole(str(user.id), "limited-user"), operator)
 
     replaced = await bus.handle(
-        ReplaceUser(str(user.id), attributes("jane@acme.test"), role="basic-user"), scim
+        ReplaceUser(str(user.id), attributes("jane@acme.test"), role="limited-user"), scim
     )
 
-    assert (replaced.role.key, replaced.role_origin) == ("basic-user", RoleOrigin.DEFAULT)
-    assert replaced.version == user.version
+    assert (replaced.role.key, replaced.role_origin) == ("limited-user", RoleOrigin.MANUAL)
+    assert replaced.version == assigned.version
+
+
+async def test_stating_the_default_role_marks_it_as_from_the_provider(scim):
+    user = await provision(scim, "jane@acme.test")
+
+    stated = await bus.handle(UpdateUser(str(user.id), role="basic-user"), scim)
+
+    assert (stated.role.key, stated.role_origin) == ("basic-user", RoleOrigin.IDENTITY_PROVIDER)

@@ -2,54 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import drop_postgres_database
-
-ROSTER = str(Path(sys.executable).parent / "roster")
-TOKEN = re.compile(r"^rst_scim_[0-9A-Za-z]{12}[0-9A-Za-z_-]{43}$")
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A user's environment, with a database of its own (on the suite's PostgreSQL server when
-    the suite runs on PostgreSQL: `roster migrate` creates it)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
-    environment["ROSTER_DATA_DIR"] = str(tmp_path / "data")
-    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
-    if server:
-        url = f"{server}/roster_cli_{uuid.uuid4().hex[:12]}"
-    else:
-        url = f"sqlite://{tmp_path / 'data' / 'cli.sqlite3'}"
-    environment["ROSTER_DATABASE_URL"] = url
-    yield environment
-    if server:
-        asyncio.run(drop_postgres_database(url))
-
-
-def roster(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script
-        [ROSTER, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60
-    )
-
-
-def ok(env, *args: str, stdin: str | None = None) -> str:
-    result = roster(env, *args, stdin=stdin)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from tests.processes import ROSTER, TOKEN, free_port, ok, roster, wait_until_ready
 
 
 def refused(env, *args: str) -> str:
@@ -164,12 +123,6 @@ def test_demo_creates_what_is_missing_and_prints_how_to_connect(env):
     assert ok(env, "token", "list", "--org", "demo").count("rst_scim_") == 1
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_serve_answers_readyz_and_stops_on_sigterm(acme):
     port = free_port()
@@ -188,19 +141,6 @@ def test_serve_answers_readyz_and_stops_on_sigterm(acme):
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status shows it
     assert server.returncode in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in stderr
-
-
-def wait_until_ready(server: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                assert response.status == 200
-                return
-        except OSError:
-            assert server.poll() is None, "roster serve exited"
-            assert time.monotonic() < deadline, "roster serve did not become ready"
-            time.sleep(0.2)
 
 
 def test_serve_refuses_an_unmigrated_database(env):

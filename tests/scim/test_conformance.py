@@ -1,0 +1,47 @@
+"""The public SCIM conformance suite, scim2-tester, against `roster serve` on 127.0.0.1 with a
+token made by `roster token create`: every check passes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import pytest
+from httpx2 import Client
+from scim2_client.engines.httpx2 import SyncSCIMClient
+from scim2_tester import Status, check_server
+
+from tests.processes import ROSTER, free_port, ok, wait_until_ready
+
+
+@pytest.mark.slow
+def test_scim2_tester_passes_every_check(env):
+    ok(env, "migrate")
+    ok(env, "org", "create", "acme", "--name", "Acme")
+    token = ok(env, "token", "create", "--org", "acme", "--name", "scim2-tester").strip()
+    port = free_port()
+    with subprocess.Popen(  # noqa: S603
+        [ROSTER, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as server:
+        try:
+            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
+            with Client(
+                base_url=f"http://127.0.0.1:{port}/scim/v2",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            ) as http:
+                results = check_server(SyncSCIMClient(http), raise_exceptions=False)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=15)
+
+    failures = [
+        f"{r.status.name} {r.title}: {r.reason}"
+        for r in results
+        if r.status not in (Status.SUCCESS, Status.COMPLIANT, Status.SKIPPED)
+    ]
+    assert failures == []
+    assert sum(r.status is Status.SUCCESS for r in results) >= 100
