@@ -65,6 +65,8 @@ def from_domain(error: DomainError) -> Response:
             f"{', '.join(error.allowed)}",
             "invalidValue",
         )
+    if isinstance(error, InvalidValue) and error.field == "cursor":
+        return error_response(400, f"cursor: {error.reason}", "invalidCursor")
     if isinstance(error, InvalidValue):
         field = _SCIM_NAMES.get(error.field, error.field)
         return error_response(400, f"{field}: {error.reason}", "invalidValue")

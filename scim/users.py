@@ -23,6 +23,7 @@ from domain.actors import Actor
 from domain.commands import DeleteUser, ProvisionUser, ReplaceUser, UpdateUser
 from domain.errors import VersionMismatch
 from domain.handlers.users import attributes_of
+from domain.models import RoleOrigin
 from domain.models import User as DomainUser
 from domain.paging import KeysetPage, OffsetPage
 from domain.queries import UserFilter
@@ -292,12 +293,12 @@ def _update_command(user: DomainUser, patched: User) -> UpdateUser:
         for field in dataclasses.fields(attributes)
         if getattr(attributes, field.name) != getattr(current, field.name)
     }
-    role_changed = role is not None and role != user.role.key
+    stated = None if user.role_origin is RoleOrigin.DEFAULT else user.role.key  # as read
     return UpdateUser(
         str(user.id),
         changes,
-        role=role if role_changed else None,
-        clear_role=role is None,
+        role=role if role is not None and role != stated else None,
+        clear_role=role is None and stated is not None,
         expected_version=user.version,
     )
 

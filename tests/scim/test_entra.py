@@ -145,6 +145,17 @@ async def test_entra_sets_and_removes_the_role(client):
     assert stored.role.key == "basic-user"
 
 
+async def test_stating_the_default_role_by_patch_shows_it_from_then_on(client):
+    user = await create(client)
+
+    stated = await client.patch(
+        f"/Users/{user['id']}",
+        json=patch({"op": "add", "path": "permissionsRole", "value": "basic-user"}),
+    )
+
+    assert stated.json()["permissionsRole"] == "basic-user"
+
+
 async def test_entra_deletes_and_the_user_is_gone(client):
     user = await create(client)
 

@@ -285,7 +285,18 @@ async def test_cursor_paging_walks_every_user_once(client):
 
 
 async def test_a_cursor_the_server_did_not_issue_is_refused(client):
-    assert_scim_error(await client.get("/Users?cursor=bogus"), 400)
+    assert_scim_error(await client.get("/Users?cursor=bogus"), 400, "invalidCursor")
+
+
+async def test_okta_password_sync_is_accepted_and_stores_nothing(client):
+    user = await create(client, "jane@okta.local")
+    response = await client.patch(
+        f"/Users/{user['id']}", json=patch({"op": "replace", "value": {"password": "n3w-pass"}})
+    )
+    assert response.status_code == 200
+    assert "password" not in response.json()
+    stored = await User.get(id=user["id"])
+    assert (stored.password_hash, stored.version) == (None, 1)
 
 
 async def test_sort_by_user_name_descending(client):
