@@ -31,6 +31,7 @@ class Actor:
     organization_id: int | None  # None only for the operator acting on no organization
     permissions: frozenset[Permission]
     user_id: str | None = None  # the admin behind an ADMIN or API_TOKEN actor
+    session_id: str | None = None  # the browser session an ADMIN actor came with
 
     def require(self, permission: Permission) -> None:
         if permission not in self.permissions:
@@ -68,6 +69,7 @@ class Actor:
         permission_level: str,
         channel: Channel = Channel.GRAPHQL,
         via_token: str | None = None,
+        session_id: str | None = None,
     ) -> Actor:
         return cls(
             kind=ActorKind.API_TOKEN if via_token else ActorKind.ADMIN,
@@ -77,4 +79,5 @@ class Actor:
             organization_id=organization_id,
             permissions=permissions_for_level(permission_level),
             user_id=user_id,
+            session_id=session_id,
         )

@@ -13,6 +13,7 @@ from domain.models import Channel, Token, TokenKind
 # Recording every use would turn each read into a write; a minute's precision is plenty for
 # "Okta last connected 3 minutes ago".
 LAST_USED_PRECISION = timedelta(seconds=60)
+SESSION_LIFETIME = timedelta(hours=12)
 
 
 async def _verified(token: str, kind: TokenKind) -> Token:
@@ -53,4 +54,24 @@ async def authenticate_api(token: str) -> Actor:
         permission_level=user.role.permission_level,
         channel=Channel.GRAPHQL,
         via_token=str(row.id),
+    )
+
+
+async def authenticate_session(token: str) -> Actor:
+    """The admin behind a browser session: refused once signed out, expired, or when the admin
+    is deactivated or deleted."""
+    row = await _verified(token, TokenKind.SESSION)
+    if row.user_id is None or utcnow() - row.created_at > SESSION_LIFETIME:
+        raise InvalidToken()
+    await row.fetch_related("user__role")
+    user = row.user
+    if user is None or not user.active:
+        raise InvalidToken()
+    return Actor.admin(
+        user_id=str(user.id),
+        label=user.user_name,
+        organization_id=row.organization_id,
+        permission_level=user.role.permission_level,
+        channel=Channel.GRAPHQL,
+        session_id=str(row.id),
     )

@@ -18,7 +18,8 @@ from domain.models import AuditEvent
 
 
 async def handle(command: Command, actor: Actor) -> Any:
-    actor.require(command.permission)
+    if command.permission is not None:
+        actor.require(command.permission)
     handler = HANDLERS[type(command)]
     async with in_transaction():
         result, entry = await handler(command, actor)

@@ -62,7 +62,8 @@ class UserAttributes:
 
 
 class Command:
-    permission: ClassVar[Permission]
+    # what the actor needs; None: any signed-in actor (signing in and out)
+    permission: ClassVar[Permission | None]
 
 
 # --- organizations and admins -------------------------------------------------------------
@@ -231,3 +232,22 @@ TOKEN_KINDS: dict[type[Command], TokenKind] = {
     IssueApiToken: TokenKind.API,
     RevokeApiToken: TokenKind.API,
 }
+
+
+# --- sessions of the settings page --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartSession(Command):
+    """Open a browser session for the acting admin (after `domain.sessions.sign_in` checked
+    the password)."""
+
+    permission: ClassVar[Permission | None] = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndSession(Command):
+    """Sign out: the session stops working at once."""
+
+    permission: ClassVar[Permission | None] = None
+    session_id: str

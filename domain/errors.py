@@ -11,7 +11,9 @@ GraphQL to typed results); nothing here knows about HTTP.
     ├── InvalidValue(field, reason)        a value the domain cannot accept
     │   └── InvalidRole(value, allowed)    a role string that names no role of the organization
     ├── PermissionDenied(action)           the actor may not do this
-    └── InvalidToken()                     missing, malformed, unknown or revoked token
+    ├── InvalidToken()                     missing, malformed, unknown or revoked token
+    ├── InvalidCredentials()               wrong email or password (never says which)
+    └── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
 """
 
 from __future__ import annotations
@@ -93,3 +95,14 @@ class PermissionDenied(DomainError):
 class InvalidToken(DomainError):
     def __init__(self) -> None:
         super().__init__("the token is missing, malformed, unknown or revoked")
+
+
+class InvalidCredentials(DomainError):
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
+class SignInThrottled(DomainError):
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")

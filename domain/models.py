@@ -22,6 +22,7 @@ class RoleOrigin(StrEnum):
 class TokenKind(StrEnum):
     SCIM = "scim"  # an organization's provisioning token (Okta, Entra)
     API = "api"  # an admin's personal token for scripts
+    SESSION = "session"  # a signed-in browser (the settings page)
 
 
 class Channel(StrEnum):
@@ -180,6 +181,18 @@ class Token(Model):
 
     class Meta:
         table = "tokens"
+
+
+class LoginFailure(Model):
+    """A failed sign-in, kept for a while to slow down guessing per account and per address."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=600)  # "account:<email>" or "address:<ip>"
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "login_failures"
+        indexes = (Index(fields=("key", "at"), name="login_failures_key_at"),)
 
 
 class AuditEvent(Model):

@@ -25,7 +25,7 @@ _ORGANIZATION_WIDE = frozenset(Permission) - {Permission.ORGANIZATIONS_CREATE}
 # page and through the GraphQL API. A custom role grants the level it is based on.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "super-admin": _ORGANIZATION_WIDE,
-    "admin": frozenset({Permission.USERS_READ, Permission.ROLES_READ}),
+    "admin": frozenset({Permission.USERS_READ, Permission.ROLES_READ, Permission.AUDIT_READ}),
     "basic-user": frozenset(),
     "limited-plus-user": frozenset(),
     "limited-user": frozenset(),

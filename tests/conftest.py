@@ -23,7 +23,15 @@ from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
 from domain.models import Organization, User
 
-TABLES = ("audit_events", "tokens", "user_values", "users", "roles", "organizations")
+TABLES = (
+    "audit_events",
+    "login_failures",
+    "tokens",
+    "user_values",
+    "users",
+    "roles",
+    "organizations",
+)
 
 
 def _session_database_url(tmp: Path) -> str:

@@ -28,4 +28,6 @@ HANDLERS: dict[type[c.Command], Callable[[Any, Any], Awaitable[tuple[Any, AuditE
     c.IssueApiToken: tokens.issue_token,
     c.RevokeScimToken: tokens.revoke_token,
     c.RevokeApiToken: tokens.revoke_token,
+    c.StartSession: tokens.start_session,
+    c.EndSession: tokens.end_session,
 }

@@ -8,15 +8,17 @@ from domain.actors import Actor
 from domain.audit import AuditEntry
 from domain.commands import (
     TOKEN_KINDS,
+    EndSession,
     IssueApiToken,
     IssueScimToken,
     RevokeApiToken,
     RevokeScimToken,
+    StartSession,
 )
 from domain.credentials import LOOKUP_LENGTH, display_prefix, new_token
 from domain.errors import InvalidValue, NotFound
 from domain.handlers.common import organization_id_of, parse_user_id, required_text, utcnow
-from domain.models import Token
+from domain.models import Token, TokenKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +78,32 @@ async def revoke_token(
         await token.save(update_fields=["revoked_at"])
         changes = {"revoked_at": {"before": None, "after": token.revoked_at.isoformat()}}
     return token, AuditEntry(f"{kind.value}_token.revoked", "token", str(token.id), changes)
+
+
+async def start_session(command: StartSession, actor: Actor) -> tuple[IssuedToken, AuditEntry]:
+    if actor.user_id is None:
+        raise InvalidValue("user", "only an admin signs in")
+    material = new_token(TokenKind.SESSION)
+    token = await Token.create(
+        organization_id=organization_id_of(actor),
+        kind=TokenKind.SESSION,
+        lookup=material.lookup,
+        digest=material.digest,
+        name="browser session",
+        user_id=actor.user_id,
+        created_by_label=actor.label,
+    )
+    return IssuedToken(token, material.token), AuditEntry("admin.signed_in", "user", actor.user_id)
+
+
+async def end_session(command: EndSession, actor: Actor) -> tuple[Token, AuditEntry]:
+    parsed = parse_user_id(command.session_id)
+    token = None
+    if parsed is not None and actor.user_id is not None:
+        token = await Token.filter(id=parsed, kind=TokenKind.SESSION, user_id=actor.user_id).first()
+    if token is None:
+        raise NotFound("session", command.session_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await token.save(update_fields=["revoked_at"])
+    return token, AuditEntry("admin.signed_out", "user", str(token.user_id))

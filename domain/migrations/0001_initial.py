@@ -13,6 +13,16 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='LoginFailure',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('key', fields.CharField(max_length=600)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'login_failures', 'app': 'models', 'indexes': [Index(fields=['key', 'at'], name='login_failures_key_at')], 'pk_attr': 'id', 'table_description': 'A failed sign-in, kept for a while to slow down guessing per account and per address.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Organization',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -107,7 +117,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
                 ('organization', fields.ForeignKeyField('models.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name='tokens', on_delete=OnDelete.CASCADE)),
-                ('kind', fields.CharEnumField(description='SCIM: scim\nAPI: api', enum_type=TokenKind, max_length=16)),
+                ('kind', fields.CharEnumField(description='SCIM: scim\nAPI: api\nSESSION: session', enum_type=TokenKind, max_length=16)),
                 ('lookup', fields.CharField(unique=True, max_length=32)),
                 ('digest', fields.CharField(max_length=64)),
                 ('name', fields.CharField(max_length=200)),

@@ -14,6 +14,7 @@ from domain.commands import (
     DeactivateUser,
     DeleteCustomRole,
     DeleteUser,
+    EndSession,
     IssueApiToken,
     IssueScimToken,
     ProvisionUser,
@@ -21,6 +22,7 @@ from domain.commands import (
     ReplaceUser,
     RevokeApiToken,
     RevokeScimToken,
+    StartSession,
     UpdateCustomRole,
     UpdateOrganization,
     UpdateUser,
@@ -66,14 +68,19 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
         (DeleteUser(uid), scim),
         (IssueScimToken("Entra"), admin),
         (IssueApiToken("another script"), admin),
+        (StartSession(), admin),
     ]
-    covered = {type(command) for command, _ in commands}
+    covered = {type(command) for command, _ in commands} | {EndSession}
     assert covered == set(HANDLERS), "every command is exercised here"
 
     for command, actor in commands:
         before = await AuditEvent.all().count()
-        await bus.handle(command, actor)
+        result = await bus.handle(command, actor)
         assert await AuditEvent.all().count() == before + 1, type(command).__name__
+        if isinstance(command, StartSession):
+            ended = EndSession(str(result.token.id))
+            await bus.handle(ended, admin)
+            assert await AuditEvent.all().count() == before + 2
 
 
 async def test_a_failing_command_writes_no_audit_event_and_no_change(scim):
