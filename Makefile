@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL server the test suite creates its throw-away database on.
 ROSTER_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: install run test lint typecheck test-sqlite test-postgres migrations clean
+.PHONY: install run test lint typecheck test-sqlite test-postgres migrations schema clean
 
 $(BIN)/roster: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Roster needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -20,7 +20,7 @@ install: $(BIN)/roster
 run: install
 	$(BIN)/roster migrate
 	$(BIN)/roster demo
-	$(BIN)/roster serve
+	ROSTER_GRAPHIQL=1 $(BIN)/roster serve
 
 ## test: lint, type-check, and the whole test suite on SQLite and on PostgreSQL
 test: install lint typecheck test-sqlite test-postgres
@@ -41,6 +41,10 @@ test-postgres: install
 ## migrations: (developers) write a migration for model changes
 migrations: install
 	$(BIN)/roster makemigrations
+
+## schema: (developers) write api/schema.graphql after changing the GraphQL API
+schema: install
+	$(BIN)/roster export-schema
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

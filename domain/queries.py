@@ -69,6 +69,14 @@ class UserFilter:
     where: Q | None = None
 
 
+async def user_by_id(user_id: str) -> User:
+    """An acting admin's own user record (the actor was authenticated already)."""
+    user = await User.filter(id=parse_user_id(user_id)).prefetch_related("role").first()
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
 async def get_user(actor: Actor, user_id: str) -> User:
     actor.require(Permission.USERS_READ)
     parsed = parse_user_id(user_id)
@@ -161,11 +169,13 @@ async def list_users(
     users = await query.order_by(*order).limit(count + 1).prefetch_related("role")
     more = len(users) > count
     users = users[:count]
-    next_cursor = None
-    if more and users and keyset:
-        last = users[-1]
-        next_cursor = encode_cursor([_sort_value(last, sort), str(last.id)])
+    next_cursor = user_cursor(users[-1], sort) if more and users and keyset else None
     return Page(items=users, total=total, next_cursor=next_cursor)
+
+
+def user_cursor(user: User, sort: str = "id") -> str:
+    """The cursor that continues a keyset walk (in `sort` order) after this user."""
+    return encode_cursor([_sort_value(user, sort), str(user.id)])
 
 
 # --- roles --------------------------------------------------------------------------------
@@ -245,5 +255,9 @@ async def list_audit_events(
     events = await query.order_by("-id").limit(count + 1)
     more = len(events) > count
     events = events[:count]
-    next_cursor = encode_cursor([events[-1].id]) if more and events else None
+    next_cursor = event_cursor(events[-1]) if more and events else None
     return Page(items=events, total=total, next_cursor=next_cursor)
+
+
+def event_cursor(event: AuditEvent) -> str:
+    return encode_cursor([event.id])

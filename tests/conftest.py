@@ -15,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from tortoise.context import TortoiseContext
 
 from domain import bus, database
 from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
 from domain.models import Organization, User
+from web.app import create_app
+from web.settings import Settings
 
 TABLES = (
     "audit_events",
@@ -132,3 +136,17 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     yield environment
     if server:
         asyncio.run(drop_postgres_database(url))
+
+
+@pytest.fixture
+async def app_transport(db, database_url, tmp_path) -> AsyncIterator[httpx.ASGITransport]:
+    settings = Settings.from_env(
+        {
+            "ROSTER_DATABASE_URL": database_url,
+            "ROSTER_DATA_DIR": str(tmp_path / "data"),
+            "ROSTER_PUBLIC_URL": "http://roster.test",
+        }
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        yield httpx.ASGITransport(app=manager.app)

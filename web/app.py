@@ -17,6 +17,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from tortoise.context import TortoiseContext
 
+from api.app import GraphQLApp
+from api.context import GraphQLConfig
 from domain.database import close_database, ensure_migrated, open_database
 from scim.app import create_scim_app
 from scim.users import ScimConfig
@@ -42,9 +44,16 @@ def create_app(settings: Settings) -> Starlette:
     scim = create_scim_app(
         ScimConfig(base_url=settings.scim_base_url, max_results=settings.scim_max_results)
     )
+    graphql = GraphQLConfig(
+        secret_key=settings.secret_key,
+        scim_base_url=settings.scim_base_url,
+        secure_cookies=settings.public_url.startswith("https://"),
+        graphiql=settings.graphiql,
+    )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Mount("/scim/v2", app=scim),
+        Route("/graphql", GraphQLApp(graphql)),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

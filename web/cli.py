@@ -17,6 +17,7 @@ from typing import Any
 
 import uvicorn
 
+from api.schema import schema_sdl
 from domain import bus, database, queries
 from domain.actors import Actor
 from domain.commands import CreateAdmin, CreateOrganization, IssueScimToken, RevokeScimToken
@@ -27,6 +28,7 @@ from domain.handlers.tokens import IssuedToken
 from domain.models import Organization, TokenKind, User
 from web.settings import Settings, SettingsError, export_to_environment
 
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "api" / "schema.graphql"
 DEMO_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
 
@@ -77,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("token", metavar="ID")
 
     commands.add_parser("demo", help="create the demo organization, admin and SCIM token")
+
+    export = commands.add_parser("export-schema", help="(developers) write the GraphQL schema")
+    export.add_argument("--output", default=str(SCHEMA_FILE), metavar="FILE")
     return parser
 
 
@@ -86,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "serve":
             return _serve(settings, args)
+        if args.command == "export-schema":
+            Path(args.output).write_text(schema_sdl())
+            print(f"wrote {args.output}")
+            return 0
         return asyncio.run(_run(settings, args))
     except (CliError, DomainError, SettingsError, DatabaseNotMigrated) as error:
         print(f"roster: error: {error}", file=sys.stderr)

@@ -6,13 +6,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from domain import bus
 from domain.actors import Actor
 from domain.commands import CreateOrganization, IssueScimToken
-from web.app import create_app
-from web.settings import Settings
 
 BASE = "http://roster.test/scim/v2"
 SCIM_JSON = "application/scim+json"
@@ -20,20 +17,6 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
-
-
-@pytest.fixture
-async def app_transport(db, database_url, tmp_path) -> AsyncIterator[httpx.ASGITransport]:
-    settings = Settings.from_env(
-        {
-            "ROSTER_DATABASE_URL": database_url,
-            "ROSTER_DATA_DIR": str(tmp_path / "data"),
-            "ROSTER_PUBLIC_URL": "http://roster.test",
-        }
-    )
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        yield httpx.ASGITransport(app=manager.app)
 
 
 @pytest.fixture

@@ -1,0 +1,90 @@
+"""The GraphQL door as an ASGI application, mounted by `web` at /graphql.
+
+Who is acting: a personal API token (`Authorization: Bearer rst_api_...`), else the session
+cookie. A POST that does not carry a bearer token must carry the `X-Roster-CSRF` header, which
+a cross-site form cannot send (and no CORS policy lets another site add)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from api.context import Context, GraphQLConfig
+from api.schema import build_schema
+from api.sessions import COOKIE, session_token
+from domain.actors import Actor
+from domain.authentication import authenticate_api, authenticate_session
+from domain.errors import InvalidToken
+
+CSRF_HEADER = "x-roster-csrf"
+_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
+_ACTOR = "roster.actor"
+
+
+def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, config: GraphQLConfig) -> None:
+        super().__init__(
+            build_schema(),
+            graphql_ide="graphiql" if config.graphiql else None,
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=False,
+        )
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await _refusal(404, "no websocket endpoint here")(scope, receive, send)
+            return
+        request = Request(scope)
+        refusal = None
+        cross_site_possible = "authorization" not in request.headers
+        if (
+            request.method == "POST"
+            and cross_site_possible
+            and not request.headers.get(CSRF_HEADER)
+        ):
+            refusal = _refusal(403, f"send the {CSRF_HEADER} header with every POST")
+        if refusal is None:
+            try:
+                scope[_ACTOR] = await self._actor(request)
+            except InvalidToken:
+                refusal = _refusal(
+                    401,
+                    "the Authorization header must be `Bearer <personal API token>` "
+                    "with a token that is neither unknown nor revoked",
+                    {"WWW-Authenticate": 'Bearer realm="roster"'},
+                )
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        assert isinstance(request, Request)
+        assert isinstance(response, Response)
+        actor = request.scope.get(_ACTOR)
+        return Context(request=request, response=response, config=self.config, actor=actor)
+
+    async def _actor(self, request: Request) -> Actor | None:
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            match = _BEARER.match(authorization)
+            if match is None:
+                raise InvalidToken()
+            return await authenticate_api(match.group(1))
+        token = session_token(request.cookies.get(COOKIE), self.config)
+        if token is None:
+            return None
+        try:
+            return await authenticate_session(token)
+        except InvalidToken:
+            return None  # an ended or expired session: signed out

@@ -1,0 +1,72 @@
+"""What every resolver gets: the request, the response being built, the acting admin (if
+any) and the per-request data loaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+from tortoise.functions import Count
+
+from domain.actors import Actor
+from domain.models import Role, User
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLConfig:
+    secret_key: str
+    scim_base_url: str
+    secure_cookies: bool = False
+    graphiql: bool = False
+
+
+async def _load_users(keys: Sequence[str]) -> list[User | None]:
+    ids = [uuid.UUID(key) for key in keys]
+    users = {str(u.id): u for u in await User.filter(id__in=ids).prefetch_related("role")}
+    return [users.get(key) for key in keys]
+
+
+async def _load_user_counts(keys: Sequence[int]) -> list[int]:
+    rows = (
+        await User.filter(role_id__in=list(keys))
+        .annotate(n=Count("id"))
+        .group_by("role_id")
+        .values_list("role_id", "n")
+    )
+    counts: dict[int, int] = defaultdict(int, {int(r): int(n) for r, n in rows})
+    return [counts[key] for key in keys]
+
+
+async def _load_roles(keys: Sequence[int]) -> list[Role | None]:
+    roles = {r.id: r for r in await Role.filter(id__in=list(keys))}
+    return [roles.get(key) for key in keys]
+
+
+@dataclass
+class Loaders:
+    """One set per request, so nothing is cached across requests or actors. Loaders read by
+    primary key; what they return was already scoped by the query that found the keys."""
+
+    users: DataLoader[str, User | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_users)
+    )
+    user_counts: DataLoader[int, int] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_user_counts)
+    )
+    roles: DataLoader[int, Role | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_roles)
+    )
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    config: GraphQLConfig
+    actor: Actor | None
+    loaders: Loaders = field(default_factory=Loaders)

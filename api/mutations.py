@@ -1,0 +1,301 @@
+"""The Mutation type: each mutation runs one domain command as the acting admin, so it is
+checked against the permission table and written to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from api.context import Context
+from api.errors import (
+    AuthenticationError,
+    MutationError,
+    as_authentication_error,
+    as_error,
+)
+from api.queries import actor_of, viewer_of
+from api.sessions import clear_session_cookie, set_session_cookie
+from api.types import ApiToken, Organization, Role, ScimToken, User, Viewer
+from domain import bus, sessions
+from domain.actors import Actor
+from domain.commands import (
+    AssignRole,
+    Command,
+    CreateCustomRole,
+    DeactivateUser,
+    DeleteCustomRole,
+    EndSession,
+    IssueApiToken,
+    IssueScimToken,
+    ReactivateUser,
+    RevokeApiToken,
+    RevokeScimToken,
+    UpdateCustomRole,
+    UpdateOrganization,
+)
+from domain.errors import DomainError, InvalidCredentials, SignInThrottled
+
+T = TypeVar("T")
+
+
+async def run(
+    info: Info[Context, None], command: Command, success: Callable[[Any], T]
+) -> T | MutationError:
+    """Run the command as the viewer; an expected failure becomes its union member (every
+    result union holds every error type, so clients can select `... on Error { message }`)."""
+    actor = actor_of(info)
+    try:
+        result = await bus.handle(command, actor)
+    except DomainError as error:
+        return as_error(error)
+    return success(result)
+
+
+# --- payloads -----------------------------------------------------------------------------
+
+
+@strawberry.type
+class LoginPayload:
+    viewer: Viewer
+
+
+@strawberry.type
+class LogoutPayload:
+    signed_out: bool
+
+
+@strawberry.type
+class GenerateScimTokenPayload:
+    token: str = strawberry.field(description="The whole token: shown this once, stored nowhere.")
+    scim_token: ScimToken
+
+
+@strawberry.type
+class RevokeScimTokenPayload:
+    scim_token: ScimToken
+
+
+@strawberry.type
+class CreateApiTokenPayload:
+    token: str = strawberry.field(description="The whole token: shown this once, stored nowhere.")
+    api_token: ApiToken
+
+
+@strawberry.type
+class RevokeApiTokenPayload:
+    api_token: ApiToken
+
+
+@strawberry.type
+class CustomRolePayload:
+    role: Role
+
+
+@strawberry.type
+class DeleteCustomRolePayload:
+    deleted_role_id: strawberry.ID
+
+
+@strawberry.type
+class UserPayload:
+    user: User
+
+
+@strawberry.type
+class OrganizationPayload:
+    organization: Organization
+
+
+@strawberry.input
+class CustomRoleInput:
+    name: str
+    permission_level: str
+    description: str = ""
+    restricted_apps: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CustomRoleUpdateInput:
+    name: str | None = None
+    permission_level: str | None = None
+    description: str | None = None
+    restricted_apps: list[str] | None = None
+
+
+@strawberry.input
+class OrganizationInput:
+    name: str | None = None
+    default_role: str | None = None
+
+
+LoginResult = Annotated[LoginPayload | AuthenticationError, strawberry.union("LoginResult")]
+GenerateScimTokenResult = Annotated[
+    GenerateScimTokenPayload | MutationError, strawberry.union("GenerateScimTokenResult")
+]
+RevokeScimTokenResult = Annotated[
+    RevokeScimTokenPayload | MutationError, strawberry.union("RevokeScimTokenResult")
+]
+CreateApiTokenResult = Annotated[
+    CreateApiTokenPayload | MutationError, strawberry.union("CreateApiTokenResult")
+]
+RevokeApiTokenResult = Annotated[
+    RevokeApiTokenPayload | MutationError, strawberry.union("RevokeApiTokenResult")
+]
+CustomRoleResult = Annotated[
+    CustomRolePayload | MutationError, strawberry.union("CustomRoleResult")
+]
+DeleteCustomRoleResult = Annotated[
+    DeleteCustomRolePayload | MutationError, strawberry.union("DeleteCustomRoleResult")
+]
+UserResult = Annotated[UserPayload | MutationError, strawberry.union("UserResult")]
+OrganizationResult = Annotated[
+    OrganizationPayload | MutationError, strawberry.union("OrganizationResult")
+]
+
+
+def _client_address(info: Info[Context, None]) -> str:
+    client = info.context.request.client
+    return client.host if client else "unknown"
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Sign in to the settings page: sets the session cookie.")
+    async def login(self, info: Info[Context, None], email: str, password: str) -> LoginResult:
+        try:
+            signed_in = await sessions.sign_in(email, password, _client_address(info))
+        except (InvalidCredentials, SignInThrottled) as error:
+            return as_authentication_error(error)
+        set_session_cookie(info.context, signed_in.session.secret)
+        actor = Actor.admin(
+            user_id=str(signed_in.user.id),
+            label=signed_in.user.user_name,
+            organization_id=signed_in.user.organization_id,
+            permission_level=signed_in.user.role.permission_level,
+        )
+        return LoginPayload(viewer=await viewer_of(actor))
+
+    @strawberry.mutation(description="Sign out: the session stops working at once.")
+    async def logout(self, info: Info[Context, None]) -> LogoutPayload:
+        actor = info.context.actor
+        clear_session_cookie(info.context)
+        if actor is None or actor.session_id is None:
+            return LogoutPayload(signed_out=False)
+        await bus.handle(EndSession(actor.session_id), actor)
+        return LogoutPayload(signed_out=True)
+
+    @strawberry.mutation
+    async def generate_scim_token(
+        self, info: Info[Context, None], name: str
+    ) -> GenerateScimTokenResult:
+        return await run(
+            info,
+            IssueScimToken(name=name),
+            lambda issued: GenerateScimTokenPayload(
+                token=issued.secret, scim_token=ScimToken.of(issued.token)
+            ),
+        )
+
+    @strawberry.mutation
+    async def revoke_scim_token(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> RevokeScimTokenResult:
+        return await run(
+            info,
+            RevokeScimToken(token=str(id)),
+            lambda token: RevokeScimTokenPayload(scim_token=ScimToken.of(token)),
+        )
+
+    @strawberry.mutation(description="A personal token for scripts; it acts as you.")
+    async def create_api_token(self, info: Info[Context, None], name: str) -> CreateApiTokenResult:
+        return await run(
+            info,
+            IssueApiToken(name=name),
+            lambda issued: CreateApiTokenPayload(
+                token=issued.secret, api_token=ApiToken.of(issued.token)
+            ),
+        )
+
+    @strawberry.mutation
+    async def revoke_api_token(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> RevokeApiTokenResult:
+        return await run(
+            info,
+            RevokeApiToken(token=str(id)),
+            lambda token: RevokeApiTokenPayload(api_token=ApiToken.of(token)),
+        )
+
+    @strawberry.mutation
+    async def create_custom_role(
+        self, info: Info[Context, None], input: CustomRoleInput
+    ) -> CustomRoleResult:
+        command = CreateCustomRole(
+            name=input.name,
+            permission_level=input.permission_level,
+            description=input.description,
+            restricted_apps=tuple(input.restricted_apps),
+        )
+        return await run(info, command, lambda role: CustomRolePayload(role=Role.of(role)))
+
+    @strawberry.mutation
+    async def update_custom_role(
+        self, info: Info[Context, None], id: strawberry.ID, input: CustomRoleUpdateInput
+    ) -> CustomRoleResult:
+        command = UpdateCustomRole(
+            role_id=str(id),
+            name=input.name,
+            permission_level=input.permission_level,
+            description=input.description,
+            restricted_apps=(
+                tuple(input.restricted_apps) if input.restricted_apps is not None else None
+            ),
+        )
+        return await run(info, command, lambda role: CustomRolePayload(role=Role.of(role)))
+
+    @strawberry.mutation(description="Users who hold the role move to `reassignTo`.")
+    async def delete_custom_role(
+        self, info: Info[Context, None], id: strawberry.ID, reassign_to: str | None = None
+    ) -> DeleteCustomRoleResult:
+        return await run(
+            info,
+            DeleteCustomRole(role_id=str(id), replacement=reassign_to),
+            lambda role: DeleteCustomRolePayload(deleted_role_id=strawberry.ID(role.key)),
+        )
+
+    @strawberry.mutation(description="Set a user's role by hand (its origin becomes MANUAL).")
+    async def set_user_role(
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID,
+        role: str,
+        expected_version: int | None = None,
+    ) -> UserResult:
+        command = AssignRole(str(user_id), role, expected_version=expected_version)
+        return await run(info, command, lambda user: UserPayload(user=User.of(user)))
+
+    @strawberry.mutation
+    async def deactivate_user(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+    ) -> UserResult:
+        command = DeactivateUser(str(id), expected_version=expected_version)
+        return await run(info, command, lambda user: UserPayload(user=User.of(user)))
+
+    @strawberry.mutation
+    async def reactivate_user(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
+    ) -> UserResult:
+        command = ReactivateUser(str(id), expected_version=expected_version)
+        return await run(info, command, lambda user: UserPayload(user=User.of(user)))
+
+    @strawberry.mutation
+    async def update_organization(
+        self, info: Info[Context, None], input: OrganizationInput
+    ) -> OrganizationResult:
+        command = UpdateOrganization(name=input.name, default_role=input.default_role)
+        return await run(
+            info, command, lambda org: OrganizationPayload(organization=Organization.of(org))
+        )

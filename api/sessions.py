@@ -1,0 +1,48 @@
+"""The session cookie: the session token, signed with the secret key; HttpOnly, SameSite=Lax,
+Secure when Roster is served over https."""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, Signer
+
+from api.context import Context, GraphQLConfig
+
+COOKIE = "roster_session"
+SALT = "roster.session"
+MAX_AGE_SECONDS = 12 * 60 * 60
+
+
+def _signer(config: GraphQLConfig) -> Signer:
+    return Signer(config.secret_key, salt=SALT)
+
+
+def session_token(cookie: str | None, config: GraphQLConfig) -> str | None:
+    """The session token in a cookie value, if its signature holds."""
+    if not cookie:
+        return None
+    try:
+        return _signer(config).unsign(cookie).decode()
+    except BadSignature:
+        return None
+
+
+def set_session_cookie(context: Context, token: str) -> None:
+    context.response.set_cookie(
+        COOKIE,
+        _signer(context.config).sign(token).decode(),
+        max_age=MAX_AGE_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=context.config.secure_cookies,
+    )
+
+
+def clear_session_cookie(context: Context) -> None:
+    context.response.delete_cookie(
+        COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=context.config.secure_cookies,
+    )

@@ -1,0 +1,282 @@
+"""The GraphQL object types, each built from a domain model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.context import Context
+from domain.credentials import display_prefix
+from domain.models import AuditEvent as AuditEventModel
+from domain.models import Organization as OrganizationModel
+from domain.models import Role as RoleModel
+from domain.models import RoleOrigin as DomainRoleOrigin
+from domain.models import Token as TokenModel
+from domain.models import User as UserModel
+
+
+@strawberry.enum(description="Where a user's role came from.")
+class RoleOrigin(Enum):
+    IDENTITY_PROVIDER = "identity_provider"
+    DEFAULT = "default"
+    MANUAL = "manual"
+
+    @classmethod
+    def of(cls, origin: DomainRoleOrigin) -> RoleOrigin:
+        return cls(origin.value)
+
+    def domain(self) -> DomainRoleOrigin:
+        return DomainRoleOrigin(self.value)
+
+
+@strawberry.enum(description="The door a change came through.")
+class Channel(Enum):
+    SCIM = "SCIM"
+    GRAPHQL = "GRAPHQL"
+    CLI = "CLI"
+
+
+@strawberry.type
+class Role:
+    id: strawberry.ID = strawberry.field(description="The role's key.")
+    key: str = strawberry.field(
+        description="What to type into Okta: a built-in string or the custom role's ID."
+    )
+    name: str
+    description: str
+    built_in: bool
+    permission_level: str = strawberry.field(description="The built-in role it is based on.")
+    restricted_apps: list[str]
+    pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def user_count(self, info: Info[Context, None]) -> int:
+        return await info.context.loaders.user_counts.load(self.pk)
+
+    @classmethod
+    def of(cls, role: RoleModel) -> Role:
+        return cls(
+            id=strawberry.ID(role.key),
+            key=role.key,
+            name=role.name,
+            description=role.description,
+            built_in=role.builtin,
+            permission_level=role.permission_level,
+            restricted_apps=list(role.restricted_apps),
+            pk=role.id,
+        )
+
+
+@strawberry.type
+class Email:
+    value: str
+    type: str | None
+    primary: bool
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    user_name: str
+    display_name: str | None
+    given_name: str | None
+    family_name: str | None
+    emails: list[Email]
+    active: bool
+    external_id: str | None
+    role: Role
+    role_origin: RoleOrigin
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, user: UserModel) -> User:
+        return cls(
+            id=strawberry.ID(str(user.id)),
+            user_name=user.user_name,
+            display_name=user.display_name,
+            given_name=user.given_name,
+            family_name=user.family_name,
+            emails=[
+                Email(value=e["value"], type=e.get("type"), primary=bool(e.get("primary")))
+                for e in user.emails
+            ],
+            active=user.active,
+            external_id=user.external_id,
+            role=Role.of(user.role),
+            role_origin=RoleOrigin.of(user.role_origin),
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            version=user.version,
+        )
+
+
+@strawberry.type
+class Organization:
+    id: strawberry.ID
+    slug: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    default_role_key: strawberry.Private[str]
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The role of users that arrive without a role string.")
+    async def default_role(self) -> Role:
+        role = await RoleModel.get(organization_id=self.pk, key=self.default_role_key)
+        return Role.of(role)
+
+    @classmethod
+    def of(cls, organization: OrganizationModel) -> Organization:
+        return cls(
+            id=strawberry.ID(organization.slug),
+            slug=organization.slug,
+            name=organization.name,
+            created_at=organization.created_at,
+            updated_at=organization.updated_at,
+            default_role_key=organization.default_role_key,
+            pk=organization.id,
+        )
+
+
+@strawberry.interface
+class TokenFields:
+    id: strawberry.ID
+    name: str
+    prefix: str = strawberry.field(description="Enough to recognise the token; never the secret.")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    creator_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def created_by(self, info: Info[Context, None]) -> User | None:
+        if self.creator_id is None:
+            return None
+        user = await info.context.loaders.users.load(self.creator_id)
+        return User.of(user) if user is not None else None
+
+
+def _token_values(token: TokenModel) -> dict[str, Any]:
+    return {
+        "id": strawberry.ID(str(token.id)),
+        "name": token.name,
+        "prefix": display_prefix(token.lookup, token.kind),
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+        "creator_id": str(token.user_id) if token.user_id else None,
+    }
+
+
+@strawberry.type
+class ScimToken(TokenFields):
+    @classmethod
+    def of(cls, token: TokenModel) -> ScimToken:
+        return cls(**_token_values(token))
+
+
+@strawberry.type
+class ApiToken(TokenFields):
+    @classmethod
+    def of(cls, token: TokenModel) -> ApiToken:
+        return cls(**_token_values(token))
+
+
+@strawberry.type
+class AuditActor:
+    kind: str = strawberry.field(description="admin, api_token, scim_token or operator")
+    label: str = strawberry.field(description="Who it was, as text.")
+    id: strawberry.ID | None
+
+
+@strawberry.type
+class AuditEvent:
+    id: strawberry.ID
+    at: datetime
+    actor: AuditActor
+    channel: Channel
+    action: str
+    target_type: str
+    target_id: strawberry.ID
+    changes: JSON = strawberry.field(description="{field: {before, after}}; never secrets.")
+
+    @classmethod
+    def of(cls, event: AuditEventModel) -> AuditEvent:
+        return cls(
+            id=strawberry.ID(str(event.id)),
+            at=event.at,
+            actor=AuditActor(
+                kind=event.actor_kind,
+                label=event.actor_label,
+                id=strawberry.ID(event.actor_id) if event.actor_id else None,
+            ),
+            channel=Channel(event.channel.value),
+            action=event.action,
+            target_type=event.target_type,
+            target_id=strawberry.ID(event.target_id),
+            changes=event.changes,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: User
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class AuditEventEdge:
+    cursor: str
+    node: AuditEvent
+
+
+@strawberry.type
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class Viewer:
+    user: User
+    organization: Organization
+    permissions: list[str] = strawberry.field(description="What the viewer may do.")
+
+
+@strawberry.type
+class RoleString:
+    value: str = strawberry.field(description="What to type into Okta's group assignment.")
+    name: str
+
+
+@strawberry.type
+class ScimSetup:
+    base_url: str
+    data_type: str
+    display_name: str
+    variable_name: str
+    external_name: str
+    external_namespace: str
+    attribute_type: str
+    role_strings: list[RoleString]
