@@ -166,3 +166,30 @@ async def test_the_anonymous_see_nothing_but_login(anonymous, super_admin_id):
     assert "introspection" in introspection[0]["message"].lower()
     generate = await anonymous.errors('mutation { generateScimToken(name: "x") { __typename } }')
     assert generate[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_graphiql_is_off_by_default(anonymous):
+    response = await anonymous.http.get("/graphql", headers={"Accept": "text/html"})
+    assert "graphiql" not in response.text.lower()
+
+
+async def test_graphiql_is_served_when_enabled(db, database_url, tmp_path):
+    from asgi_lifespan import LifespanManager
+
+    from web.app import create_app
+    from web.settings import Settings
+
+    settings = Settings.from_env(
+        {
+            "ROSTER_DATABASE_URL": database_url,
+            "ROSTER_DATA_DIR": str(tmp_path),
+            "ROSTER_GRAPHIQL": "1",
+        }
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
+            response = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
