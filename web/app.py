@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TypedDict
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 from tortoise.context import TortoiseContext
 
 from api.app import GraphQLApp
@@ -23,7 +26,10 @@ from domain.database import close_database, ensure_migrated, open_database
 from scim.app import create_scim_app
 from scim.users import ScimConfig
 from web.health import healthz, readyz
+from web.security import SecurityHeaders
 from web.settings import Settings
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 class State(TypedDict):
@@ -55,5 +61,6 @@ def create_app(settings: Settings) -> Starlette:
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Mount("/scim/v2", app=scim),
         Route("/graphql", GraphQLApp(graphql)),
+        Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
