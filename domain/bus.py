@@ -2,7 +2,12 @@
 
 It checks that the actor may run the command, opens one transaction, runs the command's
 handler, writes the handler's audit entry in the same transaction, and returns the result or
-raises a named domain error (nothing is written then, audit entry included)."""
+raises a named domain error (nothing is written then, audit entry included).
+
+One exception to "nothing": when an identity provider's change fails in a way the
+organization's admin can fix (an unknown role string, a value Roster cannot hold, a rename onto
+a taken userName), a `*_failed` event with the reason is written on its own, so the admin sees
+it in the activity log instead of having to ask support."""
 
 from __future__ import annotations
 
@@ -12,26 +17,72 @@ from tortoise.transactions import in_transaction
 
 from domain.actors import Actor
 from domain.audit import SECRET_FIELDS
-from domain.commands import Command
+from domain.commands import Command, ProvisionUser, ReplaceUser, UpdateUser
+from domain.errors import DomainError, InvalidValue, UserNameTaken
 from domain.handlers import HANDLERS
-from domain.models import AuditEvent
+from domain.models import AuditEvent, Channel
+
+FAILURE_ACTIONS: dict[type[Command], str] = {
+    ProvisionUser: "user.provision_failed",
+    ReplaceUser: "user.replace_failed",
+    UpdateUser: "user.update_failed",
+}
+_TARGET_ID_LENGTH = 64
 
 
 async def handle(command: Command, actor: Actor) -> Any:
     if command.permission is not None:
         actor.require(command.permission)
     handler = HANDLERS[type(command)]
-    async with in_transaction():
-        result, entry = await handler(command, actor)
-        await AuditEvent.create(
-            organization_id=entry.organization_id or actor.organization_id,
-            actor_kind=actor.kind.value,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            channel=actor.channel,
-            action=entry.action,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            changes={k: v for k, v in entry.changes.items() if k not in SECRET_FIELDS},
-        )
+    try:
+        async with in_transaction():
+            result, entry = await handler(command, actor)
+            await AuditEvent.create(
+                organization_id=entry.organization_id or actor.organization_id,
+                actor_kind=actor.kind.value,
+                actor_id=actor.id,
+                actor_label=actor.label,
+                channel=actor.channel,
+                action=entry.action,
+                target_type=entry.target_type,
+                target_id=entry.target_id,
+                changes={k: v for k, v in entry.changes.items() if k not in SECRET_FIELDS},
+            )
+    except DomainError as error:
+        if _fixable_by_the_admin(command, actor, error):
+            await _record_failure(command, actor, error)
+        raise
     return result
+
+
+def _fixable_by_the_admin(command: Command, actor: Actor, error: DomainError) -> bool:
+    if actor.channel is not Channel.SCIM or type(command) not in FAILURE_ACTIONS:
+        return False
+    renamed_onto_a_taken_name = isinstance(error, UserNameTaken) and not isinstance(
+        command,
+        ProvisionUser,  # a create that meets an existing user is Okta's normal way
+    )
+    return isinstance(error, InvalidValue) or renamed_onto_a_taken_name
+
+
+async def _record_failure(command: Command, actor: Actor, error: DomainError) -> None:
+    user_name = None
+    if isinstance(command, ProvisionUser | ReplaceUser):
+        user_name = command.attributes.user_name
+    elif isinstance(command, UpdateUser):
+        user_name = command.changes.get("user_name")
+    target = getattr(command, "user_id", None) or user_name or "?"
+    changes: dict[str, Any] = {"reason": str(error)}
+    if user_name is not None:
+        changes["userName"] = user_name
+    await AuditEvent.create(
+        organization_id=actor.organization_id,
+        actor_kind=actor.kind.value,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        channel=actor.channel,
+        action=FAILURE_ACTIONS[type(command)],
+        target_type="user",
+        target_id=str(target)[:_TARGET_ID_LENGTH],
+        changes=changes,
+    )

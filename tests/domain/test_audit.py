@@ -83,17 +83,38 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
             assert await AuditEvent.all().count() == before + 2
 
 
-async def test_a_failing_command_writes_no_audit_event_and_no_change(scim):
+async def test_a_failing_command_writes_no_audit_event_and_no_change(scim, operator):
     await provision(scim, "jane@acme.test")
     count = await AuditEvent.all().count()
 
     with pytest.raises(UserNameTaken):
-        await provision(scim, "JANE@acme.test")
+        await provision(scim, "JANE@acme.test")  # Okta's normal way to find an existing user
     with pytest.raises(InvalidRole):
-        await provision(scim, "john@acme.test", role="owner")
+        await provision(operator, "john@acme.test", role="owner")
 
     assert await AuditEvent.all().count() == count
     assert await User.all().count() == 1
+
+
+async def test_a_provider_change_the_admin_can_fix_is_logged_as_failed_with_its_reason(scim):
+    jane = await provision(scim, "jane@acme.test")
+    await provision(scim, "john@acme.test")
+
+    with pytest.raises(InvalidRole):
+        await provision(scim, "ann@acme.test", role="owner")
+    with pytest.raises(UserNameTaken):
+        await bus.handle(UpdateUser(str(jane.id), {"user_name": "JOHN@acme.test"}), scim)
+
+    failed = await AuditEvent.filter(action__endswith="_failed").order_by("id")
+    assert [(e.action, e.target_id) for e in failed] == [
+        ("user.provision_failed", "ann@acme.test"),
+        ("user.update_failed", str(jane.id)),
+    ]
+    assert "unknown role 'owner'" in failed[0].changes["reason"]
+    assert "basic-user" in failed[0].changes["reason"]
+    assert failed[0].changes["userName"] == "ann@acme.test"
+    assert failed[0].channel is Channel.SCIM
+    assert await User.filter(user_name_key="ann@acme.test").count() == 0
 
 
 async def test_a_change_and_its_event_are_rolled_back_together(organization, scim, monkeypatch):

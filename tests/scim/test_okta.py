@@ -139,6 +139,9 @@ async def test_an_unknown_role_is_refused_with_the_accepted_values_and_nothing_i
         assert accepted in detail
     assert finance.key in detail
     assert await User.all().count() == 0
+    failed = await AuditEvent.get(action="user.provision_failed")
+    assert failed.changes["userName"] == "jane@okta.local"
+    assert "'boss'" in failed.changes["reason"]
 
 
 async def test_built_in_role_strings_are_accepted_whatever_their_case(client):

@@ -90,3 +90,22 @@ def test_a_given_secret_key_is_used_as_is(tmp_path):
     env = {"ROSTER_DATA_DIR": str(tmp_path), "ROSTER_SECRET_KEY": "k" * 40}
     assert Settings.from_env(env).secret_key == "k" * 40
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html", "/healthz", "/graphql?query={__typename}"])
+async def test_every_response_carries_the_security_headers(client, path):
+    response = await client.get(path)
+
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_the_settings_page_is_served_at_the_root(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
