@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -32,7 +33,7 @@ from domain.actors import Actor
 from domain.errors import DomainError, NotFound
 from domain.models import Organization as OrganizationModel
 from domain.models import TokenKind
-from domain.paging import KeysetPage
+from domain.paging import KeysetPage, Page
 from domain.queries import UserFilter
 
 MAX_FIRST = 200
@@ -61,6 +62,13 @@ def page_size(first: int | None) -> int:
     if not 0 <= first <= MAX_FIRST:
         raise ClientError(f"first must be between 0 and {MAX_FIRST}", "BAD_REQUEST")
     return first
+
+
+def page_info(page: Page[Any], edges: Sequence[UserEdge | AuditEventEdge]) -> PageInfo:
+    return PageInfo(
+        has_next_page=page.next_cursor is not None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
 
 
 async def viewer_of(actor: Actor) -> Viewer:
@@ -114,14 +122,7 @@ class Query:
             UserEdge(cursor=queries.user_cursor(user, USER_SORT), node=User.of(user))
             for user in page.items
         ]
-        return UserConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.next_cursor is not None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=page.total,
-        )
+        return UserConnection(edges=edges, page_info=page_info(page, edges), total_count=page.total)
 
     @strawberry.field
     async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:
@@ -183,12 +184,7 @@ class Query:
             for event in page.items
         ]
         return AuditEventConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.next_cursor is not None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=page.total,
+            edges=edges, page_info=page_info(page, edges), total_count=page.total
         )
 
     @strawberry.field(description="What Okta's setup needs, for the setup checklist.")

@@ -8,7 +8,7 @@ from domain.actors import Actor
 from domain.credentials import digest_matches, display_prefix, parse_lookup
 from domain.errors import InvalidToken
 from domain.handlers.common import utcnow
-from domain.models import Channel, Token, TokenKind
+from domain.models import Channel, Token, TokenKind, User
 
 # Recording every use would turn each read into a write; a minute's precision is plenty for
 # "Okta last connected 3 minutes ago".
@@ -37,16 +37,22 @@ async def authenticate_scim(token: str) -> Actor:
     return Actor.scim_token(str(row.id), label, row.organization_id)
 
 
-async def authenticate_api(token: str) -> Actor:
-    """The admin behind a personal API token (a SCIM token is refused); the admin must still
-    be active and exist."""
-    row = await _verified(token, TokenKind.API)
+async def _active_admin(row: Token) -> User:
+    """The admin a token or session belongs to, while it exists and is active."""
     if row.user_id is None:
         raise InvalidToken()
     await row.fetch_related("user__role")
     user = row.user
     if user is None or not user.active:
         raise InvalidToken()
+    return user
+
+
+async def authenticate_api(token: str) -> Actor:
+    """The admin behind a personal API token (a SCIM token is refused); the admin must still
+    be active and exist."""
+    row = await _verified(token, TokenKind.API)
+    user = await _active_admin(row)
     return Actor.admin(
         user_id=str(user.id),
         label=f"{user.user_name} (API token {display_prefix(row.lookup, TokenKind.API)})",
@@ -61,12 +67,9 @@ async def authenticate_session(token: str) -> Actor:
     """The admin behind a browser session: refused once signed out, expired, or when the admin
     is deactivated or deleted."""
     row = await _verified(token, TokenKind.SESSION)
-    if row.user_id is None or utcnow() - row.created_at > SESSION_LIFETIME:
+    if utcnow() - row.created_at > SESSION_LIFETIME:
         raise InvalidToken()
-    await row.fetch_related("user__role")
-    user = row.user
-    if user is None or not user.active:
-        raise InvalidToken()
+    user = await _active_admin(row)
     return Actor.admin(
         user_id=str(user.id),
         label=user.user_name,

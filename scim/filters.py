@@ -164,9 +164,8 @@ def _present(column: str, kind: str, nullable: bool) -> Q:
     return q & ~_q(column, "") if kind in ("text", "exact", "key") else q
 
 
-class _Translator(FilterVisitor[Q]):
-    def __init__(self, scim_filter: ScimFilter[User]) -> None:
-        self.filter = scim_filter
+class _Logic(FilterVisitor[Q]):
+    """`and`, `or` and `not`, the same at the top and inside `emails[...]`."""
 
     def visit_logical_expr(self, node: LogicalExpr) -> Q:
         join = "AND" if node.op is LogicalOperator.and_ else "OR"
@@ -174,6 +173,11 @@ class _Translator(FilterVisitor[Q]):
 
     def visit_not(self, node: Not) -> Q:
         return ~self.visit(node.expr)
+
+
+class _Translator(_Logic):
+    def __init__(self, scim_filter: ScimFilter[User]) -> None:
+        self.filter = scim_filter
 
     def visit_comparison(self, node: Comparison) -> Q:
         binding = self.filter.resolve_comparison(node.attr_path, strict=False)
@@ -215,7 +219,7 @@ class _Translator(FilterVisitor[Q]):
         return Q(id__in=Subquery(rows.values("user_id")))
 
 
-class _InnerTranslator(FilterVisitor[Q]):
+class _InnerTranslator(_Logic):
     """The filter inside `emails[...]`: every condition applies to the same value row."""
 
     def __init__(self, scim_filter: ScimFilter[User], parent: AttrPath) -> None:
@@ -229,13 +233,6 @@ class _InnerTranslator(FilterVisitor[Q]):
             return None
         column, kind = _MULTI_COLUMNS[binding.sub_field_name]
         return binding, column, kind
-
-    def visit_logical_expr(self, node: LogicalExpr) -> Q:
-        join = "AND" if node.op is LogicalOperator.and_ else "OR"
-        return Q(*(self.visit(term) for term in node.terms), join_type=join)
-
-    def visit_not(self, node: Not) -> Q:
-        return ~self.visit(node.expr)
 
     def visit_comparison(self, node: Comparison) -> Q:
         found = self._column(node.attr_path)

@@ -11,6 +11,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,15 +139,25 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
         asyncio.run(drop_postgres_database(url))
 
 
-@pytest.fixture
-async def app_transport(db, database_url, tmp_path) -> AsyncIterator[httpx.ASGITransport]:
+@asynccontextmanager
+async def running_app(
+    database_url: str, data_dir: Path, **environment: str
+) -> AsyncIterator[httpx.ASGITransport]:
+    """The app, its lifespan run, with ROSTER_* settings on top of the test database's."""
     settings = Settings.from_env(
         {
             "ROSTER_DATABASE_URL": database_url,
-            "ROSTER_DATA_DIR": str(tmp_path / "data"),
+            "ROSTER_DATA_DIR": str(data_dir),
             "ROSTER_PUBLIC_URL": "http://roster.test",
+            **environment,
         }
     )
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         yield httpx.ASGITransport(app=manager.app)
+
+
+@pytest.fixture
+async def app_transport(db, database_url, tmp_path) -> AsyncIterator[httpx.ASGITransport]:
+    async with running_app(database_url, tmp_path / "data") as transport:
+        yield transport

@@ -7,6 +7,7 @@ import httpx
 from domain import bus
 from domain.commands import DeactivateUser, IssueScimToken
 from tests.api.conftest import BASE, CSRF, PASSWORD, GraphQLClient
+from tests.conftest import running_app
 
 VIEWER = "{ viewer { user { userName } organization { slug } } }"
 
@@ -32,28 +33,18 @@ async def test_login_sets_an_http_only_same_site_session_cookie(anonymous, super
 async def test_the_cookie_is_secure_when_roster_is_served_over_https(
     db, database_url, tmp_path, super_admin_id
 ):
-    from asgi_lifespan import LifespanManager
-
-    from web.app import create_app
-    from web.settings import Settings
-
-    settings = Settings.from_env(
-        {
-            "ROSTER_DATABASE_URL": database_url,
-            "ROSTER_DATA_DIR": str(tmp_path),
-            "ROSTER_PUBLIC_URL": "https://roster.example.com",
-        }
-    )
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
-            client = GraphQLClient(http)
-            response = await client.post(
-                'mutation { login(email: "root@acme.test", password: "correct horse battery") '
-                "{ __typename } }",
-                **CSRF,
-            )
+    async with (
+        running_app(
+            database_url, tmp_path, ROSTER_PUBLIC_URL="https://roster.example.com"
+        ) as transport,
+        httpx.AsyncClient(transport=transport, base_url=BASE) as http,
+    ):
+        client = GraphQLClient(http)
+        response = await client.post(
+            'mutation { login(email: "root@acme.test", password: "correct horse battery") '
+            "{ __typename } }",
+            **CSRF,
+        )
     assert "Secure" in response.headers["set-cookie"]
 
 
@@ -174,22 +165,10 @@ async def test_graphiql_is_off_by_default(anonymous):
 
 
 async def test_graphiql_is_served_when_enabled(db, database_url, tmp_path):
-    from asgi_lifespan import LifespanManager
-
-    from web.app import create_app
-    from web.settings import Settings
-
-    settings = Settings.from_env(
-        {
-            "ROSTER_DATABASE_URL": database_url,
-            "ROSTER_DATA_DIR": str(tmp_path),
-            "ROSTER_GRAPHIQL": "1",
-        }
-    )
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
-            response = await http.get("/graphql", headers={"Accept": "text/html"})
+    async with (
+        running_app(database_url, tmp_path, ROSTER_GRAPHIQL="1") as transport,
+        httpx.AsyncClient(transport=transport, base_url=BASE) as http,
+    ):
+        response = await http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
