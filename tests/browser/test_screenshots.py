@@ -1,0 +1,177 @@
+"""Every page with realistic data, at desktop (1280x800) and phone (390x844) widths, without a
+console error or CSP violation; the screenshots go to artifacts/screenshots/ to be looked at.
+The SCIM integration section's picture for the README is docs/scim-integration.png: written
+when missing, or refreshed with ROSTER_UPDATE_DOCS=1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import new_context, start_roster
+from tests.browser.helpers import (
+    DESKTOP,
+    NARROW,
+    PATCH_SCHEMA,
+    ROOT,
+    SCREENSHOTS,
+    Roster,
+    go,
+    screenshot,
+    sign_in,
+    watch_console,
+)
+
+pytestmark = pytest.mark.browser
+
+DOCS_SCREENSHOT = ROOT / "docs" / "scim-integration.png"
+PEOPLE = [  # userName, given, family, role string (None: Okta sends none)
+    ("jane.doe@acme.example", "Jane", "Doe", "admin"),
+    ("marcus.lee@acme.example", "Marcus", "Lee", "basic-user"),
+    ("priya.nair@acme.example", "Priya", "Nair", "FINANCE"),
+    ("tom.becker@acme.example", "Tom", "Becker", None),
+    ("sofia.alvarez@acme.example", "Sofia", "Alvarez", "limited-plus-user"),
+    ("li.wei@acme.example", "Li", "Wei", "appstore-user"),
+    ("noah.smith@acme.example", "Noah", "Smith", "limited-user"),
+]
+
+
+@pytest.fixture(scope="module")
+def roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roster]:
+    yield from start_roster(
+        tmp_path_factory.mktemp("roster"),
+        slug="acme",
+        name="Acme Corp",
+        admin_email="it-admin@acme.example",
+        public_url="https://roster.example.com",
+    )
+
+
+def graphql(page: Page, query: str, **variables: Any) -> dict[str, Any]:
+    """A GraphQL call with the page's session, as the settings page makes it."""
+    response = page.request.post(
+        "/graphql",
+        data={"query": query, "variables": variables},
+        headers={"X-Roster-CSRF": "1"},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture(scope="module")
+def demo(browser: Browser, roster: Roster) -> Roster:
+    """Acme's settings after connecting Okta: one token (named "Okta", generated on the page),
+    a custom role, users from Okta with and without roles, one set by hand, one deactivated,
+    and one refused for an unknown role string."""
+    context = new_context(browser, roster)
+    try:
+        page = context.new_page()
+        sign_in(page, roster)
+        page.get_by_role("button", name="Generate new token").click()
+        page.get_by_role("dialog").get_by_role("button", name="Generate token").click()
+        token = page.get_by_label("SCIM token (shown once)").input_value()
+        finance = graphql(
+            page,
+            """mutation ($input: CustomRoleInput!) {
+                 createCustomRole(input: $input) { ... on CustomRolePayload { role { key } } }
+               }""",
+            input={
+                "name": "Finance Approvers",
+                "description": "Approves expenses and supplier invoices.",
+                "permissionLevel": "limited-plus-user",
+                "restrictedApps": ["Expenses", "Invoices"],
+            },
+        )["createCustomRole"]["role"]["key"]
+        ids = {}
+        for user_name, given, family, role in PEOPLE:
+            created = roster.provision(
+                token,
+                user_name,
+                role=finance if role == "FINANCE" else role,
+                name={"givenName": given, "familyName": family},
+                displayName=f"{given} {family}",
+            )
+            assert created.status_code == 201, created.text
+            ids[user_name] = created.json()["id"]
+        graphql(
+            page,
+            """mutation ($id: ID!) {
+                 setUserRole(userId: $id, role: "limited-plus-user") { __typename }
+               }""",
+            id=ids["marcus.lee@acme.example"],
+        )
+        leave = {
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "value": {"active": False}}],
+        }
+        noah = ids["noah.smith@acme.example"]
+        assert roster.scim("PATCH", f"/Users/{noah}", token, leave).status_code == 200
+        refused = roster.provision(token, "kim.owens@acme.example", role="owner")
+        assert refused.status_code == 400
+    finally:
+        context.close()
+    return roster
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("narrow", NARROW)])
+def test_every_page_renders_without_console_errors(
+    browser: Browser, demo: Roster, size: str, viewport: dict[str, int]
+):
+    context = new_context(browser, demo, viewport)
+    try:
+        page = context.new_page()
+        errors = watch_console(page)
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Sign in to Roster")).to_be_visible()
+        screenshot(page, f"signin-{size}")
+        sign_in(page, demo)
+
+        expect(page.locator("#connection-status")).to_contain_text("Okta last connected")
+        expect(page.locator(".role-strings tbody tr")).to_have_count(7)
+        screenshot(page, f"organization-{size}")
+        assert not horizontally_scrolled(page), "the Organization page is wider than the screen"
+        if size == "desktop":
+            save_docs_screenshot(page)
+
+        go(page, "Roles")
+        expect(page.locator(".roles-table tbody tr")).to_have_count(7)
+        screenshot(page, f"roles-{size}")
+        assert not horizontally_scrolled(page)
+
+        go(page, "Users")
+        expect(page.locator(".users-table tbody tr")).to_have_count(len(PEOPLE) + 1)
+        expect(page.get_by_text("1 active user has no role from Okta.")).to_be_visible()
+        screenshot(page, f"users-{size}")
+        assert not horizontally_scrolled(page)
+
+        go(page, "Activity")
+        expect(page.locator("ol.events > li.is-failed")).to_have_count(1)
+        screenshot(page, f"activity-{size}")
+        assert not horizontally_scrolled(page)
+
+        assert errors == []
+    finally:
+        context.close()
+
+
+def horizontally_scrolled(page: Page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+
+def save_docs_screenshot(page: Page) -> None:
+    section = page.locator("#scim-integration")
+    expect(section.locator(".tokens-table tbody tr")).to_have_count(1)
+    path = SCREENSHOTS / "scim-integration.png"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": DESKTOP["width"], "height": 1600})  # no sticky header on it
+    section.screenshot(path=str(path), animations="disabled")
+    page.set_viewport_size(DESKTOP)
+    if os.environ.get("ROSTER_UPDATE_DOCS") == "1" or not DOCS_SCREENSHOT.exists():
+        DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOT)

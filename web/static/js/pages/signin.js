@@ -1,0 +1,116 @@
+// The sign-in page: email and password; the session cookie is set by the server (HttpOnly).
+
+import { gql, describeError, VIEWER_FIELDS } from "../api.js";
+import { h, field, errorArea, replaceChildren } from "../dom.js";
+
+const LOGIN = `
+  mutation Login($email: String!, $password: String!) {
+    login(email: $email, password: $password) {
+      __typename
+      ... on LoginPayload { viewer { ${VIEWER_FIELDS} } }
+      ... on AuthenticationError { message retryAfterSeconds }
+    }
+  }
+`;
+
+export function renderSignIn(root, { expired = false, onSignedIn }) {
+  const email = field({
+    label: "Email",
+    control: h("input", { type: "email", name: "email", class: "input", autocomplete: "username", required: true, spellcheck: "false" }),
+  });
+  const password = field({
+    label: "Password",
+    control: h("input", { type: "password", name: "password", class: "input", autocomplete: "current-password", required: true }),
+  });
+  const problem = errorArea();
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Sign in");
+  let countdown = null;
+
+  // Throttled: say so once (role="alert"), then count down quietly on the button.
+  function waitThenRetry(seconds) {
+    clearInterval(countdown);
+    let left = seconds;
+    problem.show(`Too many failed sign-ins. Try again in ${left} second${left === 1 ? "" : "s"}.`);
+    submit.disabled = true;
+    submit.textContent = `Try again in ${left} s`;
+    countdown = setInterval(() => {
+      left -= 1;
+      if (!submit.isConnected) {
+        clearInterval(countdown);
+        return;
+      }
+      if (left > 0) {
+        submit.textContent = `Try again in ${left} s`;
+        return;
+      }
+      clearInterval(countdown);
+      submit.disabled = false;
+      submit.textContent = "Sign in";
+      problem.show("You can try again now.");
+    }, 1000);
+  }
+
+  const form = h(
+    "form",
+    { class: "signin-form", novalidate: true, "aria-labelledby": "signin-title" },
+    h("h1", { id: "signin-title", tabindex: "-1" }, "Sign in to Roster"),
+    h("p", { class: "muted" }, "Manage your organization's users, roles and the connection to Okta."),
+    expired ? h("p", { class: "notice notice-info", role: "status" }, "Your session ended. Sign in again to continue.") : null,
+    email.element,
+    password.element,
+    problem.element,
+    submit,
+  );
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problem.show(null);
+    email.setError(null);
+    password.setError(null);
+    const emailValue = email.control.value.trim();
+    const passwordValue = password.control.value;
+    if (!emailValue) {
+      email.setError("Enter your email address.");
+      email.control.focus();
+      return;
+    }
+    if (!passwordValue) {
+      password.setError("Enter your password.");
+      password.control.focus();
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = "Signing in…";
+    try {
+      const { login } = await gql(LOGIN, { email: emailValue, password: passwordValue });
+      if (login.__typename === "LoginPayload") {
+        clearInterval(countdown);
+        onSignedIn(login.viewer);
+        return;
+      }
+      password.control.value = "";
+      if (login.retryAfterSeconds) {
+        waitThenRetry(login.retryAfterSeconds);
+        return;
+      }
+      problem.show(login.message);
+      password.control.focus();
+    } catch (error) {
+      problem.show(describeError(error));
+    }
+    submit.disabled = false;
+    submit.textContent = "Sign in";
+  });
+
+  replaceChildren(
+    root,
+    h(
+      "main",
+      { class: "signin", id: "main" },
+      h("div", { class: "signin-brand", "aria-hidden": "true" }, h("span", { class: "brand-mark" }, "R"), h("span", {}, "Roster")),
+      form,
+      h("p", { class: "signin-footer muted" }, "Forgot your password? Ask another admin of your organization or your Roster operator."),
+    ),
+  );
+  email.control.focus();
+}
