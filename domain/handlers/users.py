@@ -8,7 +8,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from domain.actors import Actor
+from domain.actors import Actor, ActorKind
 from domain.audit import AuditEntry, created, diff, removed
 from domain.commands import (
     AssignRole,
@@ -225,10 +225,20 @@ async def _set_active(
 ) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, user_id, expected_version)
     before = snapshot(user)
+    if not active:
+        await _keep_a_way_in(actor, user, "deactivate")
     user.active = active
     changes = await _save(user, before)
     action = "user.reactivated" if active else "user.deactivated"
     return user, AuditEntry(action, "user", str(user.id), changes)
+
+
+async def _keep_a_way_in(actor: Actor, user: User, doing: str) -> None:
+    """An admin may not lock themself out. (Every other admin who could act is a super-admin
+    too, so this also keeps at least one active super-admin; the identity provider, which owns
+    the people, is not bound by it.)"""
+    if actor.kind in (ActorKind.ADMIN, ActorKind.API_TOKEN) and actor.user_id == str(user.id):
+        raise InvalidValue("user", f"you cannot {doing} yourself; ask another super-admin")
 
 
 async def deactivate_user(command: DeactivateUser, actor: Actor) -> tuple[User, AuditEntry]:
@@ -249,7 +259,10 @@ async def delete_user(command: DeleteUser, actor: Actor) -> tuple[User, AuditEnt
 async def assign_role(command: AssignRole, actor: Actor) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, command.user_id, command.expected_version)
     before = snapshot(user)
-    user.role = await resolve_role(user.organization_id, command.role)
+    role = await resolve_role(user.organization_id, command.role)
+    if role.permission_level != user.role.permission_level:
+        await _keep_a_way_in(actor, user, "change the role of")
+    user.role = role
     user.role_origin = RoleOrigin.MANUAL
     changes = await _save(user, before)
     return user, AuditEntry("user.role_assigned", "user", str(user.id), changes)

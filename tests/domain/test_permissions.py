@@ -124,3 +124,34 @@ async def test_a_refused_command_writes_nothing_not_even_an_audit_event(organiza
 async def test_a_custom_role_grants_the_level_it_is_based_on(operator):
     role = await bus.handle(CreateCustomRole("Deputy", "super-admin"), operator)
     assert permissions_for_level(role.permission_level) == permissions_for_level("super-admin")
+
+
+async def super_admin(operator, email: str) -> tuple[str, Actor]:
+    user = await bus.handle(CreateAdmin(email, "correct horse"), operator)
+    actor = Actor.admin(
+        user_id=str(user.id),
+        label=email,
+        organization_id=user.organization_id,
+        permission_level="super-admin",
+    )
+    return str(user.id), actor
+
+
+async def test_an_admin_cannot_deactivate_or_demote_themself(operator):
+    from domain.errors import InvalidValue
+
+    me, actor = await super_admin(operator, "root@acme.test")
+    await super_admin(operator, "second@acme.test")
+
+    with pytest.raises(InvalidValue, match="yourself"):
+        await bus.handle(DeactivateUser(me), actor)
+    with pytest.raises(InvalidValue, match="yourself"):
+        await bus.handle(AssignRole(me, "admin"), actor)
+
+
+async def test_the_identity_provider_may_still_deactivate_any_admin(operator, scim):
+    me, _ = await super_admin(operator, "root@acme.test")
+
+    user = await bus.handle(DeactivateUser(me), scim)
+
+    assert user.active is False
