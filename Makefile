@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL server the test suite creates its throw-away database on.
 ROSTER_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: install run test lint typecheck test-sqlite test-postgres migrations schema clean
+.PHONY: install run test lint typecheck test-sqlite test-postgres bench migrations schema clean
 
 $(BIN)/roster: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Roster needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -37,6 +37,11 @@ test-sqlite: install
 
 test-postgres: install
 	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest
+
+## bench: the benchmark suite on SQLite and PostgreSQL (figures in bench-*.json)
+bench: install
+	$(BIN)/python -m bench.run --database sqlite --json bench-sqlite.json
+	$(BIN)/python -m bench.run --database postgres --json bench-postgres.json
 
 ## migrations: (developers) write a migration for model changes
 migrations: install

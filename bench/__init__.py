@@ -1,0 +1,1 @@
+"""Roster's benchmark suite: `make bench` (see bench/run.py)."""

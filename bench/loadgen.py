@@ -1,0 +1,102 @@
+"""An asyncio HTTP/1.1 load generator: keep-alive connections on loopback, bounded in time
+and in requests, recording every latency and status."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+RequestFactory = Callable[[int], bytes]  # request number -> the raw request
+
+
+def request(
+    method: str, path: str, *, host: str, headers: dict[str, str] | None = None, body: bytes = b""
+) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body or method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@dataclass
+class Result:
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    def errors(self, ok: set[int]) -> dict[int, int]:
+        return {status: n for status, n in self.statuses.items() if status not in ok}
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def run(
+    host: str,
+    port: int,
+    make_request: RequestFactory,
+    *,
+    concurrency: int = 32,
+    seconds: float = 5.0,
+    warmup: float = 1.0,
+    max_requests: int | None = None,
+) -> Result:
+    """Drive the server for `warmup + seconds` (or until `max_requests` are sent); only the
+    measured part is returned."""
+    result = Result()
+    counter = 0
+    start = time.perf_counter()
+    measure_from = start + warmup
+    deadline = measure_from + seconds
+
+    async def connection() -> None:
+        nonlocal counter
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while True:
+                now = time.perf_counter()
+                if now >= deadline or (max_requests is not None and counter >= max_requests):
+                    return
+                number = counter
+                counter += 1
+                writer.write(make_request(number))
+                sent = time.perf_counter()
+                status = await _read_response(reader)
+                done = time.perf_counter()
+                if sent >= measure_from:
+                    result.latencies.append(done - sent)
+                    result.statuses[status] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    result.seconds = min(time.perf_counter(), deadline) - measure_from
+    return result
