@@ -84,7 +84,7 @@ async def get_user(actor: Actor, user_id: str) -> User:
     if parsed is not None:
         user = (
             await User.filter(organization_id=organization_id_of(actor), id=parsed)
-            .prefetch_related("role")
+            .select_related("role")
             .first()
         )
     if user is None:
@@ -166,7 +166,7 @@ async def list_users(
         query = query.filter(_after(sort, descending, page.after))
     elif isinstance(page, OffsetPage):
         query = query.offset(max(0, page.offset))
-    users = await query.order_by(*order).limit(count + 1).prefetch_related("role")
+    users = await query.order_by(*order).limit(count + 1).select_related("role")
     more = len(users) > count
     users = users[:count]
     next_cursor = user_cursor(users[-1], sort) if more and users and keyset else None

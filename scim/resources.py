@@ -3,6 +3,7 @@ domain's user attributes."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import scim2_models as sm
@@ -66,8 +67,28 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
+def _timestamp(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def render(user: DomainUser, location: str) -> dict[str, Any]:
+    """The user as JSON, the same as `to_scim(...).model_dump(...)` with no projection, built
+    directly: lists of users are the hot path, and the model round trip costs most of it (a
+    test keeps the two in agreement)."""
+    body = _wire(user, location)
+    meta = body["meta"]
+    meta["created"] = _timestamp(user.created_at)
+    meta["lastModified"] = _timestamp(user.updated_at)
+    return body
+
+
 def to_scim(user: DomainUser, location: str) -> User:
     """The domain user as a SCIM resource (its role must be loaded)."""
+    return User.model_validate(_wire(user, location))
+
+
+def _wire(user: DomainUser, location: str) -> dict[str, Any]:
+    """The user in SCIM's JSON shape, absent values left out."""
     name = {
         "formatted": user.formatted_name,
         "familyName": user.family_name,
@@ -125,7 +146,7 @@ def to_scim(user: DomainUser, location: str) -> User:
     if enterprise:
         body["schemas"].append(ENTERPRISE)
         body[ENTERPRISE] = enterprise
-    return User.model_validate({k: v for k, v in body.items() if v is not None})
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def _multi(item: dict[str, Any]) -> dict[str, Any]:

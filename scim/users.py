@@ -30,7 +30,7 @@ from domain.queries import UserFilter
 from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
-from scim.resources import ENTERPRISE, User, etag, from_scim, to_scim
+from scim.resources import ENTERPRISE, User, etag, from_scim, render, to_scim
 from scim.responses import ScimResponse
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -75,6 +75,8 @@ def _location(request: Request, user_id: object) -> str:
 def _rendered(
     request: Request, user: DomainUser, context: Context, parameters: ResponseParameters[Any] | None
 ) -> dict[str, Any]:
+    if parameters is None:
+        return render(user, _location(request, user.id))
     resource = to_scim(user, _location(request, user.id))
     dumped: dict[str, Any] = resource.model_dump(
         scim_ctx=context, mode="json", response_parameters=parameters
