@@ -25,6 +25,7 @@ from domain import bus, database
 from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
 from domain.models import Organization, User
+from tests.processes import user_environment
 from web.app import create_app
 from web.settings import Settings
 
@@ -126,17 +127,10 @@ async def provision(actor: Actor, user_name: str, role: str | None = None, **val
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A user's environment, with a database of its own (on the suite's PostgreSQL server when
     the suite runs on PostgreSQL: `roster migrate` creates it)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
-    environment["ROSTER_DATA_DIR"] = str(tmp_path / "data")
-    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
-    if server:
-        url = f"{server}/roster_cli_{uuid.uuid4().hex[:12]}"
-    else:
-        url = f"sqlite://{tmp_path / 'data' / 'cli.sqlite3'}"
-    environment["ROSTER_DATABASE_URL"] = url
+    environment, postgres_url = user_environment(tmp_path, "cli")
     yield environment
-    if server:
-        asyncio.run(drop_postgres_database(url))
+    if postgres_url:
+        asyncio.run(drop_postgres_database(postgres_url))
 
 
 @asynccontextmanager

@@ -3,16 +3,32 @@ own database (on the suite's PostgreSQL server when the suite runs there)."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROSTER = str(Path(sys.executable).parent / "roster")
 TOKEN = re.compile(r"^rst_scim_[0-9A-Za-z]{12}[0-9A-Za-z_-]{43}$")
+
+
+def user_environment(folder: Path, name: str) -> tuple[dict[str, str], str | None]:
+    """The environment a user runs `roster` in, with a database of its own: a SQLite file in
+    `folder`, or a fresh PostgreSQL database (its URL returned, to drop afterwards) when the
+    suite runs on PostgreSQL."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
+    environment["ROSTER_DATA_DIR"] = str(folder / "data")
+    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
+    postgres_url = f"{server}/roster_{name}_{uuid.uuid4().hex[:12]}" if server else None
+    environment["ROSTER_DATABASE_URL"] = (
+        postgres_url or f"sqlite://{folder / 'data' / f'{name}.sqlite3'}"
+    )
+    return environment, postgres_url
 
 
 def roster(env, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from tests.browser.helpers import DESKTOP, Roster, watch_console
 from tests.conftest import drop_postgres_database
-from tests.processes import ROSTER, free_port, ok, wait_until_ready
+from tests.processes import ROSTER, free_port, ok, user_environment, wait_until_ready
 
 # Never a browser download: Debian's chromium (apt), or the one ROSTER_TEST_CHROMIUM names.
 CHROMIUM_ARGS = [
@@ -68,14 +67,7 @@ def start_roster(
 ) -> Iterator[Roster]:
     """A migrated database with one organization and its admin, and `roster serve` on it;
     stopped with SIGTERM (and its PostgreSQL database dropped) afterwards."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
-    env["ROSTER_DATA_DIR"] = str(tmp / "data")
-    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
-    if server:
-        database_url = f"{server}/roster_browser_{uuid.uuid4().hex[:12]}"
-    else:
-        database_url = f"sqlite://{tmp / 'data' / 'browser.sqlite3'}"
-    env["ROSTER_DATABASE_URL"] = database_url
+    env, postgres_url = user_environment(tmp, "browser")
     port = free_port()
     if public_url:
         env["ROSTER_PUBLIC_URL"] = public_url
@@ -107,10 +99,10 @@ def start_roster(
                 process.kill()
                 process.wait()
     finally:
-        if server:
+        if postgres_url:
             # in a thread of its own: Playwright's sync API keeps an event loop in this one
             with ThreadPoolExecutor(1) as thread:
-                thread.submit(asyncio.run, drop_postgres_database(database_url)).result()
+                thread.submit(asyncio.run, drop_postgres_database(postgres_url)).result()
 
 
 @pytest.fixture(scope="module")
