@@ -51,10 +51,20 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
+    chunked = False
     for line in head.split(b"\r\n")[1:]:
-        if line[:15].lower() == b"content-length:":
+        lower = line.lower()
+        if lower.startswith(b"content-length:"):
             length = int(line[15:])
-    if length:
+        elif lower.startswith(b"transfer-encoding:") and b"chunked" in lower:
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)  # the chunk and its CRLF
+            if size == 0:
+                break
+    elif length:
         await reader.readexactly(length)
     return status
 

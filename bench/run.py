@@ -32,10 +32,11 @@ HOST = "127.0.0.1"
 ROSTER = str(Path(sys.executable).parent / "roster")
 ORG = "bench"
 SEED_USERS = 1000
-OK = {200, 201}
+OK = {200, 201, 204}
 
-# scenario -> the least Roster / ceiling throughput ratio (issue 6)
+# scenario -> the least Roster / ceiling and Roster / peer throughput ratios (issue 6)
 CEILING_TARGETS = {"get": 0.6, "filter": 0.6, "create": 0.5, "deactivate": 0.5, "list100": 0.5}
+PEER_TARGETS = {"get": 1.2, "filter": 2.0, "create": 1.5, "deactivate": 1.5, "list100": 20.0}
 
 
 @dataclass
@@ -138,43 +139,49 @@ async def seed(url: str, count: int) -> list[str]:
         await database.close_database(context)
 
 
-def okta_body(user_name: str) -> bytes:
-    return json.dumps(
-        {
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "userName": user_name,
-            "name": {"givenName": "New", "familyName": "User"},
-            "emails": [{"primary": True, "value": user_name, "type": "work"}],
-            "displayName": "New User",
-            "locale": "en-US",
-            "externalId": "00u" + uuid.uuid4().hex[:12],
-            "groups": [],
-            "password": "1mz050nq",
-            "active": True,
-            "permissionsRole": "basic-user",
-        }
-    ).encode()
+def okta_body(user_name: str, role: str | None = "basic-user") -> bytes:
+    body = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "name": {"givenName": "New", "familyName": "User"},
+        "emails": [{"primary": True, "value": user_name, "type": "work"}],
+        "displayName": "New User",
+        "locale": "en-US",
+        "externalId": "00u" + uuid.uuid4().hex[:12],
+        "groups": [],
+        "password": "1mz050nq",
+        "active": True,
+    }
+    if role is not None:
+        body["permissionsRole"] = role
+    return json.dumps(body).encode()
 
 
-def scim_scenarios(port: int, token: str, ids: list[str]) -> dict[str, loadgen.RequestFactory]:
+def scim_scenarios(
+    port: int, token: str | None, ids: list[str], *, prefix: str = "/scim/v2", role: bool = True
+) -> dict[str, loadgen.RequestFactory]:
+    """The SCIM scenarios, for Roster (`/scim/v2`, with its token) or the peer (`/v2`)."""
     host = f"{HOST}:{port}"
-    auth = {"Authorization": f"Bearer {token}", "Accept": "application/scim+json"}
+    auth = {"Accept": "application/scim+json"}
+    if token:
+        auth["Authorization"] = f"Bearer {token}"
     json_headers = {**auth, "Content-Type": "application/scim+json; charset=utf-8"}
     run_id = uuid.uuid4().hex[:6]
 
     def get(n: int) -> bytes:
         return loadgen.request(
-            "GET", f"/scim/v2/Users/{ids[n % len(ids)]}", host=host, headers=auth
+            "GET", f"{prefix}/Users/{ids[n % len(ids)]}", host=host, headers=auth
         )
 
     def filter_(n: int) -> bytes:
         expression = urllib.parse.quote(f'userName eq "user{n % len(ids):06d}@bench.test"')
-        path = f"/scim/v2/Users?filter={expression}&startIndex=1&count=100"
+        path = f"{prefix}/Users?filter={expression}&startIndex=1&count=100"
         return loadgen.request("GET", path, host=host, headers=auth)
 
     def create(n: int) -> bytes:
-        body = okta_body(f"new-{run_id}-{n}@bench.test")
-        return loadgen.request("POST", "/scim/v2/Users", host=host, headers=json_headers, body=body)
+        body = okta_body(f"new-{run_id}-{n}@bench.test", "basic-user" if role else None)
+        path = f"{prefix}/Users"
+        return loadgen.request("POST", path, host=host, headers=json_headers, body=body)
 
     def deactivate(n: int) -> bytes:
         active = (n // len(ids)) % 2 == 1  # first pass deactivates, the next reactivates
@@ -184,12 +191,12 @@ def scim_scenarios(port: int, token: str, ids: list[str]) -> dict[str, loadgen.R
                 "Operations": [{"op": "replace", "value": {"active": active}}],
             }
         ).encode()
-        path = f"/scim/v2/Users/{ids[n % len(ids)]}"
+        path = f"{prefix}/Users/{ids[n % len(ids)]}"
         return loadgen.request("PATCH", path, host=host, headers=json_headers, body=body)
 
     def list100(n: int) -> bytes:
         start = 1 + (n * 100) % (len(ids) - 100)
-        path = f"/scim/v2/Users?startIndex={start}&count=100"
+        path = f"{prefix}/Users?startIndex={start}&count=100"
         return loadgen.request("GET", path, host=host, headers=auth)
 
     return {
@@ -199,6 +206,22 @@ def scim_scenarios(port: int, token: str, ids: list[str]) -> dict[str, loadgen.R
         "deactivate": deactivate,
         "list100": list100,
     }
+
+
+def seed_peer(port: int, count: int) -> list[str]:
+    """`count` users created in the peer over HTTP; their ids."""
+    ids = []
+    for index in range(count):
+        name = f"user{index:06d}@bench.test"
+        request = urllib.request.Request(
+            f"http://{HOST}:{port}/v2/Users",
+            data=okta_body(name, None),
+            headers={"Content-Type": "application/scim+json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            ids.append(json.load(response)["id"])
+    return ids
 
 
 def ceiling_scenarios(port: int, ids: list[str]) -> dict[str, loadgen.RequestFactory]:
@@ -301,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "users": args.users,
         "roster": {},
         "ceiling": {},
+        "peer": {},
         "ratios": {},
     }
     try:
@@ -339,20 +363,47 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.database == "postgres":
             asyncio.run(_drop(url))
-    print("\n# Roster / ceiling (same database, same run)")
-    failed = []
-    for name, target in CEILING_TARGETS.items():
-        ceiling = report["ceiling"][name]["requests_per_second"]
-        ratio = report["roster"][name]["requests_per_second"] / ceiling if ceiling else 0.0
-        verdict = "pass" if ratio >= target else "FAIL"
-        if verdict == "FAIL":
-            failed.append(name)
-        report["ratios"][name] = {
-            "vs_ceiling": round(ratio, 3),
-            "target": target,
-            "verdict": verdict,
-        }
-        print(f"{name:<12} {ratio:5.2f}  (target >= {target})  {verdict}")
+        peer_command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.peer:app",
+            "--host",
+            HOST,
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+        ]
+        with serving(peer_command, env, "/v2/ServiceProviderConfig") as server:
+            peer_ids = seed_peer(server.port, args.users)
+            scenarios = scim_scenarios(server.port, None, peer_ids, prefix="/v2", role=False)
+            for name, make in scenarios.items():
+                result = measure(server.port, make, args)
+                print(line(f"peer {name}", result, server.peak_rss_mb()))
+                report["peer"][name] = figures(result, server.peak_rss_mb())
+    print("\n# Roster / ceiling (same database, same run) and Roster / peer (in memory)")
+    for name in CEILING_TARGETS:
+        ours = report["roster"][name]["requests_per_second"]
+        ratios = {}
+        for side, targets in (("ceiling", CEILING_TARGETS), ("peer", PEER_TARGETS)):
+            theirs = report[side][name]["requests_per_second"]
+            ratio = ours / theirs if theirs else 0.0
+            verdict = "pass" if ratio >= targets[name] else "FAIL"
+            ratios[f"vs_{side}"] = {
+                "ratio": round(ratio, 3),
+                "target": targets[name],
+                "verdict": verdict,
+            }
+        report["ratios"][name] = ratios
+        ceiling, peer = ratios["vs_ceiling"], ratios["vs_peer"]
+        print(
+            f"{name:<12} vs ceiling {ceiling['ratio']:5.2f} (>= {ceiling['target']}) "
+            f"{ceiling['verdict']:<4}   vs peer {peer['ratio']:6.2f} (>= {peer['target']}) "
+            f"{peer['verdict']}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nfigures written to {args.json}")

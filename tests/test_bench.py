@@ -37,4 +37,5 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
     for scenario in ("get", "filter", "create", "deactivate", "list100"):
         assert f"scim {scenario}" in result.stdout
         assert f"ceiling {scenario}" in result.stdout
+        assert f"peer {scenario}" in result.stdout
     assert output.exists()
