@@ -293,6 +293,27 @@ def figures(result: loadgen.Result, rss: float) -> dict[str, Any]:
     }
 
 
+def uvicorn(app: str) -> list[str]:
+    """The command that serves `app` as Roster is served: uvloop and httptools."""
+    return [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--loop", "uvloop",
+            "--http", "httptools", "--log-level", "warning"]  # fmt: skip
+
+
+def run_scenarios(
+    side: str,
+    server: Server,
+    scenarios: dict[str, loadgen.RequestFactory],
+    report: dict[str, Any],
+    args: argparse.Namespace,
+    label: str | None = None,
+) -> None:
+    """Measure each scenario against the server; print a line and keep the figures."""
+    for name, make in scenarios.items():
+        result = measure(server.port, make, args)
+        print(line(f"{label or side} {name}", result, server.peak_rss_mb()))
+        report[side][name] = figures(result, server.peak_rss_mb())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -336,54 +357,18 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(line("roster /healthz", trivial, server.peak_rss_mb()))
             report["roster"]["healthz"] = figures(trivial, server.peak_rss_mb())
-            for name, make in scim_scenarios(server.port, token, ids).items():
-                result = measure(server.port, make, args)
-                print(line(f"scim {name}", result, server.peak_rss_mb()))
-                report["roster"][name] = figures(result, server.peak_rss_mb())
-        ceiling_command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.ceiling:app",
-            "--host",
-            HOST,
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-        ]
+            scenarios = scim_scenarios(server.port, token, ids)
+            run_scenarios("roster", server, scenarios, report, args, label="scim")
         env["BENCH_ORG"] = ORG
-        with serving(ceiling_command, env, "/ok") as server:
-            for name, make in ceiling_scenarios(server.port, ids).items():
-                result = measure(server.port, make, args)
-                print(line(f"ceiling {name}", result, server.peak_rss_mb()))
-                report["ceiling"][name] = figures(result, server.peak_rss_mb())
+        with serving(uvicorn("bench.ceiling:app"), env, "/ok") as server:
+            run_scenarios("ceiling", server, ceiling_scenarios(server.port, ids), report, args)
+        with serving(uvicorn("bench.peer:app"), env, "/v2/ServiceProviderConfig") as server:
+            peer_ids = seed_peer(server.port, args.users)
+            scenarios = scim_scenarios(server.port, None, peer_ids, prefix="/v2", role=False)
+            run_scenarios("peer", server, scenarios, report, args)
     finally:
         if args.database == "postgres":
             asyncio.run(_drop(url))
-        peer_command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.peer:app",
-            "--host",
-            HOST,
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--log-level",
-            "warning",
-        ]
-        with serving(peer_command, env, "/v2/ServiceProviderConfig") as server:
-            peer_ids = seed_peer(server.port, args.users)
-            scenarios = scim_scenarios(server.port, None, peer_ids, prefix="/v2", role=False)
-            for name, make in scenarios.items():
-                result = measure(server.port, make, args)
-                print(line(f"peer {name}", result, server.peak_rss_mb()))
-                report["peer"][name] = figures(result, server.peak_rss_mb())
     print("\n# Roster / ceiling (same database, same run) and Roster / peer (in memory)")
     for name in CEILING_TARGETS:
         ours = report["roster"][name]["requests_per_second"]

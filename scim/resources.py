@@ -4,7 +4,7 @@ domain's user attributes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import scim2_models as sm
 from pydantic import Field
@@ -159,6 +159,23 @@ def _text(value: Any) -> str | None:
     return str(value.value if hasattr(value, "value") else value)
 
 
+Value = TypeVar("Value", DomainEmail, PhoneNumber)
+
+
+def _values(kind: type[Value], items: list[Any] | None) -> tuple[Value, ...]:
+    """Multi-valued attributes (emails, phoneNumbers) as the domain's values."""
+    return tuple(
+        kind(
+            value=str(item.value),
+            type=_text(item.type),
+            primary=bool(item.primary),
+            display=item.display,
+        )
+        for item in items or []
+        if item.value
+    )
+
+
 def from_scim(resource: User) -> tuple[UserAttributes, str | None]:
     """The domain attributes and the role string (None when none was sent) of a resource."""
     name = resource.name or sm.Name()
@@ -190,26 +207,8 @@ def from_scim(resource: User) -> tuple[UserAttributes, str | None]:
         preferred_language=resource.preferred_language,
         locale=resource.locale,
         timezone=resource.timezone,
-        emails=tuple(
-            DomainEmail(
-                value=str(email.value),
-                type=_text(email.type),
-                primary=bool(email.primary),
-                display=email.display,
-            )
-            for email in resource.emails or []
-            if email.value
-        ),
-        phone_numbers=tuple(
-            PhoneNumber(
-                value=str(phone.value),
-                type=_text(phone.type),
-                primary=bool(phone.primary),
-                display=phone.display,
-            )
-            for phone in resource.phone_numbers or []
-            if phone.value
-        ),
+        emails=_values(DomainEmail, resource.emails),
+        phone_numbers=_values(PhoneNumber, resource.phone_numbers),
         active=True if resource.active is None else bool(resource.active),
         employee_number=enterprise.employee_number,
         cost_center=enterprise.cost_center,
