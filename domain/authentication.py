@@ -1,11 +1,17 @@
-"""Turning a bearer token into an actor: one indexed lookup and a constant-time comparison."""
+"""Turning a bearer token into an actor: one indexed lookup and a constant-time comparison.
+
+Identity providers send the same SCIM token with every request, thousands a minute during an
+import, so a verified SCIM token is remembered by this process for at most a second
+(`VERIFIED_SCIM_TTL`): a revoked token stops working at once on the process that revoked it and
+within a second on every other. Keys are digests; the process never keeps a token itself."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from domain.actors import Actor
-from domain.credentials import digest_matches, display_prefix, parse_lookup
+from domain.credentials import digest_matches, digest_of, display_prefix, parse_lookup
 from domain.errors import InvalidToken
 from domain.handlers.common import utcnow
 from domain.models import Channel, Token, TokenKind, User
@@ -14,6 +20,11 @@ from domain.models import Channel, Token, TokenKind, User
 # "Okta last connected 3 minutes ago".
 LAST_USED_PRECISION = timedelta(seconds=60)
 SESSION_LIFETIME = timedelta(hours=12)
+VERIFIED_SCIM_TTL = 1.0  # seconds
+_MAX_REMEMBERED = 1000
+
+# token digest -> (monotonic expiry, token id, actor)
+_verified_scim: dict[str, tuple[float, str, Actor]] = {}
 
 
 async def _verified(token: str, kind: TokenKind) -> Token:
@@ -32,9 +43,26 @@ async def _verified(token: str, kind: TokenKind) -> Token:
 
 async def authenticate_scim(token: str) -> Actor:
     """The actor behind an organization's SCIM token (an API token is refused)."""
+    key = digest_of(token)
+    now = time.monotonic()
+    remembered = _verified_scim.get(key)
+    if remembered is not None and remembered[0] > now:
+        return remembered[2]
     row = await _verified(token, TokenKind.SCIM)
     label = f"SCIM token {row.name!r} ({display_prefix(row.lookup, TokenKind.SCIM)})"
-    return Actor.scim_token(str(row.id), label, row.organization_id)
+    actor = Actor.scim_token(str(row.id), label, row.organization_id)
+    if len(_verified_scim) >= _MAX_REMEMBERED:
+        for stale in [k for k, (expiry, _, _) in _verified_scim.items() if expiry <= now]:
+            del _verified_scim[stale]
+    if len(_verified_scim) < _MAX_REMEMBERED:
+        _verified_scim[key] = (now + VERIFIED_SCIM_TTL, str(row.id), actor)
+    return actor
+
+
+def forget_token(token_id: str) -> None:
+    """Stop trusting a token this process verified (it was just revoked)."""
+    for key in [k for k, (_, remembered, _) in _verified_scim.items() if remembered == token_id]:
+        del _verified_scim[key]
 
 
 async def _active_admin(row: Token) -> User:

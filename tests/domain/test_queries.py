@@ -75,6 +75,35 @@ async def test_count_zero_gives_the_total_only(operator, scim):
     assert (page.items, page.total) == ([], 3)
 
 
+@pytest.mark.parametrize(
+    ("page", "shown"),
+    [
+        (OffsetPage(0, 4), 4),  # more follow
+        (OffsetPage(8, 4), 2),  # the last page, short
+        (OffsetPage(6, 4), 4),  # the last page, full
+        (OffsetPage(10, 4), 0),  # beyond the end
+        (OffsetPage(0, 20), 10),  # everything
+        (KeysetPage(None, 20), 10),
+        (KeysetPage(None, 3), 3),
+    ],
+)
+async def test_every_page_tells_the_total_of_the_whole_listing(operator, scim, page, shown):
+    await seed(scim, 10)
+
+    listed = await queries.list_users(operator, page=page)
+
+    assert (len(listed.items), listed.total) == (shown, 10)
+
+
+async def test_a_page_after_a_cursor_tells_the_total_of_the_whole_listing(operator, scim):
+    await seed(scim, 10)
+    first = await queries.list_users(operator, page=KeysetPage(None, 7))
+
+    rest = await queries.list_users(operator, page=KeysetPage(first.next_cursor, 7))
+
+    assert (len(rest.items), rest.total, rest.next_cursor) == (3, 10, None)
+
+
 async def test_search_matches_a_substring_of_name_or_email_whatever_its_case(operator, scim):
     await provision(scim, "jdoe@acme.test", given_name="Jane", family_name="Doe")
     await provision(scim, "bob@acme.test", given_name="Bob", family_name="Smith")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from domain import bus
+from domain import authentication, bus
 from domain.actors import Actor, ActorKind
-from domain.authentication import authenticate_api, authenticate_scim
+from domain.authentication import VERIFIED_SCIM_TTL, authenticate_api, authenticate_scim
 from domain.commands import CreateAdmin, IssueApiToken, IssueScimToken, RevokeScimToken
 from domain.credentials import display_prefix
 from domain.errors import InvalidToken, InvalidValue, NotFound
+from domain.handlers.common import utcnow
 from domain.models import Channel, Token, TokenKind
 
 
@@ -78,6 +81,18 @@ async def test_a_revoked_token_fails_at_once(operator):
     await authenticate_scim(issued.secret)
 
     await bus.handle(RevokeScimToken(str(issued.token.id)), operator)
+
+    with pytest.raises(InvalidToken):
+        await authenticate_scim(issued.secret)
+
+
+async def test_a_token_revoked_by_another_process_fails_within_a_second(operator, monkeypatch):
+    issued = await issue(operator)
+    await authenticate_scim(issued.secret)  # this process now trusts it for up to a second
+    await Token.filter(id=issued.token.id).update(revoked_at=utcnow())  # another worker revoked it
+    now = time.monotonic()
+
+    monkeypatch.setattr(authentication.time, "monotonic", lambda: now + VERIFIED_SCIM_TTL)
 
     with pytest.raises(InvalidToken):
         await authenticate_scim(issued.secret)
