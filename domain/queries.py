@@ -18,7 +18,7 @@ from domain.handlers.common import organization_id_of, parse_user_id
 from domain.models import AuditEvent, Organization, Role, RoleOrigin, Token, TokenKind, User
 from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
 from domain.permissions import Permission
-from domain.roles import BUILTIN_KEYS, resolve_role
+from domain.roles import BUILTIN_KEYS, resolve_role, with_roles
 
 # Sort keys a caller may name, and the column each sorts by. All are NOT NULL, so a keyset
 # (value, id) is a total order.
@@ -87,16 +87,6 @@ async def get_user(actor: Actor, user_id: str) -> User:
         raise NotFound("user", user_id)
     await with_roles([user])
     return user
-
-
-async def with_roles(users: list[User]) -> list[User]:
-    """Load the users' roles in one query (a join through the ORM costs more than a second
-    indexed query on the small roles table)."""
-    if users:
-        roles = {role.id: role for role in await Role.filter(id__in={u.role_id for u in users})}
-        for user in users:
-            user.role = roles[user.role_id]
-    return users
 
 
 async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:

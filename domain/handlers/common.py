@@ -13,6 +13,7 @@ from tortoise.models import Model
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound, VersionMismatch
 from domain.models import Organization, User
+from domain.roles import with_roles
 
 
 def organization_id_of(actor: Actor) -> int:
@@ -41,13 +42,13 @@ async def user_for_update(actor: Actor, user_id: str, expected_version: int | No
         user = (
             await User.filter(organization_id=organization_id_of(actor), id=parsed)
             .select_for_update()
-            .prefetch_related("role")
             .first()
         )
     if user is None:
         raise NotFound("user", str(user_id))
     if expected_version is not None and expected_version != user.version:
         raise VersionMismatch(expected_version, user.version)
+    await with_roles([user])
     return user
 
 

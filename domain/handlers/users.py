@@ -23,9 +23,9 @@ from domain.commands import (
     UserAttributes,
 )
 from domain.errors import InvalidValue, UserNameTaken
-from domain.handlers.common import check_length, organization_of, user_for_update
-from domain.models import Organization, Role, RoleOrigin, User, UserValue
-from domain.roles import resolve_role
+from domain.handlers.common import check_length, organization_id_of, user_for_update
+from domain.models import Role, RoleOrigin, User, UserValue
+from domain.roles import default_role, resolve_role
 
 ATTRIBUTE_NAMES = frozenset(field.name for field in dataclasses.fields(UserAttributes))
 _MAX_MULTI_VALUES = 100
@@ -101,14 +101,10 @@ def attributes_of(user: User) -> UserAttributes:
     return UserAttributes(**values)
 
 
-async def _role_from_provider(
-    organization: Organization, role: str | None
-) -> tuple[Role, RoleOrigin]:
+async def _role_from_provider(organization_id: int, role: str | None) -> tuple[Role, RoleOrigin]:
     if role is None or not role.strip():
-        return await resolve_role(
-            organization.id, organization.default_role_key
-        ), RoleOrigin.DEFAULT
-    return await resolve_role(organization.id, role), RoleOrigin.IDENTITY_PROVIDER
+        return await default_role(organization_id), RoleOrigin.DEFAULT
+    return await resolve_role(organization_id, role), RoleOrigin.IDENTITY_PROVIDER
 
 
 async def _take_provider_role(user: User, role: str | None) -> None:
@@ -117,8 +113,7 @@ async def _take_provider_role(user: User, role: str | None) -> None:
     Reads show the role string of users whose role was stated (by the provider or by hand), so
     a provider that sends back the role it read is not taken to have stated it anew: a role
     set by hand stays marked as such. A string sent for a user on the default is a statement."""
-    organization = await Organization.get(id=user.organization_id)
-    new_role, origin = await _role_from_provider(organization, role)
+    new_role, origin = await _role_from_provider(user.organization_id, role)
     echoed = role is not None and user.role_origin is not RoleOrigin.DEFAULT
     if echoed and new_role.id == user.role_id:
         return
@@ -163,23 +158,17 @@ async def _index_values(user: User, *, new: bool) -> None:
 
 
 async def _check_user_name_free(user: User) -> None:
-    """A friendly early answer; the unique constraint still decides under concurrency."""
+    """An early answer for a rename; the unique constraint still decides under concurrency."""
     clash = User.filter(organization_id=user.organization_id, user_name_key=user.user_name_key)
-    if not user._saved_in_db:
-        taken = await clash.exists()
-    else:
-        taken = await clash.exclude(id=user.id).exists()
-    if taken:
+    if await clash.exclude(id=user.id).exists():
         raise UserNameTaken(user.user_name)
 
 
 async def provision_user(command: ProvisionUser, actor: Actor) -> tuple[User, AuditEntry]:
-    organization = await organization_of(actor)
-    user = User(organization_id=organization.id)
+    user = User(organization_id=organization_id_of(actor))
     apply_attributes(user, command.attributes)
-    user.role, user.role_origin = await _role_from_provider(organization, command.role)
-    await _check_user_name_free(user)
-    changes = await _save(user, {}, new=True)
+    user.role, user.role_origin = await _role_from_provider(user.organization_id, command.role)
+    changes = await _save(user, {}, new=True)  # the unique constraint tells a taken userName
     return user, AuditEntry("user.provisioned", "user", str(user.id), changes)
 
 
