@@ -11,6 +11,7 @@ from scim2_models import (
     Context,
     InvalidValueException,
     PatchOp,
+    PatchOperation,
     ResponseParameters,
     ScimPolicy,
     SearchRequest,
@@ -30,7 +31,7 @@ from domain.queries import UserFilter
 from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
-from scim.resources import ENTERPRISE, User, etag, from_scim, render, to_scim
+from scim.resources import CORE, ENTERPRISE, User, etag, from_scim, render, to_scim
 from scim.responses import ScimResponse
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -40,6 +41,9 @@ PATCH_POLICY = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
     unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
 )
+_USER_PATCH = PatchOp[User]  # parametrizing the generic is costly: once per process
+_SETS = (PatchOperation.Op.replace_, PatchOperation.Op.add)
+_ACTIVE = {"active", f"{CORE}:active".lower()}
 # SCIM sortBy attribute URN -> the domain's sort key.
 _SORTS = {
     "urn:ietf:params:scim:schemas:core:2.0:User:id": "id",
@@ -262,13 +266,18 @@ def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
 
 async def patch_user(request: Request) -> Response:
     actor = await actor_of(request)
-    patch: PatchOp[Any] = PatchOp[User].model_validate(
+    patch: PatchOp[Any] = _USER_PATCH.model_validate(
         _patch_body(await json_body(request)),
         scim_ctx=Context.RESOURCE_PATCH_REQUEST,
         scim_policy=PATCH_POLICY,
     )
     wanted = if_match_version(request)
     user_id = request.path_params["user_id"]
+    active = _only_active(patch)
+    if active is not None:  # nothing to read first: the change does not depend on the state
+        command = UpdateUser(user_id, {"active": active}, expected_version=wanted)
+        updated = await bus.handle(command, actor)
+        return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
     for attempt in range(PATCH_RETRIES):
         user = await queries.get_user(actor, user_id)
         if wanted is not None and wanted != user.version:
@@ -284,6 +293,29 @@ async def patch_user(request: Request) -> Response:
             continue  # someone else wrote in between: apply the patch to the new state
         return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _only_active(patch: PatchOp[Any]) -> bool | None:
+    """The `active` value a PATCH sets when that is all it does (Okta's deactivate and
+    reactivate, Entra ID's `path: active`), else None."""
+    active = None
+    for operation in patch.operations or []:
+        if operation.op not in _SETS:
+            return None
+        if operation.path is None and isinstance(operation.value, dict):
+            if len(operation.value) != 1:
+                return None
+            ((name, value),) = operation.value.items()
+        else:
+            name, value = str(operation.path), operation.value
+        if name.lower() not in _ACTIVE:
+            return None
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"  # Entra ID sends booleans as strings
+        if not isinstance(value, bool):
+            return None
+        active = value
+    return active
 
 
 def _update_command(user: DomainUser, patched: User) -> UpdateUser:

@@ -10,7 +10,7 @@ import pytest
 
 from domain import bus
 from domain.commands import CreateCustomRole
-from domain.models import User
+from domain.models import AuditEvent, User
 from tests.scim.conftest import PATCH_SCHEMA, SCIM_JSON, USER_SCHEMA, assert_scim_error, okta_user
 
 
@@ -162,6 +162,60 @@ async def test_boolean_strings_are_read_as_booleans(client, value):
         f"/Users/{user['id']}", json=patch({"op": "replace", "value": {"active": value}})
     )
     assert response.json()["active"] is False
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{"op": "replace", "value": {"active": False}}],  # Okta
+        [{"op": "Replace", "path": "active", "value": "False"}],  # Entra ID
+        [{"op": "add", "path": f"{USER_SCHEMA}:active", "value": False}],
+        [
+            {"op": "replace", "value": {"active": True}},
+            {"op": "replace", "path": "active", "value": False},
+        ],
+    ],
+)
+async def test_a_patch_of_active_alone_deactivates_like_any_other_patch(client, operations):
+    user = await create(client, "jane@okta.local", title="CTO")
+    other = await create(client, "john@okta.local", title="CTO")
+    general = patch({"op": "replace", "value": {"active": False, "title": "CTO"}})
+    expected = (await client.patch(f"/Users/{other['id']}", json=general)).json()
+    await client.patch(f"/Users/{other['id']}", json=general)
+
+    response = await client.patch(f"/Users/{user['id']}", json=patch(*operations))
+    again = await client.patch(f"/Users/{user['id']}", json=patch(*operations))
+
+    body = response.json()
+    assert (response.status_code, response.headers["etag"]) == (200, 'W/"2"')
+    assert (again.status_code, again.headers["etag"]) == (200, 'W/"2"')  # nothing left to change
+    assert body == (await client.get(f"/Users/{user['id']}")).json()
+    unique = {"id", "userName", "emails", "meta"}
+    assert {k: v for k, v in body.items() if k not in unique} == {
+        k: v for k, v in expected.items() if k not in unique
+    }
+    assert await audited(user["id"]) == await audited(other["id"])
+    assert (await audited(user["id"]))[:2] == [
+        ("user.provisioned", True),
+        ("user.deactivated", True),
+    ]
+
+
+async def audited(user_id: object) -> list[tuple[str, bool]]:
+    """The user's audit trail: each action and whether it changed anything."""
+    events = await AuditEvent.filter(target_id=user_id).order_by("id")
+    return [(event.action, bool(event.changes)) for event in events]
+
+
+async def test_a_patch_of_active_alone_honours_if_match(client):
+    user = await create(client, "jane@okta.local")
+    body = patch({"op": "replace", "value": {"active": False}})
+
+    stale = await client.patch(f"/Users/{user['id']}", json=body, headers={"If-Match": 'W/"7"'})
+    fresh = await client.patch(f"/Users/{user['id']}", json=body, headers={"If-Match": 'W/"1"'})
+
+    assert_scim_error(stale, 412)
+    assert (fresh.status_code, fresh.json()["active"]) == (200, False)
 
 
 async def test_patch_answers_200_with_the_resource(client):
