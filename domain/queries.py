@@ -143,8 +143,10 @@ async def list_users(
     page: OffsetPage | KeysetPage | None = None,
     sort: str = "id",
     descending: bool = False,
+    known_total: int | None = None,
 ) -> Page[User]:
-    """Users of the actor's organization, with their roles, in a stable order."""
+    """Users of the actor's organization, with their roles, in a stable order. A caller that
+    counted the same listing a moment ago passes `known_total` to spare a count."""
     actor.require(Permission.USERS_READ)
     if sort not in _ALL_SORTS:
         raise InvalidValue("sort", f"sort by one of: {', '.join(_ALL_SORTS)}")
@@ -164,12 +166,17 @@ async def list_users(
         query, skipped = matching.filter(_after(sort, descending, page.after)), None
     elif isinstance(page, OffsetPage):
         skipped = max(0, page.offset)
-        query = matching.offset(skipped)
+        if page.after and keyset:
+            query = matching.filter(_after(sort, descending, page.after))
+        else:
+            query = matching.offset(skipped)
     users = await query.order_by(*order).limit(count + 1)
     more = len(users) > count
     users = await with_roles(users[:count])
     if skipped is not None and not more and (users or skipped == 0):
         total = skipped + len(users)  # the page reached the end: no need to count
+    elif known_total is not None:
+        total = max(known_total, (skipped or 0) + len(users) + more)  # at least what is in sight
     else:
         total = await matching.count()
     next_cursor = user_cursor(users[-1], sort) if more and users and keyset else None

@@ -8,6 +8,7 @@ from starlette.routing import Route
 from scim import discovery, users
 from scim.errors import EXCEPTION_HANDLERS
 from scim.users import ScimConfig
+from scim.walks import Walks
 
 
 def create_scim_app(config: ScimConfig) -> Starlette:
@@ -28,4 +29,5 @@ def create_scim_app(config: ScimConfig) -> Starlette:
     ]
     app = Starlette(routes=routes, exception_handlers=dict(EXCEPTION_HANDLERS))
     app.state.scim = config
+    app.state.walks = Walks()
     return app

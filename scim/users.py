@@ -33,6 +33,7 @@ from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
 from scim.resources import CORE, ENTERPRISE, User, etag, from_scim, render, to_scim
 from scim.responses import ScimResponse
+from scim.walks import Walks
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_RETRIES = 5
@@ -164,14 +165,29 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
             )
         sort = _SORTS[binding.urn]
     descending = str(search.sort_order or "ascending").lower() == "descending"
+    walks: Walks = request.app.state.walks
+    listing = (actor.organization_id or 0, str(text or ""), sort, descending)
     page: OffsetPage | KeysetPage
     if cursor is not None:
         page = KeysetPage(after=str(cursor) or None, count=count)
+        known_total = walks.total(listing) if page.after else None
     else:
-        page = OffsetPage(offset=start_index - 1, count=count)
+        offset = start_index - 1
+        after = walks.cursor_before(listing, offset)
+        page = OffsetPage(offset=offset, count=count, after=after)
+        known_total = walks.total(listing) if after else None
     result = await queries.list_users(
-        actor, UserFilter(where=where), page=page, sort=sort, descending=descending
+        actor,
+        UserFilter(where=where),
+        page=page,
+        sort=sort,
+        descending=descending,
+        known_total=known_total,
     )
+    if known_total is None:
+        walks.counted(listing, result.total)
+    if cursor is None and result.next_cursor:
+        walks.page_ended(listing, start_index - 1 + len(result.items), result.next_cursor)
     parameters = _response_parameters(values)
     body: dict[str, Any] = {
         "schemas": [LIST_SCHEMA],
