@@ -127,6 +127,9 @@ class User(Model):
             Index(fields=("organization_id", "external_id"), name="users_org_external_id"),
             Index(fields=("organization_id", "id"), name="users_org_id"),
             Index(fields=("organization_id", "email_key"), name="users_org_email"),
+            # listings in creation order (SCIM's default) and their keyset walks
+            Index(fields=("organization_id", "created_at", "id"), name="users_org_created"),
+            Index(fields=("organization_id", "updated_at", "id"), name="users_org_updated"),
         )
 
 

@@ -133,7 +133,8 @@ def _after(sort: str, descending: bool, cursor: str) -> Q:
         return Q(id__lt=last) if descending else Q(id__gt=last)
     beyond: dict[str, Any] = {f"{column}__{op}": key}
     tie: dict[str, Any] = {column: key, f"id__{op}": last}
-    return Q(**beyond) | Q(**tie)
+    # the outer bound lets the database start its index scan at the cursor
+    return Q(**{f"{column}__{op}e": key}) & (Q(**beyond) | Q(**tie))
 
 
 async def list_users(
