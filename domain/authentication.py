@@ -1,15 +1,11 @@
-"""Turning a bearer token into an actor: one indexed lookup and a constant-time comparison.
-
-Identity providers send the same SCIM token with every request, thousands a minute during an
-import, so a verified SCIM token is remembered by this process for at most a second
-(`VERIFIED_SCIM_TTL`): a revoked token stops working at once on the process that revoked it and
-within a second on every other. Keys are digests; the process never keeps a token itself."""
+"""Turning a bearer token into an actor: one indexed lookup and a constant-time comparison
+(a SCIM token verified less than a second ago is not looked up again: `verified_tokens`)."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
+from domain import verified_tokens
 from domain.actors import Actor
 from domain.credentials import digest_matches, digest_of, display_prefix, parse_lookup
 from domain.errors import InvalidToken
@@ -20,11 +16,6 @@ from domain.models import Channel, Token, TokenKind, User
 # "Okta last connected 3 minutes ago".
 LAST_USED_PRECISION = timedelta(seconds=60)
 SESSION_LIFETIME = timedelta(hours=12)
-VERIFIED_SCIM_TTL = 1.0  # seconds
-_MAX_REMEMBERED = 1000
-
-# token digest -> (monotonic expiry, token id, actor)
-_verified_scim: dict[str, tuple[float, str, Actor]] = {}
 
 
 async def _verified(token: str, kind: TokenKind) -> Token:
@@ -43,26 +34,14 @@ async def _verified(token: str, kind: TokenKind) -> Token:
 
 async def authenticate_scim(token: str) -> Actor:
     """The actor behind an organization's SCIM token (an API token is refused)."""
-    key = digest_of(token)
-    now = time.monotonic()
-    remembered = _verified_scim.get(key)
-    if remembered is not None and remembered[0] > now:
-        return remembered[2]
-    row = await _verified(token, TokenKind.SCIM)
-    label = f"SCIM token {row.name!r} ({display_prefix(row.lookup, TokenKind.SCIM)})"
-    actor = Actor.scim_token(str(row.id), label, row.organization_id)
-    if len(_verified_scim) >= _MAX_REMEMBERED:
-        for stale in [k for k, (expiry, _, _) in _verified_scim.items() if expiry <= now]:
-            del _verified_scim[stale]
-    if len(_verified_scim) < _MAX_REMEMBERED:
-        _verified_scim[key] = (now + VERIFIED_SCIM_TTL, str(row.id), actor)
+    digest = digest_of(token)
+    actor = verified_tokens.recall(digest)
+    if actor is None:
+        row = await _verified(token, TokenKind.SCIM)
+        label = f"SCIM token {row.name!r} ({display_prefix(row.lookup, TokenKind.SCIM)})"
+        actor = Actor.scim_token(str(row.id), label, row.organization_id)
+        verified_tokens.remember(digest, str(row.id), actor)
     return actor
-
-
-def forget_token(token_id: str) -> None:
-    """Stop trusting a token this process verified (it was just revoked)."""
-    for key in [k for k, (_, remembered, _) in _verified_scim.items() if remembered == token_id]:
-        del _verified_scim[key]
 
 
 async def _active_admin(row: Token) -> User:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,23 @@ def test_only_one_module_reads_roster_settings_from_the_environment():
         and re.search(r"\bos\.environ\b|\bgetenv\(", path.read_text())
     ]
     assert readers == ["web/settings.py"]
+
+
+@pytest.mark.slow
+def test_every_domain_module_can_be_imported_first():
+    """No import cycle: each module of the domain loads on its own, in a fresh interpreter."""
+    modules = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in sorted((ROOT / "domain").rglob("*.py"))
+        if "migrations" not in path.parts and path.name != "__init__.py"
+    ]
+    script = (
+        "import importlib, subprocess, sys\n"
+        "failed = [m for m in sys.argv[1:] if subprocess.run("
+        "[sys.executable, '-c', f'import {m}'], capture_output=True).returncode]\n"
+        "print(' '.join(failed))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script, *modules], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.stdout.split() == []

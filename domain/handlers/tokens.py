@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain import verified_tokens
 from domain.actors import Actor
 from domain.audit import AuditEntry
-from domain.authentication import forget_token
 from domain.commands import (
     TOKEN_KINDS,
     EndSession,
@@ -77,7 +77,7 @@ async def revoke_token(
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         await token.save(update_fields=["revoked_at"])
-        forget_token(str(token.id))
+        verified_tokens.forget(str(token.id))
         changes = {"revoked_at": {"before": None, "after": token.revoked_at.isoformat()}}
     return token, AuditEntry(f"{kind.value}_token.revoked", "token", str(token.id), changes)
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from domain import authentication, bus
+from domain import bus, verified_tokens
 from domain.actors import Actor, ActorKind
-from domain.authentication import VERIFIED_SCIM_TTL, authenticate_api, authenticate_scim
+from domain.authentication import authenticate_api, authenticate_scim
 from domain.commands import CreateAdmin, IssueApiToken, IssueScimToken, RevokeScimToken
 from domain.credentials import display_prefix
 from domain.errors import InvalidToken, InvalidValue, NotFound
@@ -92,7 +92,7 @@ async def test_a_token_revoked_by_another_process_fails_within_a_second(operator
     await Token.filter(id=issued.token.id).update(revoked_at=utcnow())  # another worker revoked it
     now = time.monotonic()
 
-    monkeypatch.setattr(authentication.time, "monotonic", lambda: now + VERIFIED_SCIM_TTL)
+    monkeypatch.setattr(verified_tokens.time, "monotonic", lambda: now + verified_tokens.SECONDS)
 
     with pytest.raises(InvalidToken):
         await authenticate_scim(issued.secret)
