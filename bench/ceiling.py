@@ -1,6 +1,7 @@
 """The ceiling: bare Starlette routes doing the same database operations as the SCIM
-scenarios through Tortoise, with no SCIM, authentication or audit. Run by bench/run.py:
-`uvicorn bench.ceiling:app` with ROSTER_DATABASE_URL set."""
+scenarios through Tortoise, with no SCIM, authentication or audit; and the same get behind
+Roster's real SCIM token check (`/authed/users/{id}`), to price that check. Run by
+bench/run.py: `uvicorn bench.ceiling:app` with ROSTER_DATABASE_URL set."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.authentication import authenticate_scim
 from domain.database import close_database, open_database
+from domain.errors import InvalidToken
 from domain.models import Organization, Role, RoleOrigin, User
 
 
@@ -40,14 +43,26 @@ async def get_user(request: Request) -> Response:
     return _json(_user(user)) if user else _json({}, 404)
 
 
+async def get_user_authed(request: Request) -> Response:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            raise InvalidToken()
+        await authenticate_scim(token.strip())
+    except InvalidToken:
+        return _json({}, 401)
+    return await get_user(request)
+
+
 async def list_users(request: Request) -> Response:
+    users = User.filter(organization_id=request.app.state.organization_id)  # as Roster scopes
     name = request.query_params.get("userName")
     if name is not None:
-        users = await User.filter(user_name_key=name.casefold())
+        users = users.filter(user_name_key=name.casefold())
     else:
         offset = int(request.query_params.get("offset", "0"))
-        users = await User.all().order_by("created_at", "id").offset(offset).limit(100)
-    return _json([_user(u) for u in users])
+        users = users.order_by("created_at", "id").offset(offset).limit(100)
+    return _json([_user(u) for u in await users])
 
 
 async def create_user(request: Request) -> Response:
@@ -97,6 +112,7 @@ app = Starlette(
         Route("/users", create_user, methods=["POST"]),
         Route("/users/{id}", get_user, methods=["GET"]),
         Route("/users/{id}", update_user, methods=["PATCH"]),
+        Route("/authed/users/{id}", get_user_authed, methods=["GET"]),
         Route("/ok", ok),
     ],
     lifespan=lifespan,

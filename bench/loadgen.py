@@ -47,7 +47,8 @@ class Result:
         return {status: n for status, n in self.statuses.items() if status not in ok}
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and body of the next response (Content-Length or chunked)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
@@ -58,15 +59,32 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             length = int(line[15:])
         elif lower.startswith(b"transfer-encoding:") and b"chunked" in lower:
             chunked = True
-    if chunked:
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            await reader.readexactly(size + 2)  # the chunk and its CRLF
-            if size == 0:
-                break
-    elif length:
-        await reader.readexactly(length)
-    return status
+    if not chunked:
+        return status, await reader.readexactly(length) if length else b""
+    chunks = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        chunks.append((await reader.readexactly(size + 2))[:size])  # the chunk and its CRLF
+        if size == 0:
+            return status, b"".join(chunks)
+
+
+class Connection:
+    """One keep-alive connection for requests sent one after another (a walk, a set-up)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    async def __aenter__(self) -> Connection:
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._writer.close()
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        self._writer.write(raw)
+        return await read_response(self._reader)
 
 
 async def run(
@@ -99,7 +117,7 @@ async def run(
                 counter += 1
                 writer.write(make_request(number))
                 sent = time.perf_counter()
-                status = await _read_response(reader)
+                status, _ = await read_response(reader)
                 done = time.perf_counter()
                 if sent >= measure_from:
                     result.latencies.append(done - sent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -38,4 +39,19 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
         assert f"scim {scenario}" in result.stdout
         assert f"ceiling {scenario}" in result.stdout
         assert f"peer {scenario}" in result.stdout
-    assert output.exists()
+    report = json.loads(output.read_text())
+    assert report["roster"]["okta_mix"]["requests"] > 0
+    assert report["graphql"]["users100"]["requests"] > 0
+    assert report["graphql"]["set_role"]["requests"] > 0
+    assert report["token_check"]["authed"]["requests"] > 0
+    assert report["mix_memory"]["samples_mb"]
+    for walk in ("orm_by_id", "orm_by_created_at", "startIndex", "cursor"):
+        assert report["walk"][walk]["distinct_users"] == report["walk"]["users"]
+    assert report["walk"]["server"]["rss_mb"] > 0
+    if database == "postgres":
+        assert report["workers"]["get"]["requests"] > 0
+        assert report["workers"]["filter"]["requests"] > 0
+    expected_targets = 10 + 1 + 1 + 1 + 5 + (2 if database == "postgres" else 0)
+    assert len(report["targets"]) == expected_targets
+    for target in report["targets"].values():
+        assert target["verdict"] in ("pass", "FAIL", "n/a")

@@ -1,0 +1,127 @@
+"""The targets of issue 6, each a figure of one run against a bound, with pass/FAIL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# scenario -> the least Roster / ceiling and Roster / peer throughput ratios
+CEILING_TARGETS = {"get": 0.6, "filter": 0.6, "create": 0.5, "deactivate": 0.5, "list100": 0.5}
+PEER_TARGETS = {"get": 1.2, "filter": 2.0, "create": 1.5, "deactivate": 1.5, "list100": 20.0}
+GRAPHQL_VS_SCIM_LIST = 0.5  # GraphQL users(first: 100) / SCIM list of 100
+TOKEN_CHECK_COST = 0.05  # 1 - authenticated / unauthenticated throughput of the same route
+WALK_VS_ORM = 3.0  # an import walk over HTTP / the bare keyset walk through the ORM
+LAST_VS_FIRST_PAGE = 1.5
+WALK_RSS_MB = 200.0  # per worker, after the walk
+MIX_RSS_GROWTH = 0.10  # over the mixed load
+WORKERS_SPEEDUP = 1.6  # PostgreSQL, --workers 2 / one worker, on get and filter
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    value: float
+    bound: float
+    at_most: bool = False  # the value must stay at or under the bound (else reach it)
+    note: str = ""
+    known: bool = True  # False: the run could not tell (the value is partial)
+
+    @property
+    def verdict(self) -> str:
+        if not self.known:
+            return "n/a"
+        met = self.value <= self.bound if self.at_most else self.value >= self.bound
+        return "pass" if met else "FAIL"
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "value": round(self.value, 3),
+            "target": f"{'<=' if self.at_most else '>='} {self.bound}",
+            "verdict": self.verdict,
+            **({"note": self.note} if self.note else {}),
+        }
+
+    def line(self) -> str:
+        sign = "<=" if self.at_most else ">="
+        verdict = self.verdict
+        note = f"  ({self.note})" if self.note else ""
+        return f"{self.name:<44} {self.value:8.3f}  (target {sign} {self.bound:<5}) {verdict}{note}"
+
+
+def ratio(ours: float, theirs: float) -> float:
+    return ours / theirs if theirs else 0.0
+
+
+def rate(report: dict[str, Any], side: str, scenario: str) -> float:
+    return float(report[side][scenario]["requests_per_second"])
+
+
+def targets(report: dict[str, Any]) -> list[Target]:
+    """Every target the run has the figures for."""
+    found = []
+    for name, bound in CEILING_TARGETS.items():
+        ours = rate(report, "roster", name)
+        found.append(
+            Target(f"{name} vs ceiling", ratio(ours, rate(report, "ceiling", name)), bound)
+        )
+        peer = ratio(ours, rate(report, "peer", name))
+        found.append(Target(f"{name} vs peer", peer, PEER_TARGETS[name]))
+    graphql = ratio(rate(report, "graphql", "users100"), rate(report, "roster", "list100"))
+    found.append(Target("graphql users(first: 100) / scim list100", graphql, GRAPHQL_VS_SCIM_LIST))
+    check = report["token_check"]
+    low, high = check["cost_quartiles"]
+    spread = f"{check['pairs']} pairs, quartiles {low:.3f} to {high:.3f}"
+    found.append(
+        Target(
+            "token check cost (1 - authed/plain get)",
+            check["cost"],
+            TOKEN_CHECK_COST,
+            True,
+            spread,
+        )
+    )
+    mix = report["mix_memory"]
+    growth = mix["growth"]
+    found.append(
+        Target(f"RSS growth over {mix['seconds']:g} s of the mix", growth, MIX_RSS_GROWTH, True)
+    )
+    walk = report.get("walk")
+    if walk:
+        reference = walk["orm_reference"]
+        for how in ("startIndex", "cursor"):
+            figures = walk[how]
+            complete = figures["complete"]
+            share = f"{figures['users'] / walk['users']:.0%}"
+            found.append(
+                Target(
+                    f"walk by {how} / bare ORM walk by {reference}",
+                    figures["vs_orm"],
+                    WALK_VS_ORM,
+                    True,
+                    "" if complete else f"cut short at {share}: projected, at least",
+                )
+            )
+            found.append(
+                Target(
+                    f"walk by {how}: last / first page",
+                    figures["last_vs_first"],
+                    LAST_VS_FIRST_PAGE,
+                    True,
+                    "" if complete else f"cut short at {share}: raise --walk-seconds",
+                    known=complete,
+                )
+            )
+        found.append(
+            Target(
+                "server RSS after the walk (MB per worker)",
+                walk["server"]["worker_rss_mb"],
+                WALK_RSS_MB,
+                True,
+            )
+        )
+    workers = report.get("workers")
+    if workers:
+        for name in ("get", "filter"):
+            speedup = ratio(rate(report, "workers", name), rate(report, "roster", name))
+            found.append(Target(f"{name} with --workers 2 / one worker", speedup, WORKERS_SPEEDUP))
+    return found
