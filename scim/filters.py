@@ -7,6 +7,8 @@ Comparisons on nullable columns are written `column IS NOT NULL AND column op va
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -100,8 +102,23 @@ def parse(text: str) -> ScimFilter[User]:
         raise InvalidFilterException(detail=f"invalid filter: {error}") from error
 
 
+# What Okta sends before every create ("does this user exist?"): read without the grammar.
+_USER_NAME_EQ = re.compile(
+    r'^\s*(?:urn:ietf:params:scim:schemas:core:2\.0:User:)?userName\s+eq\s+"((?:[^"\\\x00-\x1f]|\\.)*)"\s*$',
+    re.IGNORECASE,
+)
+
+
 def to_query(text: str) -> Q:
     """The `Q` that selects the users the filter matches."""
+    match = _USER_NAME_EQ.match(text) if len(text) <= MAX_FILTER_LENGTH else None
+    if match is not None:
+        try:
+            value = json.loads(f'"{match.group(1)}"')
+        except ValueError:
+            value = None  # not a JSON string after all: let the grammar say why
+        if isinstance(value, str):
+            return _q("user_name_key", value.casefold())
     scim_filter = parse(text)
     return _Translator(scim_filter).visit(scim_filter.ast)
 

@@ -42,7 +42,8 @@ PATCH_POLICY = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
     unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
 )
-_USER_PATCH = PatchOp[User]  # parametrizing the generic is costly: once per process
+_USER_PATCH = PatchOp[User]  # parametrizing a generic is costly: once per process
+_SEARCH = SearchRequest[User]
 _SETS = (PatchOperation.Op.replace_, PatchOperation.Op.add)
 _ACTIVE = {"active", f"{CORE}:active".lower()}
 # SCIM sortBy attribute URN -> the domain's sort key.
@@ -153,9 +154,9 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
     count = _count(values.pop("count", None), config.max_results)
     start_index = _start_index(values.pop("startIndex", None))
     cursor = values.pop("cursor", None)
-    search = SearchRequest[User].model_validate(values, scim_ctx=Context.SEARCH_REQUEST)
+    search = _SEARCH.model_validate(values, scim_ctx=Context.SEARCH_REQUEST) if values else None
     sort = "created_at"
-    if search.sort_by is not None:
+    if search is not None and search.sort_by is not None:
         binding = search.sort_binding(User)
         if binding is None or binding.urn not in _SORTS:
             raise InvalidValueException(
@@ -164,7 +165,7 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
                 "active, meta.created or meta.lastModified"
             )
         sort = _SORTS[binding.urn]
-    descending = str(search.sort_order or "ascending").lower() == "descending"
+    descending = search is not None and str(search.sort_order).lower() == "descending"
     walks: Walks = request.app.state.walks
     listing = (actor.organization_id or 0, str(text or ""), sort, descending)
     page: OffsetPage | KeysetPage

@@ -148,3 +148,27 @@ def test_a_malformed_filter_is_an_invalid_filter_error(text):
 def test_a_very_long_filter_is_refused():
     with pytest.raises(InvalidFilterException, match="longer"):
         to_query('userName eq "' + "a" * 5000 + '"')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName eq "jane.doe@ACME.test"',
+        'USERNAME Eq "john@acme.test"',
+        '  urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ann@globex.test" ',
+        'userName eq "nobody@acme.test"',
+        'userName eq "j\\u0061ne.doe@acme.test"',
+        'userName eq "quote\\"d@acme.test"',
+        'userName eq ""',
+    ],
+)
+async def test_okta_s_user_name_lookup_matches_what_the_grammar_would(operator, people, text):
+    """Okta asks `userName eq "…"` before every create; it is read without the grammar."""
+    from scim.filters import _Translator, parse
+
+    general = _Translator(parse(text)).visit(parse(text).ast)
+    page = await queries.list_users(operator, UserFilter(where=general))
+
+    assert await matching(operator, people, text) == {
+        name for name, user in people.items() if user.id in {u.id for u in page.items}
+    }
