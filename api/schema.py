@@ -7,14 +7,17 @@ from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from api.context import Context
 from api.errors import should_mask
@@ -25,6 +28,13 @@ from domain.permissions import Permission
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 15
+CACHED_DOCUMENTS = 256
+# The depth and alias limits as validation rules made once (QueryDepthLimiter and
+# MaxAliasesLimiter make new ones per request), so that a validated document can be cached.
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    depth_rule(MAX_DEPTH, None),
+    aliases_rule(MAX_ALIASES),
+]
 
 
 class IntrospectionForAdmins(SchemaExtension):
@@ -53,10 +63,13 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             IntrospectionForAdmins,
+            # parsed and validated documents are kept by query text and by the rules that
+            # applied (introspection is a rule: admins' and others' validations stay apart)
+            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaskUnexpectedErrors(
                 should_mask_error=should_mask, error_message="Unexpected error."
             ),

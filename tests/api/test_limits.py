@@ -19,6 +19,15 @@ async def test_a_query_deeper_than_ten_is_refused(root):
     )
 
 
+async def test_the_limits_hold_for_a_document_sent_again(root):
+    """Parsed and validated documents are cached: a refusal is remembered, not forgotten."""
+    aliases = "{ " + " ".join(f"a{i}: viewer {{ permissions }}" for i in range(16)) + " }"
+    tokens = "{ " + " ".join(["__typename"] * 2100) + " }"
+    for _ in range(3):
+        assert "alias" in (await root.errors(aliases))[0]["message"].lower()
+        assert "token" in (await root.errors(tokens))[0]["message"].lower()
+
+
 async def test_a_document_over_two_thousand_tokens_is_refused(root):
     fields = " ".join(["__typename"] * 2100)
     errors = await root.errors("{ " + fields + " }")
