@@ -23,7 +23,7 @@ from domain.errors import InvalidToken
 
 CSRF_HEADER = "x-roster-csrf"
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
-_ACTOR = "roster.actor"
+_ACTOR = "roster.actor"  # also where the web layer's request log finds the actor
 
 
 def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

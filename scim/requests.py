@@ -14,6 +14,7 @@ from domain.errors import InvalidToken
 from scim.errors import ScimProblem
 
 MAX_BODY_BYTES = 1024 * 1024
+ACTOR_SCOPE_KEY = "roster.actor"  # where the web layer's request log finds the actor
 _JSON_TYPES = {"application/scim+json", "application/json"}
 _BEARER = re.compile(r"^\s*bearer\s+(?:bearer\s+)?(\S+)\s*$", re.IGNORECASE)
 _ETAG_VERSION = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
@@ -26,7 +27,9 @@ async def actor_of(request: Request) -> Actor:
     match = _BEARER.match(request.headers.get("authorization", ""))
     if match is None:
         raise InvalidToken()
-    return await authenticate_scim(match.group(1))
+    actor = await authenticate_scim(match.group(1))
+    request.scope[ACTOR_SCOPE_KEY] = actor  # for the request log
+    return actor
 
 
 async def json_body(request: Request) -> dict[str, Any]:

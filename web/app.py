@@ -26,6 +26,7 @@ from domain.database import close_database, ensure_migrated, open_database
 from scim.app import create_scim_app
 from scim.users import ScimConfig
 from web.health import healthz, readyz
+from web.request_log import RequestLog
 from web.security import SecurityHeaders
 from web.settings import Settings
 
@@ -63,4 +64,5 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", GraphQLApp(graphql)),
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    middleware = [Middleware(RequestLog), Middleware(SecurityHeaders)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

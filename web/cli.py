@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from api.schema import schema_sdl
 from domain import bus, database, queries
@@ -30,6 +31,23 @@ from web.settings import Settings, SettingsError, export_to_environment
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "api" / "schema.graphql"
 DEMO_SLUG = "demo"
+# uvicorn's own logging, plus the request log's JSON lines on stderr as they are.
+LOG_CONFIG: dict[str, Any] = {
+    **LOGGING_CONFIG,
+    "formatters": {**LOGGING_CONFIG["formatters"], "line": {"format": "%(message)s"}},
+    "handlers": {
+        **LOGGING_CONFIG["handlers"],
+        "lines": {
+            "formatter": "line",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {
+        **LOGGING_CONFIG["loggers"],
+        "roster.request": {"handlers": ["lines"], "level": "INFO", "propagate": False},
+    },
+}
 DEMO_ADMIN_EMAIL = "admin@demo.example"
 
 
@@ -128,6 +146,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         http="httptools",
         proxy_headers=False,
         log_level="info",
+        access_log=False,  # web.request_log writes one JSON line per request instead
+        log_config=LOG_CONFIG,
     )
     return 0
 

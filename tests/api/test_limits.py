@@ -134,3 +134,20 @@ async def test_listing_users_and_events_costs_the_same_queries_whatever_the_page
     assert large_users <= 7  # the token, its admin and role; count, page, roles, user counts
     assert small_events == large_events
     assert large_events <= 5  # the token, its admin and role; count, page
+
+
+async def test_a_graphql_request_is_logged_with_its_organization_and_actor(
+    script, organization, caplog
+):
+    import json
+    import logging
+
+    caplog.set_level(logging.INFO, logger="roster.request")
+    await script("{ viewer { permissions } }")
+
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "roster.request"]
+    assert (line["path"], line["organization"], line["actor"]) == (
+        "/graphql",
+        organization.id,
+        "api_token",
+    )

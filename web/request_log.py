@@ -1,0 +1,73 @@
+"""One JSON line per request on the `roster.request` logger, and the request id.
+
+Each line holds the method, the path (never the query string: filters carry people's names
+and addresses), the status, the duration, the organization and the kind of actor (as the
+facade that authenticated the request left them in the scope under "roster.actor"), and the
+request id: the caller's `X-Request-ID` when it is a plain token of at most 128 characters, a
+new one otherwise, returned in the response's `X-Request-ID` either way."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LOGGER = logging.getLogger("roster.request")
+ACTOR_SCOPE_KEY = "roster.actor"  # where the facades leave the authenticated actor
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_of(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = bytes(value).decode("latin-1").strip()
+            if _REQUEST_ID.match(text):
+                return text
+    return uuid.uuid4().hex
+
+
+class RequestLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = request_id_of(scope)
+        status = 500  # unless a response starts
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if LOGGER.isEnabledFor(logging.INFO):
+                LOGGER.info(_line(scope, status, started, request_id))
+
+
+def _line(scope: Scope, status: int, started: float, request_id: str) -> str:
+    actor = scope.get(ACTOR_SCOPE_KEY)
+    entry: dict[str, Any] = {
+        "event": "request",
+        "method": scope.get("method"),
+        "path": scope.get("path"),
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "organization": getattr(actor, "organization_id", None),
+        "actor": getattr(getattr(actor, "kind", None), "value", None),
+        "request_id": request_id,
+    }
+    return json.dumps(entry, separators=(",", ":"))
