@@ -8,6 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise.context import TortoiseContext
 
+from domain.database import pending_migrations
+
 READY_TIMEOUT_SECONDS = 2.0
 
 
@@ -17,13 +19,18 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """The database answers: 200, else 503 (take this instance out of rotation)."""
+    """The database answers and holds every migration this code expects: 200, else 503 (take
+    this instance out of rotation)."""
     database: TortoiseContext = request.state.database
     try:
         await asyncio.wait_for(database.db().execute_query("SELECT 1"), READY_TIMEOUT_SECONDS)
+        pending = await asyncio.wait_for(pending_migrations(database), READY_TIMEOUT_SECONDS)
     except Exception as error:
-        return JSONResponse(
-            {"status": "unavailable", "detail": f"database unreachable: {type(error).__name__}"},
-            status_code=503,
-        )
+        return _unavailable(f"database unreachable: {type(error).__name__}")
+    if pending:
+        return _unavailable(f"migrations not applied: {', '.join(pending)}; run `roster migrate`")
     return JSONResponse({"status": "ready"})
+
+
+def _unavailable(detail: str) -> JSONResponse:
+    return JSONResponse({"status": "unavailable", "detail": detail}, status_code=503)

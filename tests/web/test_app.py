@@ -61,6 +61,21 @@ async def test_readyz_is_503_when_the_database_does_not_answer(db, database_url,
     assert response.json()["status"] == "unavailable"
 
 
+async def test_readyz_is_503_while_a_migration_is_not_applied(client, monkeypatch):
+    """Another process's newer code migrated, or this one's was rolled out before `migrate`."""
+    from web import health
+
+    async def pending(database):
+        return ["0003_future"]
+
+    monkeypatch.setattr(health, "pending_migrations", pending)
+    response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert "0003_future" in response.json()["detail"]
+    assert "roster migrate" in response.json()["detail"]
+
+
 async def test_the_app_refuses_to_start_on_an_unmigrated_database(tmp_path):
     app = create_app(settings_for(f"sqlite://{tmp_path / 'empty.sqlite3'}", tmp_path))
 
