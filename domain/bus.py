@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from domain.actors import Actor
 from domain.audit import SECRET_FIELDS
-from domain.commands import Command, ProvisionUser, ReplaceUser, UpdateUser
+from domain.commands import Command, EditUser, ProvisionUser, ReplaceUser, UpdateUser
 from domain.errors import DomainError, InvalidValue, UserNameTaken
 from domain.handlers import HANDLERS
 from domain.models import AuditEvent, Channel
@@ -26,6 +26,7 @@ FAILURE_ACTIONS: dict[type[Command], str] = {
     ProvisionUser: "user.provision_failed",
     ReplaceUser: "user.replace_failed",
     UpdateUser: "user.update_failed",
+    EditUser: "user.update_failed",
 }
 _TARGET_ID_LENGTH = 64
 

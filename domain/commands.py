@@ -5,11 +5,11 @@ conditional on the user's current version (optimistic concurrency, for ETags and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from domain.models import TokenKind
+from domain.models import TokenKind, User
 from domain.permissions import Permission
 
 
@@ -130,6 +130,18 @@ class UpdateUser(Command):
     changes: dict[str, Any] = field(default_factory=dict)
     role: str | None = None
     clear_role: bool = False
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditUser(Command):
+    """Change a user by a rule that depends on its current state (a SCIM PATCH): `edit` is
+    called with the user as it stands, locked for the transaction, and returns the UpdateUser
+    to apply. Concurrent edits queue instead of failing; `expected_version` still applies."""
+
+    permission: ClassVar[Permission] = Permission.USERS_WRITE
+    user_id: str
+    edit: Callable[[User], UpdateUser]
     expected_version: int | None = None
 
 

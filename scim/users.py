@@ -21,8 +21,7 @@ from starlette.responses import Response
 
 from domain import bus, queries
 from domain.actors import Actor
-from domain.commands import DeleteUser, ProvisionUser, ReplaceUser, UpdateUser
-from domain.errors import VersionMismatch
+from domain.commands import DeleteUser, EditUser, ProvisionUser, ReplaceUser, UpdateUser
 from domain.handlers.users import attributes_of
 from domain.models import RoleOrigin
 from domain.models import User as DomainUser
@@ -36,7 +35,6 @@ from scim.responses import ScimResponse
 from scim.walks import Walks
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-PATCH_RETRIES = 5
 # Entra ID removes values by naming them and adds to filters that match nothing yet.
 PATCH_POLICY = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
@@ -295,21 +293,15 @@ async def patch_user(request: Request) -> Response:
         command = UpdateUser(user_id, {"active": active}, expected_version=wanted)
         updated = await bus.handle(command, actor)
         return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
-    for attempt in range(PATCH_RETRIES):
-        user = await queries.get_user(actor, user_id)
-        if wanted is not None and wanted != user.version:
-            raise VersionMismatch(wanted, user.version)
-        resource = to_scim(user, _location(request, user.id))
+    location = _location(request, user_id)
+
+    def edit(user: DomainUser) -> UpdateUser:  # run on the user as it stands, locked
+        resource = to_scim(user, location)
         patch.patch(resource, scim_policy=PATCH_POLICY)
-        command = _update_command(user, resource)
-        try:
-            updated = await bus.handle(command, actor)
-        except VersionMismatch:
-            if wanted is not None or attempt == PATCH_RETRIES - 1:
-                raise
-            continue  # someone else wrote in between: apply the patch to the new state
-        return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
-    raise AssertionError("unreachable")  # pragma: no cover
+        return _update_command(user, resource)
+
+    updated = await bus.handle(EditUser(user_id, edit, expected_version=wanted), actor)
+    return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
 
 
 def _only_active(patch: PatchOp[Any]) -> bool | None:
@@ -350,7 +342,6 @@ def _update_command(user: DomainUser, patched: User) -> UpdateUser:
         changes,
         role=role if role is not None and role != stated else None,
         clear_role=role is None and stated is not None,
-        expected_version=user.version,
     )
 
 

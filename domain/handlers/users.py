@@ -14,6 +14,7 @@ from domain.commands import (
     AssignRole,
     DeactivateUser,
     DeleteUser,
+    EditUser,
     Email,
     PhoneNumber,
     ProvisionUser,
@@ -188,6 +189,15 @@ async def replace_user(command: ReplaceUser, actor: Actor) -> tuple[User, AuditE
 
 async def update_user(command: UpdateUser, actor: Actor) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, command.user_id, command.expected_version)
+    return await _update(user, command)
+
+
+async def edit_user(command: EditUser, actor: Actor) -> tuple[User, AuditEntry]:
+    user = await user_for_update(actor, command.user_id, command.expected_version)
+    return await _update(user, command.edit(user))
+
+
+async def _update(user: User, command: UpdateUser) -> tuple[User, AuditEntry]:
     before = snapshot(user)
     unknown = set(command.changes) - ATTRIBUTE_NAMES
     if unknown:
