@@ -25,7 +25,7 @@ from domain.commands import (
 )
 from domain.handlers.common import utcnow
 from domain.handlers.tokens import IssuedToken
-from domain.handlers.users import apply_attributes
+from domain.handlers.users import apply_attributes, value_rows
 from domain.models import Organization, Role, RoleOrigin, User, UserValue
 
 ORG = "bench"
@@ -134,7 +134,7 @@ async def bulk_seed(url: str, credentials: Credentials, count: int, batch: int) 
                 users.append(user)
             async with in_transaction():
                 await User.bulk_create(users)
-                await UserValue.bulk_create([row for user in users for row in _values(user)])
+                await UserValue.bulk_create([row for user in users for row in value_rows(user)])
             if first == 0:
                 await analyze(context)  # the foreign key checks were planned on an empty table
         await analyze(context)
@@ -148,19 +148,3 @@ async def analyze(context: TortoiseContext) -> None:
     none unless told, nor does Roster: left as a deployment has it."""
     if context.db().capabilities.dialect == "postgres":
         await context.db().execute_script("ANALYZE")
-
-
-def _values(user: User) -> list[UserValue]:
-    """The user_values rows of a new user, as domain.handlers.users._index_values writes them."""
-    return [
-        UserValue(
-            user_id=user.id,
-            attribute=attribute,
-            value=item["value"],
-            value_key=str(item["value"]).casefold(),
-            type=item.get("type"),
-            primary=bool(item.get("primary")),
-        )
-        for attribute in ("emails", "phone_numbers")
-        for item in getattr(user, attribute)
-    ]

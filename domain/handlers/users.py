@@ -138,11 +138,9 @@ async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dic
     return changes
 
 
-async def _index_values(user: User, *, new: bool) -> None:
-    """Rewrite the rows that filters on emails and phoneNumbers search."""
-    if not new:
-        await UserValue.filter(user_id=user.id).delete()
-    rows = [
+def value_rows(user: User) -> list[UserValue]:
+    """The rows that filters on the user's emails and phoneNumbers search."""
+    return [
         UserValue(
             user_id=user.id,
             attribute=attribute,
@@ -154,6 +152,13 @@ async def _index_values(user: User, *, new: bool) -> None:
         for attribute in ("emails", "phone_numbers")
         for item in getattr(user, attribute)
     ]
+
+
+async def _index_values(user: User, *, new: bool) -> None:
+    """Rewrite the rows that filters on emails and phoneNumbers search."""
+    if not new:
+        await UserValue.filter(user_id=user.id).delete()
+    rows = value_rows(user)
     if rows:
         await UserValue.bulk_create(rows)
 
