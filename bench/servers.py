@@ -159,9 +159,11 @@ def roster_serve() -> list[str]:
 
 
 def roster_env(url: str, data_dir: Path) -> dict[str, str]:
-    """The environment `roster serve` runs in: this one, without ROSTER_* but for the run's."""
+    """The environment `roster serve` runs in: this one, without ROSTER_* but for the run's.
+    Rate limiting is off: a benchmark measures how much Roster serves, not what it refuses."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
     env.update({"ROSTER_DATABASE_URL": url, "ROSTER_DATA_DIR": str(data_dir)})
+    env.update({"ROSTER_SCIM_RATE_LIMIT": "off", "ROSTER_GRAPHQL_RATE_LIMIT": "off"})
     return env
 
 

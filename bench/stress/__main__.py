@@ -1,0 +1,5 @@
+import sys
+
+from bench.stress.run import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""What the scenarios share: the run's settings (database kind, quick or full), fresh databases
+with an organization and its tokens, and `roster serve` on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import seeding
+from bench.seeding import Credentials
+from bench.servers import Server, database_url, drop_database, roster_env, roster_serve, serving
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """A fresh, migrated database with the bench organization, its SCIM token and an admin's
+    API token; `env` is the environment `roster serve` runs in against it."""
+
+    url: str
+    env: dict[str, str]
+    credentials: Credentials
+
+
+@dataclass
+class Stress:
+    database: str  # "sqlite" or "postgres"
+    quick: bool  # the CI version: fewer requests, shorter phases
+    folder: Path  # scratch space of the run, removed afterwards
+    _urls: list[str] = field(default_factory=list)
+
+    def scale(self, full: int, quick: int) -> int:
+        """A count for this run: `full` in the stress suite, `quick` in CI."""
+        return quick if self.quick else full
+
+    def fresh_database(self, name: str) -> Database:
+        url = database_url(self.database, self.folder, name)
+        self._urls.append(url)
+        credentials = asyncio.run(seeding.prepare(url, admin=True))
+        return Database(url, roster_env(url, self.folder / f"{name}-data"), credentials)
+
+    @contextmanager
+    def serve(self, database: Database, *, workers: int = 1) -> Iterator[Server]:
+        """`roster serve` on `database`, ready (its /readyz answered), stopped by SIGTERM."""
+        with serving(roster_serve(), database.env, "/readyz", workers=workers) as server:
+            yield server
+
+    def drop_databases(self) -> None:
+        for url in self._urls:
+            asyncio.run(drop_database(url))
+        self._urls.clear()
