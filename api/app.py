@@ -15,13 +15,16 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from api.context import Context, GraphQLConfig
+from api.errors import DATABASE_DOWN_MESSAGE
 from api.schema import build_schema
 from api.sessions import COOKIE, session_token
 from domain.actors import Actor
 from domain.authentication import authenticate_api, authenticate_session
+from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import InvalidToken
 
 CSRF_HEADER = "x-roster-csrf"
+RETRY_AFTER_SECONDS = "5"
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _ACTOR = "roster.actor"  # also where the web layer's request log finds the actor
 
@@ -63,6 +66,8 @@ class GraphQLApp(GraphQL[Context, None]):
                     "with a token that is neither unknown nor revoked",
                     {"WWW-Authenticate": 'Bearer realm="roster"'},
                 )
+            except DATABASE_UNAVAILABLE:
+                refusal = _refusal(503, DATABASE_DOWN_MESSAGE, {"Retry-After": RETRY_AFTER_SECONDS})
         if refusal is not None:
             await refusal(scope, receive, send)
             return

@@ -4,8 +4,9 @@ Expected outcomes of a mutation are members of its result union (`NotFoundError`
 `PermissionDeniedError`, `ValidationError`, `ConflictError`, `VersionConflictError`,
 `AuthenticationError`), each with a `message`. Queries cannot return unions, so their expected
 failures (not signed in, not allowed, a bad argument) are GraphQL errors with a `code`
-extension. Anything else is a bug: masked to a generic message with an error id that is logged
-with the trace."""
+extension; so is a database that went away mid-request (`DATABASE_UNAVAILABLE`; before the
+request is read, the door answers 503 with Retry-After). Anything else is a bug: masked
+to a generic message with an error id that is logged with the trace."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import uuid
 import strawberry
 from graphql import GraphQLError
 
+from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import (
     Conflict,
     DomainError,
@@ -29,6 +31,7 @@ from domain.errors import (
 )
 
 logger = logging.getLogger("roster.graphql")
+DATABASE_DOWN_MESSAGE = "The database is unavailable; retry shortly."
 
 
 @strawberry.interface(description="An expected way for a mutation to fail.")
@@ -122,6 +125,11 @@ def should_mask(error: GraphQLError) -> bool:
     """Mask everything but expected errors: ours and GraphQL's own (validation, syntax)."""
     original = error.original_error
     if original is None or isinstance(original, ClientError):
+        return False
+    if isinstance(original, DATABASE_UNAVAILABLE):
+        logger.warning("database unavailable: %s", type(original).__name__)
+        error.message = DATABASE_DOWN_MESSAGE
+        error.extensions = {**(error.extensions or {}), "code": "DATABASE_UNAVAILABLE"}
         return False
     error_id = uuid.uuid4().hex[:12]
     logger.error("GraphQL error %s", error_id, exc_info=original)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import DBConnectionError
@@ -19,6 +20,18 @@ MIGRATIONS_MODULE = "domain.migrations"
 # SQLite: WAL (set by Tortoise) lets readers run beside the writer; NORMAL sync is durable
 # across a process crash in WAL mode; a busy writer is waited for instead of failing at once.
 SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON"}
+
+
+# What a request meets while the database is down or restarting: no connection could be made
+# (refused, timed out), the server shut the connection (admin shutdown, crash), or it is not
+# accepting connections yet (starting up). Each door answers these with 503 and Retry-After.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    DBConnectionError,
+    ConnectionError,
+    TimeoutError,
+    PostgresConnectionError,
+    OperatorInterventionError,
+)
 
 
 class DatabaseNotMigrated(Exception):

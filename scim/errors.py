@@ -9,8 +9,8 @@ from scim2_models import Error, SCIMException
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from tortoise.exceptions import DBConnectionError
 
+from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import (
     Conflict,
     DomainError,
@@ -121,7 +121,7 @@ async def handle_http_exception(request: Request, error: Exception) -> Response:
 
 
 async def handle_database_down(request: Request, error: Exception) -> Response:
-    logger.warning("database unavailable: %s", error)
+    logger.warning("database unavailable: %s", type(error).__name__)
     return error_response(
         503,
         "the database is unavailable; retry shortly",
@@ -135,6 +135,5 @@ EXCEPTION_HANDLERS = {
     ValidationError: handle_validation_error,
     ScimProblem: handle_problem,
     HTTPException: handle_http_exception,
-    DBConnectionError: handle_database_down,
-    ConnectionError: handle_database_down,
+    **dict.fromkeys(DATABASE_UNAVAILABLE, handle_database_down),
 }

@@ -467,6 +467,21 @@ async def test_a_database_that_is_down_gives_503_with_retry_after(client, monkey
     assert response.headers["retry-after"].isdigit()
 
 
+async def test_a_database_shut_down_mid_request_gives_503_not_500(client, monkeypatch):
+    from asyncpg.exceptions import AdminShutdownError
+
+    from domain import queries
+
+    async def shut_down(*args, **kwargs):
+        raise AdminShutdownError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(queries, "list_users", shut_down)
+    response = await client.get("/Users")
+    assert_scim_error(response, 503)
+    assert response.headers["retry-after"].isdigit()
+    assert "administrator" not in response.text
+
+
 # --- discovery ----------------------------------------------------------------------------
 
 
