@@ -21,7 +21,8 @@ from api.sessions import COOKIE, session_token
 from domain.actors import Actor
 from domain.authentication import authenticate_api, authenticate_session
 from domain.database import DATABASE_UNAVAILABLE
-from domain.errors import InvalidToken
+from domain.errors import InvalidToken, RateLimited
+from domain.rate_limits import caller_key
 
 CSRF_HEADER = "x-roster-csrf"
 RETRY_AFTER_SECONDS = "5"
@@ -29,8 +30,13 @@ _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _ACTOR = "roster.actor"  # also where the web layer's request log finds the actor
 
 
-def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
+def _refusal(
+    status: int, message: str, headers: dict[str, str] | None = None, *, code: str | None = None
+) -> JSONResponse:
+    error: dict[str, object] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return JSONResponse({"errors": [error]}, status_code=status, headers=headers)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -58,13 +64,23 @@ class GraphQLApp(GraphQL[Context, None]):
             refusal = _refusal(403, f"send the {CSRF_HEADER} header with every POST")
         if refusal is None:
             try:
-                scope[_ACTOR] = await self._actor(request)
+                scope[_ACTOR] = actor = await self._actor(request)
+                if self.config.rate_limit is not None:
+                    address = request.client.host if request.client else None
+                    self.config.rate_limit.spend(caller_key(actor, address))
             except InvalidToken:
                 refusal = _refusal(
                     401,
                     "the Authorization header must be `Bearer <personal API token>` "
                     "with a token that is neither unknown nor revoked",
                     {"WWW-Authenticate": 'Bearer realm="roster"'},
+                )
+            except RateLimited as limited:
+                refusal = _refusal(
+                    429,
+                    f"Too many requests; retry in {limited.retry_after} seconds.",
+                    {"Retry-After": str(limited.retry_after)},
+                    code="RATE_LIMITED",
                 )
             except DATABASE_UNAVAILABLE:
                 refusal = _refusal(503, DATABASE_DOWN_MESSAGE, {"Retry-After": RETRY_AFTER_SECONDS})

@@ -19,6 +19,7 @@ from domain.errors import (
     InvalidValue,
     NotFound,
     PermissionDenied,
+    RateLimited,
     UserNameTaken,
     VersionMismatch,
 )
@@ -74,6 +75,12 @@ def from_domain(error: DomainError) -> Response:
         return error_response(403, f"this token may not {error.action}")
     if isinstance(error, InvalidToken):
         return unauthorized("the bearer token is missing, malformed, unknown or revoked")
+    if isinstance(error, RateLimited):
+        return error_response(
+            429,
+            f"too many requests with this token; retry in {error.retry_after} seconds",
+            headers={"Retry-After": str(error.retry_after)},
+        )
     return error_response(400, str(error))
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from domain.actors import Actor
 from domain.authentication import authenticate_scim
 from domain.errors import InvalidToken
+from domain.rate_limits import RateLimit, caller_key
 from scim.errors import ScimProblem
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -21,7 +22,8 @@ _ETAG_VERSION = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 
 
 async def actor_of(request: Request) -> Actor:
-    """The identity provider behind the request's bearer token; InvalidToken otherwise.
+    """The identity provider behind the request's bearer token, within its token's rate
+    limit; InvalidToken or RateLimited otherwise.
     The scheme is read case-insensitively, and a doubled `Bearer Bearer` (an admin who typed
     the scheme into Okta's token field) is forgiven."""
     match = _BEARER.match(request.headers.get("authorization", ""))
@@ -29,6 +31,9 @@ async def actor_of(request: Request) -> Actor:
         raise InvalidToken()
     actor = await authenticate_scim(match.group(1))
     request.scope[ACTOR_SCOPE_KEY] = actor  # for the request log
+    rate_limit: RateLimit | None = request.app.state.scim.rate_limit
+    if rate_limit is not None:
+        rate_limit.spend(caller_key(actor, None))  # RateLimited: 429
     return actor
 
 

@@ -27,6 +27,7 @@ from domain.models import RoleOrigin
 from domain.models import User as DomainUser
 from domain.paging import KeysetPage, OffsetPage
 from domain.queries import UserFilter
+from domain.rate_limits import RateLimit
 from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
@@ -65,6 +66,7 @@ _SORTS = {
 class ScimConfig:
     base_url: str  # e.g. https://roster.example.com/scim/v2
     max_results: int = 1000
+    rate_limit: RateLimit | None = None  # per SCIM token; None: unlimited
 
 
 def _config(request: Request) -> ScimConfig:

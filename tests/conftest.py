@@ -137,12 +137,16 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
 async def running_app(
     database_url: str, data_dir: Path, **environment: str
 ) -> AsyncIterator[httpx.ASGITransport]:
-    """The app, its lifespan run, with ROSTER_* settings on top of the test database's."""
+    """The app, its lifespan run, with ROSTER_* settings on top of the test database's.
+    Rate limiting is off unless a test turns it on (tests/web/test_rate_limits.py): tests
+    fire requests faster than any identity provider."""
     settings = Settings.from_env(
         {
             "ROSTER_DATABASE_URL": database_url,
             "ROSTER_DATA_DIR": str(data_dir),
             "ROSTER_PUBLIC_URL": "http://roster.test",
+            "ROSTER_SCIM_RATE_LIMIT": "off",
+            "ROSTER_GRAPHQL_RATE_LIMIT": "off",
             **environment,
         }
     )

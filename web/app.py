@@ -23,6 +23,7 @@ from tortoise.context import TortoiseContext
 from api.app import GraphQLApp
 from api.context import GraphQLConfig
 from domain.database import close_database, ensure_migrated, open_database
+from domain.rate_limits import RateLimit
 from scim.app import create_scim_app
 from scim.users import ScimConfig
 from web.health import healthz, readyz
@@ -49,13 +50,18 @@ def create_app(settings: Settings) -> Starlette:
             await close_database(database)
 
     scim = create_scim_app(
-        ScimConfig(base_url=settings.scim_base_url, max_results=settings.scim_max_results)
+        ScimConfig(
+            base_url=settings.scim_base_url,
+            max_results=settings.scim_max_results,
+            rate_limit=_rate_limit(settings.scim_rate_limit),
+        )
     )
     graphql = GraphQLConfig(
         secret_key=settings.secret_key,
         scim_base_url=settings.scim_base_url,
         secure_cookies=settings.public_url.startswith("https://"),
         graphiql=settings.graphiql,
+        rate_limit=_rate_limit(settings.graphql_rate_limit),
     )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
@@ -66,3 +72,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     middleware = [Middleware(RequestLog), Middleware(SecurityHeaders)]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+def _rate_limit(spec: str | None) -> RateLimit | None:
+    return RateLimit(spec) if spec else None

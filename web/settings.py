@@ -10,6 +10,8 @@
 | ROSTER_SECRET_KEY     | generated once, kept in <data dir>/secret_key |
 | ROSTER_GRAPHIQL       | 0 (1 serves GraphiQL at /graphql)     |
 | ROSTER_SCIM_MAX_RESULTS | 1000 (the most users one SCIM page returns, at least 1000) |
+| ROSTER_SCIM_RATE_LIMIT | 50/second;1200/minute per SCIM token, or `off` |
+| ROSTER_GRAPHQL_RATE_LIMIT | 20/second;600/minute per API token or account, or `off` |
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from domain.database import connection_config
+from domain.rate_limits import RateLimit
+
+SCIM_RATE_LIMIT = "50/second;1200/minute"
+GRAPHQL_RATE_LIMIT = "20/second;600/minute"
 
 
 class SettingsError(ValueError):
@@ -38,6 +44,8 @@ class Settings:
     secret_key: str
     graphiql: bool = False
     scim_max_results: int = 1000
+    scim_rate_limit: str | None = SCIM_RATE_LIMIT  # None: no limit
+    graphql_rate_limit: str | None = GRAPHQL_RATE_LIMIT
 
     @property
     def scim_base_url(self) -> str:
@@ -69,6 +77,8 @@ class Settings:
                 f"ROSTER_SCIM_MAX_RESULTS: {max_results_text!r} is not a number from 1000 to 10000"
             )
         return cls(
+            scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
+            graphql_rate_limit=_rate_limit(env, "ROSTER_GRAPHQL_RATE_LIMIT", GRAPHQL_RATE_LIMIT),
             database_url=database_url,
             data_dir=data_dir,
             host=host,
@@ -90,6 +100,21 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["ROSTER_SECRET_KEY"] = settings.secret_key
     os.environ["ROSTER_GRAPHIQL"] = "1" if settings.graphiql else "0"
     os.environ["ROSTER_SCIM_MAX_RESULTS"] = str(settings.scim_max_results)
+    os.environ["ROSTER_SCIM_RATE_LIMIT"] = settings.scim_rate_limit or "off"
+    os.environ["ROSTER_GRAPHQL_RATE_LIMIT"] = settings.graphql_rate_limit or "off"
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
+    value = env.get(name, default).strip()
+    if value.lower() == "off":
+        return None
+    try:
+        RateLimit(value)
+    except ValueError as error:
+        raise SettingsError(
+            f"{name}: {value!r} is not a rate limit such as {default!r} (or `off`): {error}"
+        ) from error
+    return value
 
 
 def _kept_secret_key(data_dir: Path) -> str:
