@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from api.context import Context, GraphQLConfig
 from api.errors import DATABASE_DOWN_MESSAGE
@@ -28,6 +30,7 @@ CSRF_HEADER = "x-roster-csrf"
 RETRY_AFTER_SECONDS = "5"
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _ACTOR = "roster.actor"  # also where the web layer's request log finds the actor
+_DATABASE_ERROR = "roster.database_error"  # where the web layer's metrics look
 
 
 def _refusal(
@@ -82,12 +85,19 @@ class GraphQLApp(GraphQL[Context, None]):
                     {"Retry-After": str(limited.retry_after)},
                     code="RATE_LIMITED",
                 )
-            except DATABASE_UNAVAILABLE:
+            except DATABASE_UNAVAILABLE as error:
+                scope[_DATABASE_ERROR] = type(error).__name__
                 refusal = _refusal(503, DATABASE_DOWN_MESSAGE, {"Retry-After": RETRY_AFTER_SECONDS})
         if refusal is not None:
             await refusal(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        for error in result.errors or ():
+            if (error.extensions or {}).get("code") == "DATABASE_UNAVAILABLE":
+                request.scope[_DATABASE_ERROR] = type(error.original_error).__name__
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)

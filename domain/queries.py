@@ -241,6 +241,20 @@ async def list_tokens(actor: Actor, kind: TokenKind) -> list[Token]:
     )
 
 
+async def active_token_counts() -> dict[str, int]:
+    """Tokens that are not revoked, by kind, over every organization (for the operator's
+    metrics; sessions are not counted: they end by themselves)."""
+    rows = (
+        await Token.filter(revoked_at=None, kind__in=[TokenKind.SCIM, TokenKind.API])
+        .annotate(n=Count("id"))
+        .group_by("kind")
+        .values_list("kind", "n")
+    )
+    counts = dict.fromkeys((TokenKind.SCIM.value, TokenKind.API.value), 0)
+    counts.update({str(kind): int(n) for kind, n in rows})
+    return counts
+
+
 async def list_audit_events(
     actor: Actor,
     *,

@@ -27,6 +27,7 @@ from scim.responses import error_response
 
 logger = logging.getLogger("roster.scim")
 RETRY_AFTER_SECONDS = "5"
+DATABASE_ERROR_KEY = "roster.database_error"  # where the web layer's metrics look
 # Domain field names as an identity provider's admin knows them.
 _SCIM_NAMES = {
     "user_name": "userName",
@@ -129,6 +130,7 @@ async def handle_http_exception(request: Request, error: Exception) -> Response:
 
 async def handle_database_down(request: Request, error: Exception) -> Response:
     logger.warning("database unavailable: %s", type(error).__name__)
+    request.scope[DATABASE_ERROR_KEY] = type(error).__name__  # for the metrics
     return error_response(
         503,
         "the database is unavailable; retry shortly",

@@ -2,6 +2,7 @@
 
 /healthz      the process is up
 /readyz       the database answers (503 otherwise)
+/metrics      Prometheus metrics (off unless ROSTER_METRICS_TOKEN is set)
 /scim/v2      the SCIM 2.0 facade (scim/, its issue)
 /graphql      the GraphQL API (api/, its issue)
 /             the settings page (its issue)
@@ -27,6 +28,7 @@ from domain.rate_limits import RateLimit
 from scim.app import create_scim_app
 from scim.users import ScimConfig
 from web.health import healthz, readyz
+from web.metrics import Metrics, RequestMetrics
 from web.request_log import RequestLog
 from web.security import SecurityHeaders
 from web.settings import Settings
@@ -63,14 +65,20 @@ def create_app(settings: Settings) -> Starlette:
         graphiql=settings.graphiql,
         rate_limit=_rate_limit(settings.graphql_rate_limit),
     )
+    metrics = Metrics(settings.metrics_token)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
         Mount("/scim/v2", app=scim),
         Route("/graphql", GraphQLApp(graphql)),
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
-    middleware = [Middleware(RequestLog), Middleware(SecurityHeaders)]
+    middleware = [
+        Middleware(RequestLog),
+        Middleware(RequestMetrics, metrics=metrics),
+        Middleware(SecurityHeaders),
+    ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 

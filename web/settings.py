@@ -12,6 +12,7 @@
 | ROSTER_SCIM_MAX_RESULTS | 1000 (the most users one SCIM page returns, at least 1000) |
 | ROSTER_SCIM_RATE_LIMIT | 50/second;1200/minute per SCIM token, or `off` |
 | ROSTER_GRAPHQL_RATE_LIMIT | 20/second;600/minute per API token or account, or `off` |
+| ROSTER_METRICS_TOKEN  | unset: /metrics is off; set: a scrape sends it as a bearer token |
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Settings:
     scim_max_results: int = 1000
     scim_rate_limit: str | None = SCIM_RATE_LIMIT  # None: no limit
     graphql_rate_limit: str | None = GRAPHQL_RATE_LIMIT
+    metrics_token: str | None = None  # None: /metrics is off
 
     @property
     def scim_base_url(self) -> str:
@@ -76,7 +78,11 @@ class Settings:
             raise SettingsError(
                 f"ROSTER_SCIM_MAX_RESULTS: {max_results_text!r} is not a number from 1000 to 10000"
             )
+        metrics_token = env.get("ROSTER_METRICS_TOKEN", "").strip() or None
+        if metrics_token is not None and len(metrics_token) < 16:
+            raise SettingsError("ROSTER_METRICS_TOKEN: use at least 16 characters")
         return cls(
+            metrics_token=metrics_token,
             scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
             graphql_rate_limit=_rate_limit(env, "ROSTER_GRAPHQL_RATE_LIMIT", GRAPHQL_RATE_LIMIT),
             database_url=database_url,
@@ -102,6 +108,8 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["ROSTER_SCIM_MAX_RESULTS"] = str(settings.scim_max_results)
     os.environ["ROSTER_SCIM_RATE_LIMIT"] = settings.scim_rate_limit or "off"
     os.environ["ROSTER_GRAPHQL_RATE_LIMIT"] = settings.graphql_rate_limit or "off"
+    if settings.metrics_token:
+        os.environ["ROSTER_METRICS_TOKEN"] = settings.metrics_token
 
 
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:

@@ -1,0 +1,166 @@
+"""`/metrics` in Prometheus' text format (prometheus-client), and the middleware that fills it.
+
+    roster_http_requests_total{method, route, status}        every request (route: the template)
+    roster_http_request_duration_seconds{method, route}      latency histogram
+    roster_scim_operations_total{operation, outcome}         create/get/list/search/replace/patch/
+                                                             delete by outcome (success, conflict,
+                                                             rate_limited, unavailable, ...)
+    roster_database_errors_total{error}                      the database failing a request
+    roster_active_tokens{kind}                               SCIM and API tokens not revoked
+
+Off unless ROSTER_METRICS_TOKEN is set; then a scrape must send `Authorization: Bearer <it>`.
+Each process keeps its own figures (with `roster serve --workers N`, a scrape reads the worker
+that answered it). The facades mark a request the database failed (and that they answered with
+503) by setting `scope["roster.database_error"]` to the error's name."""
+
+from __future__ import annotations
+
+import hmac
+import sqlite3
+import time
+
+from asyncpg.exceptions import PostgresError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise.exceptions import BaseORMException
+
+from domain import queries
+
+DATABASE_ERROR_KEY = "roster.database_error"
+DATABASE_ERRORS = (BaseORMException, PostgresError, sqlite3.Error)
+_SCIM_USERS = "/scim/v2/Users"
+SCIM_OPERATIONS = {
+    ("POST", _SCIM_USERS): "create",
+    ("GET", _SCIM_USERS): "list",
+    ("POST", f"{_SCIM_USERS}/.search"): "search",
+    ("GET", f"{_SCIM_USERS}/{{user_id}}"): "get",
+    ("PUT", f"{_SCIM_USERS}/{{user_id}}"): "replace",
+    ("PATCH", f"{_SCIM_USERS}/{{user_id}}"): "patch",
+    ("DELETE", f"{_SCIM_USERS}/{{user_id}}"): "delete",
+}
+OUTCOMES = {
+    304: "success",
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def outcome_of(status: int) -> str:
+    if 200 <= status < 300:
+        return "success"
+    return OUTCOMES.get(status, "server_error" if status >= 500 else "client_error")
+
+
+def route_of(scope: Scope) -> str:
+    """The template of the route that served the request (`/scim/v2/Users/{user_id}`), never
+    the path itself (ids would make a series per user); `other` for static files and 404s."""
+    route = scope.get("route")
+    if isinstance(route, Route):
+        return f"{scope.get('root_path', '')}{route.path}"
+    return "other"
+
+
+class Metrics:
+    """The process's metrics, on a registry of their own (one per application)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "roster_http_requests",
+            "HTTP requests by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "roster_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+        )
+        self.scim_operations = Counter(
+            "roster_scim_operations",
+            "SCIM operations on /Users by operation and outcome.",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.database_errors = Counter(
+            "roster_database_errors",
+            "Requests the database failed, by error.",
+            ["error"],
+            registry=self.registry,
+        )
+        self.active_tokens = Gauge(
+            "roster_active_tokens",
+            "SCIM and personal API tokens that are not revoked, over every organization.",
+            ["kind"],
+            registry=self.registry,
+        )
+
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        method, route = str(scope.get("method")), route_of(scope)
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+        operation = SCIM_OPERATIONS.get((method, route))
+        if operation is not None:
+            self.scim_operations.labels(operation, outcome_of(status)).inc()
+        database_error = scope.get(DATABASE_ERROR_KEY)
+        if database_error:
+            self.database_errors.labels(str(database_error)).inc()
+
+    async def endpoint(self, request: Request) -> Response:
+        if self.token is None:
+            return JSONResponse({"detail": "metrics are off (set ROSTER_METRICS_TOKEN)"}, 404)
+        sent = request.headers.get("authorization", "")
+        expected = f"Bearer {self.token}"
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            return JSONResponse(
+                {"detail": "send Authorization: Bearer <ROSTER_METRICS_TOKEN>"},
+                401,
+                headers={"WWW-Authenticate": 'Bearer realm="roster-metrics"'},
+            )
+        for kind, count in (await queries.active_token_counts()).items():
+            self.active_tokens.labels(kind).set(count)
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class RequestMetrics:
+    """Counts every HTTP request into `metrics`, and every request that ended in an error
+    from the database layer that no facade handled (it then re-raises)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except DATABASE_ERRORS as error:
+            scope.setdefault(DATABASE_ERROR_KEY, type(error).__name__)
+            raise
+        finally:
+            self.metrics.observe(scope, status, time.perf_counter() - started)
