@@ -12,6 +12,10 @@ from pathlib import Path
 from bench import seeding
 from bench.seeding import Credentials
 from bench.servers import Server, database_url, drop_database, roster_env, roster_serve, serving
+from domain import bus
+from domain.actors import Actor
+from domain.commands import IssueScimToken
+from domain.handlers.tokens import IssuedToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,10 @@ class Stress:
         credentials = asyncio.run(seeding.prepare(url, admin=True))
         return Database(url, roster_env(url, self.folder / f"{name}-data"), credentials)
 
+    def second_scim_token(self, database: Database, name: str = "second") -> str:
+        """Another SCIM token of the database's organization."""
+        return asyncio.run(_issue_scim_token(database, name))
+
     @contextmanager
     def serve(self, database: Database, *, workers: int = 1) -> Iterator[Server]:
         """`roster serve` on `database`, ready (its /readyz answered), stopped by SIGTERM."""
@@ -51,3 +59,11 @@ class Stress:
         for url in self._urls:
             asyncio.run(drop_database(url))
         self._urls.clear()
+
+
+async def _issue_scim_token(database: Database, name: str) -> str:
+    async with seeding.opened(database.url):
+        operator = Actor.operator(database.credentials.organization_id)
+        issued = await bus.handle(IssueScimToken(name=name), operator)
+        assert isinstance(issued, IssuedToken)
+        return issued.secret
