@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL server the test suite creates its throw-away database on.
 ROSTER_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: install run test lint typecheck test-sqlite test-postgres bench migrations schema clean
+.PHONY: install run test lint typecheck test-sqlite test-postgres bench stress migrations schema clean
 
 $(BIN)/roster: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Roster needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -42,6 +42,11 @@ test-postgres: install
 bench: install
 	$(BIN)/python -m bench.run --database sqlite --json bench-sqlite.json
 	$(BIN)/python -m bench.run --database postgres --json bench-postgres.json
+
+## stress: (developers) the full stress suite on both databases (CI runs its --quick version)
+stress: install
+	$(BIN)/python -m bench.stress --database sqlite --json stress-sqlite.json
+	$(BIN)/python -m bench.stress --database postgres --json stress-postgres.json
 
 ## migrations: (developers) write a migration for model changes
 migrations: install
