@@ -65,7 +65,7 @@ def create_app(settings: Settings) -> Starlette:
         graphiql=settings.graphiql,
         rate_limit=_rate_limit(settings.graphql_rate_limit),
     )
-    metrics = Metrics(settings.metrics_token)
+    metrics = Metrics(settings.metrics_token, settings.metrics_dir)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),

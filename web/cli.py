@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,10 @@ LOG_CONFIG: dict[str, Any] = {
     },
 }
 DEMO_ADMIN_EMAIL = "admin@demo.example"
+# On SIGTERM, requests in flight get this long to finish, then are cancelled: a client stalled
+# in the middle of its request body would otherwise keep the process alive for ever (Docker
+# sends SIGKILL 10 s after SIGTERM).
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 class CliError(Exception):
@@ -133,23 +138,31 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     public_url = settings.public_url
     if public_url == f"http://{settings.host}:{settings.port}":  # the default: follow the flags
         public_url = f"http://{host}:{port}"
-    export_to_environment(
-        dataclasses.replace(settings, host=host, port=port, public_url=public_url)
-    )
+    with tempfile.TemporaryDirectory(prefix="roster-metrics-") as metrics_dir:
+        if args.workers > 1 and settings.metrics_dir is None:
+            settings = dataclasses.replace(settings, metrics_dir=metrics_dir)
+        export_to_environment(
+            dataclasses.replace(settings, host=host, port=port, public_url=public_url)
+        )
+        _run_uvicorn(host, port, args.workers)
+    return 0
+
+
+def _run_uvicorn(host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "web.asgi:app_from_environment",
         factory=True,
         host=host,
         port=port,
-        workers=args.workers,
+        workers=workers,
         loop="uvloop",
         http="httptools",
         proxy_headers=False,
         log_level="info",
         access_log=False,  # web.request_log writes one JSON line per request instead
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_config=LOG_CONFIG,
     )
-    return 0
 
 
 async def _check_migrated(settings: Settings) -> None:

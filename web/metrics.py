@@ -9,9 +9,11 @@
     roster_active_tokens{kind}                               SCIM and API tokens not revoked
 
 Off unless ROSTER_METRICS_TOKEN is set; then a scrape must send `Authorization: Bearer <it>`.
-Each process keeps its own figures (with `roster serve --workers N`, a scrape reads the worker
-that answered it). The facades mark a request the database failed (and that they answered with
-503) by setting `scope["roster.database_error"]` to the error's name."""
+With `roster serve --workers N` the workers write their figures to files in a shared folder
+(prometheus-client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`, which `roster serve` sets
+up), so whichever worker answers a scrape reports the sum over all of them. The facades mark
+a request the database failed (and that they answered with 503) by setting
+`scope["roster.database_error"]` to the error's name."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import time
 from asyncpg.exceptions import PostgresError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -74,8 +77,10 @@ def route_of(scope: Scope) -> str:
 class Metrics:
     """The process's metrics, on a registry of their own (one per application)."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None, shared_dir: str | None = None) -> None:
+        """`shared_dir`: the multiprocess folder the workers share (None: one process)."""
         self.token = token
+        self.shared_dir = shared_dir
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "roster_http_requests",
@@ -107,6 +112,7 @@ class Metrics:
             "SCIM and personal API tokens that are not revoked, over every organization.",
             ["kind"],
             registry=self.registry,
+            multiprocess_mode="mostrecent",  # every worker reads the same database
         )
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
@@ -133,7 +139,14 @@ class Metrics:
             )
         for kind, count in (await queries.active_token_counts()).items():
             self.active_tokens.labels(kind).set(count)
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(self._exposed()), media_type=CONTENT_TYPE_LATEST)
+
+    def _exposed(self) -> CollectorRegistry:
+        if self.shared_dir is None:
+            return self.registry
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.shared_dir)  # type: ignore[no-untyped-call]
+        return registry
 
 
 class RequestMetrics:

@@ -13,6 +13,7 @@
 | ROSTER_SCIM_RATE_LIMIT | 50/second;1200/minute per SCIM token, or `off` |
 | ROSTER_GRAPHQL_RATE_LIMIT | 20/second;600/minute per API token or account, or `off` |
 | ROSTER_METRICS_TOKEN  | unset: /metrics is off; set: a scrape sends it as a bearer token |
+| PROMETHEUS_MULTIPROC_DIR | set by `roster serve --workers N`: where workers pool metrics |
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Settings:
     scim_rate_limit: str | None = SCIM_RATE_LIMIT  # None: no limit
     graphql_rate_limit: str | None = GRAPHQL_RATE_LIMIT
     metrics_token: str | None = None  # None: /metrics is off
+    metrics_dir: str | None = None  # the workers' shared metrics folder (prometheus-client's)
 
     @property
     def scim_base_url(self) -> str:
@@ -83,6 +85,7 @@ class Settings:
             raise SettingsError("ROSTER_METRICS_TOKEN: use at least 16 characters")
         return cls(
             metrics_token=metrics_token,
+            metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
             graphql_rate_limit=_rate_limit(env, "ROSTER_GRAPHQL_RATE_LIMIT", GRAPHQL_RATE_LIMIT),
             database_url=database_url,
@@ -110,6 +113,8 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["ROSTER_GRAPHQL_RATE_LIMIT"] = settings.graphql_rate_limit or "off"
     if settings.metrics_token:
         os.environ["ROSTER_METRICS_TOKEN"] = settings.metrics_token
+    if settings.metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
 
 
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:

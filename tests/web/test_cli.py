@@ -145,3 +145,31 @@ def test_serve_answers_readyz_and_stops_on_sigterm(acme):
 
 def test_serve_refuses_an_unmigrated_database(env):
     assert "roster migrate" in refused(env, "serve", "--port", str(free_port()))
+
+
+@pytest.mark.slow
+def test_metrics_of_several_workers_are_summed_whichever_worker_answers(acme):
+    import httpx
+
+    port = free_port()
+    scraper = {"Authorization": "Bearer scrape-token-0123456789"}
+    env = {**acme, "ROSTER_METRICS_TOKEN": "scrape-token-0123456789"}
+    with subprocess.Popen(  # noqa: S603
+        [ROSTER, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as server:
+        try:
+            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(40):  # a new connection each: the kernel spreads them over workers
+                assert httpx.get(f"{base}/healthz").status_code == 200
+            scrapes = [httpx.get(f"{base}/metrics", headers=scraper) for _ in range(6)]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=15)
+    line = 'roster_http_requests_total{method="GET",route="/healthz",status="200"} 40.0'
+    for scrape in scrapes:
+        assert scrape.status_code == 200
+        assert line in scrape.text.splitlines()
