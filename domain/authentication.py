@@ -37,10 +37,11 @@ async def authenticate_scim(token: str) -> Actor:
     digest = digest_of(token)
     actor = verified_tokens.recall(digest)
     if actor is None:
+        read_at = verified_tokens.now()  # the second of trust counts from before the read
         row = await _verified(token, TokenKind.SCIM)
         label = f"SCIM token {row.name!r} ({display_prefix(row.lookup, TokenKind.SCIM)})"
         actor = Actor.scim_token(str(row.id), label, row.organization_id)
-        verified_tokens.remember(digest, str(row.id), actor)
+        verified_tokens.remember(digest, str(row.id), actor, read_at)
     return actor
 
 

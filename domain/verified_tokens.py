@@ -25,13 +25,20 @@ def recall(digest: str) -> Actor | None:
     return remembered[2]
 
 
-def remember(digest: str, token_id: str, actor: Actor) -> None:
+def now() -> float:
+    return time.monotonic()
+
+
+def remember(digest: str, token_id: str, actor: Actor, read_at: float) -> None:
+    """Trust the token until `SECONDS` after `read_at`, when its row was about to be read: a
+    revoke that committed while the read was under way is then honoured within the second
+    too."""
     now = time.monotonic()
     if len(_verified) >= _MAX_ENTRIES:
         for stale in [key for key, (expiry, _, _) in _verified.items() if expiry <= now]:
             del _verified[stale]
     if len(_verified) < _MAX_ENTRIES:
-        _verified[digest] = (now + SECONDS, token_id, actor)
+        _verified[digest] = (read_at + SECONDS, token_id, actor)
 
 
 def forget(token_id: str) -> None:

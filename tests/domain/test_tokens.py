@@ -98,6 +98,31 @@ async def test_a_token_revoked_by_another_process_fails_within_a_second(operator
         await authenticate_scim(issued.secret)
 
 
+async def test_the_second_of_trust_counts_from_before_the_token_was_read(operator, monkeypatch):
+    """A revoke that commits while a slow read is under way is honoured within a second of
+    the read's start, not of its end."""
+    from domain import authentication
+
+    issued = await issue(operator)
+    clock = [1000.0]
+    monkeypatch.setattr(verified_tokens.time, "monotonic", lambda: clock[0])
+    read = authentication._verified  # noqa: SLF001
+
+    async def slow_read(token, kind):
+        row = await read(token, kind)
+        clock[0] += 0.4  # the read took 0.4 s; another worker revoked the token meanwhile
+        return row
+
+    monkeypatch.setattr(authentication, "_verified", slow_read)
+    await authenticate_scim(issued.secret)
+    monkeypatch.setattr(authentication, "_verified", read)
+    await Token.filter(id=issued.token.id).update(revoked_at=utcnow())
+
+    clock[0] = 1000.0 + verified_tokens.SECONDS
+    with pytest.raises(InvalidToken):
+        await authenticate_scim(issued.secret)
+
+
 async def test_a_token_can_be_revoked_by_the_prefix_lists_show(operator):
     issued = await issue(operator)
 
