@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from asyncpg.exceptions import OperatorInterventionError, PostgresConnectionError
+import asyncpg
+import asyncpg.transaction
+from asyncpg.exceptions import (
+    InternalClientError,
+    OperatorInterventionError,
+    PostgresConnectionError,
+)
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.exceptions import DBConnectionError
@@ -19,19 +25,58 @@ MODELS_MODULE = "domain.models"
 MIGRATIONS_MODULE = "domain.migrations"
 # SQLite: WAL (set by Tortoise) lets readers run beside the writer; NORMAL sync is durable
 # across a process crash in WAL mode; a busy writer is waited for instead of failing at once.
-SQLITE_PRAGMAS = {"busy_timeout": "5000", "synchronous": "NORMAL", "foreign_keys": "ON"}
+SQLITE_PRAGMAS = {
+    "busy_timeout": "5000",
+    "synchronous": "NORMAL",
+    "foreign_keys": "ON",
+}
+# Tortoise's SQLite engine, but a transaction takes the write lock at BEGIN (see the module):
+# several `roster serve` workers write one file.
+SQLITE_ENGINE = "domain.sqlite"
 
 
 # What a request meets while the database is down or restarting: no connection could be made
 # (refused, timed out), the server shut the connection (admin shutdown, crash), or it is not
-# accepting connections yet (starting up). Each door answers these with 503 and Retry-After.
+# accepting connections yet (starting up), or the shutdown notice reached an idle pooled
+# connection, which asyncpg then refuses to use ("cannot switch to state ..."; it is replaced
+# once the socket's close is seen). Each door answers these with 503 and Retry-After.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     DBConnectionError,
     ConnectionError,
     TimeoutError,
     PostgresConnectionError,
     OperatorInterventionError,
+    InternalClientError,
 )
+
+
+class _Transaction(asyncpg.transaction.Transaction):  # type: ignore[misc]
+    async def rollback(self) -> None:
+        if self._connection.is_closed():
+            return  # the server dropped the connection, and the transaction with it
+        await super().rollback()
+
+
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    """asyncpg's connection, for a server that goes away (a restart, a failover) mid-request:
+    rolling back on a connection the server closed is not a second error that hides the first
+    (a 500 instead of a 503), and a reset that fails on the way back to the pool, after a
+    commit that succeeded, does not turn the commit into an error (the pool opens a new
+    connection next time)."""
+
+    def transaction(
+        self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
+    ) -> _Transaction:
+        self._check_open()
+        return _Transaction(self, isolation, readonly, deferrable)
+
+    async def reset(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - its API
+        try:
+            await super().reset(timeout=timeout)
+        except Exception:
+            if not self.is_closed():
+                raise
+            self.terminate()
 
 
 class DatabaseNotMigrated(Exception):
@@ -53,12 +98,15 @@ def connection_config(database_url: str) -> dict[str, Any]:
         )
     config = expand_db_url(database_url)
     if scheme == "sqlite":
+        config["engine"] = SQLITE_ENGINE
         credentials = config["credentials"]
         for pragma, value in SQLITE_PRAGMAS.items():
             credentials.setdefault(pragma, value)
         path = credentials["file_path"]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        config["credentials"]["connection_class"] = _Connection
     return config
 
 

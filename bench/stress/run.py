@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.stress import concurrency, faults, limits
 from bench.stress.harness import Stress
 from bench.stress.outcome import Outcome
 
@@ -24,6 +24,9 @@ Scenario = Callable[[Stress], list[Outcome]]
 def _scenarios() -> dict[str, Scenario]:
     """The scenario modules, in the order they run (each a `run(stress)` function)."""
     modules: dict[str, Scenario] = {}
+    modules["concurrency"] = concurrency.run
+    modules["faults"] = faults.run
+    modules["limits"] = limits.run
     return modules
 
 

@@ -106,7 +106,7 @@ async def test_the_second_of_trust_counts_from_before_the_token_was_read(operato
     issued = await issue(operator)
     clock = [1000.0]
     monkeypatch.setattr(verified_tokens.time, "monotonic", lambda: clock[0])
-    read = authentication._verified  # noqa: SLF001
+    read = authentication._verified
 
     async def slow_read(token, kind):
         row = await read(token, kind)

@@ -1,0 +1,64 @@
+"""SQLite with several writers on one file, as under `roster serve --workers 2`: each process
+has its own connection. A command reads before it writes, so its transaction must hold the
+write lock from its start: otherwise a writer that read first and meets another writer's lock
+fails at once with "database is locked" (SQLite does not wait for a read lock to upgrade)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from domain import bus, database
+from domain.actors import Actor
+from domain.commands import CreateOrganization, UpdateUser
+from domain.models import Organization, User
+from tests.conftest import provision
+
+WRITES = 15
+# SQLite's own locking; on a PostgreSQL run, a second (SQLite) context would also rebind the
+# models' query builders to SQLite's dialect for the tests after it (Tortoise keeps them on
+# the model classes).
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("ROSTER_TEST_DATABASE_URL")), reason="SQLite's locking only"
+)
+
+
+async def _prepared(url: str) -> tuple[Actor, str]:
+    """A migrated database file with an organization and one user; its SCIM actor, the id."""
+    context = await database.open_database(url)
+    try:
+        await database.migrate(context)
+        organization = await bus.handle(CreateOrganization("acme", "Acme"), Actor.operator())
+        assert isinstance(organization, Organization)
+        scim = Actor.scim_token("00000000-0000-0000-0000-000000000001", "Okta", organization.id)
+        user = await provision(scim, "jane@acme.test")
+        return scim, str(user.id)
+    finally:
+        await database.close_database(context)
+
+
+async def _writer(url: str, actor: Actor, user_id: str, name: str) -> None:
+    """A process of its own, as far as SQLite knows: its own connection to the file."""
+    context = await database.open_database(url)  # current in this task only
+    try:
+        for number in range(WRITES):
+            await bus.handle(UpdateUser(user_id, {"title": f"{name} {number}"}), actor)
+    finally:
+        await database.close_database(context)
+
+
+async def test_two_connections_updating_one_user_wait_for_each_other(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'roster.sqlite3'}"
+    actor, user_id = await _prepared(url)
+
+    await asyncio.gather(*(_writer(url, actor, user_id, name) for name in ("a", "b")))
+
+    context = await database.open_database(url)
+    try:
+        stored = await User.get(id=user_id)
+        assert stored.version == 1 + 2 * WRITES
+    finally:
+        await database.close_database(context)
