@@ -12,10 +12,13 @@ from pathlib import Path
 from bench import seeding
 from bench.seeding import Credentials
 from bench.servers import Server, database_url, drop_database, roster_env, roster_serve, serving
+from bench.stress.outcome import Outcome
 from domain import bus
 from domain.actors import Actor
 from domain.commands import IssueScimToken
 from domain.handlers.tokens import IssuedToken
+
+RANDOM_PART = 43  # a token's characters after its lookup prefix (domain.credentials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,8 @@ class Stress:
     quick: bool  # the CI version: fewer requests, shorter phases
     folder: Path  # scratch space of the run, removed afterwards
     _urls: list[str] = field(default_factory=list)
+    _logs: list[Path] = field(default_factory=list)
+    _secrets: set[str] = field(default_factory=set)
 
     def scale(self, full: int, quick: int) -> int:
         """A count for this run: `full` in the stress suite, `quick` in CI."""
@@ -43,17 +48,43 @@ class Stress:
         url = database_url(self.database, self.folder, name)
         self._urls.append(url)
         credentials = asyncio.run(seeding.prepare(url, admin=True))
+        self.secret(credentials.scim_token)
+        if credentials.api_token:
+            self.secret(credentials.api_token)
         return Database(url, roster_env(url, self.folder / f"{name}-data"), credentials)
 
     def second_scim_token(self, database: Database, name: str = "second") -> str:
         """Another SCIM token of the database's organization."""
-        return asyncio.run(_issue_scim_token(database, name))
+        return self.secret(asyncio.run(_issue_scim_token(database, name)))
 
     @contextmanager
     def serve(self, database: Database, *, workers: int = 1) -> Iterator[Server]:
-        """`roster serve` on `database`, ready (its /readyz answered), stopped by SIGTERM."""
-        with serving(roster_serve(), database.env, "/readyz", workers=workers) as server:
+        """`roster serve` on `database`, ready (its /readyz answered), stopped by SIGTERM; what
+        it logs is kept for the secrets sweep."""
+        log_path = self.folder / f"server-{len(self._logs) + 1}.log"
+        self._logs.append(log_path)
+        with serving(
+            roster_serve(), database.env, "/readyz", workers=workers, log_path=log_path
+        ) as server:
             yield server
+
+    def secret(self, token: str) -> str:
+        """Note a token a scenario used, for the secrets sweep; returns it."""
+        self._secrets.add(token)
+        return token
+
+    def secrets_sweep(self) -> Outcome:
+        """No token the run used appears in anything the servers logged (nor its random part
+        without the lookup prefix that lists show)."""
+        texts = [path.read_text(errors="replace") for path in self._logs if path.exists()]
+        lines = sum(text.count("\n") for text in texts)
+        needles = {part for token in self._secrets for part in (token, token[-RANDOM_PART:])}
+        leaks = sorted({needle[:12] + "..." for needle in needles for t in texts if needle in t})
+        detail = (
+            f"{lines} log lines of {len(texts)} servers searched for {len(self._secrets)} "
+            f"tokens" + (f"; found {leaks}" if leaks else "")
+        )
+        return Outcome("secrets: none in the server logs", not leaks and lines > 0, detail=detail)
 
     def drop_databases(self) -> None:
         for url in self._urls:

@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             for outcome in found:
                 print(outcome.line(), flush=True)
             outcomes.extend(found)
+        sweep = stress.secrets_sweep()
+        print(sweep.line(), flush=True)
+        outcomes.append(sweep)
     finally:
         stress.drop_databases()
         shutil.rmtree(folder, ignore_errors=True)

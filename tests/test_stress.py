@@ -1,0 +1,33 @@
+"""The stress suite's quick version (`python -m bench.stress --quick`) on this suite's database:
+every scenario of issue 7 against real `roster serve` processes, with `0 failed`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.slow
+def test_the_quick_stress_suite_passes_every_scenario(tmp_path):
+    database = "postgres" if os.environ.get("ROSTER_TEST_DATABASE_URL") else "sqlite"
+    env = dict(os.environ)
+    if database == "postgres":
+        env["ROSTER_BENCH_POSTGRES"] = os.environ["ROSTER_TEST_DATABASE_URL"].rstrip("/")
+    output = tmp_path / "stress.json"
+    command = [sys.executable, "-m", "bench.stress", "--database", database, "--quick"]
+    result = subprocess.run(  # noqa: S603
+        [*command, "--json", str(output)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    print(result.stdout)  # the figures, in the test log
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 failed" in result.stdout.splitlines()[-1]
+    for module in ("concurrency", "faults", "fuzz", "limits"):
+        assert module in result.stdout.splitlines()[0]
