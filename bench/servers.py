@@ -149,7 +149,7 @@ def serving(
 
 def _log_file(path: Path | None) -> IO[bytes]:
     if path is None:
-        return tempfile.TemporaryFile()  # noqa: SIM115 - the caller's `with` closes it
+        return tempfile.TemporaryFile()
     return path.open("w+b")
 
 
