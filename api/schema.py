@@ -18,6 +18,8 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from api.context import Context
 from api.errors import should_mask
@@ -51,6 +53,15 @@ class IntrospectionForAdmins(SchemaExtension):
         yield
 
 
+def _unexpected(error: GraphQLError) -> bool:
+    """Variables that do not fit their declared types are refused before anything runs, with
+    graphql's own message (the original error is graphql's too): told as they are. Anything
+    else as `api.errors.should_mask` decides."""
+    if error.path is None and isinstance(error.original_error, GraphQLError):
+        return False
+    return should_mask(error)
+
+
 class MaskUnexpectedErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
@@ -58,8 +69,27 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
+class Schema(strawberry.Schema):
+    """Strawberry's schema, but its errors are logged by message and place only: a GraphQL
+    error's text quotes the document around its place, and a document may hold a password (a
+    client that writes it into its sign-in instead of passing it as a variable)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            places = ", ".join(f"{p.line}:{p.column}" for p in error.locations or ())
+            unquoted = GraphQLError(
+                f"{error.message} (at {places})" if places else error.message,
+                path=error.path,
+                original_error=error.original_error,
+                extensions=error.extensions,
+            )
+            StrawberryLogger.error(unquoted, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         extensions=[
@@ -71,7 +101,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             lambda: MaskUnexpectedErrors(
-                should_mask_error=should_mask, error_message="Unexpected error."
+                should_mask_error=_unexpected, error_message="Unexpected error."
             ),
         ],
     )

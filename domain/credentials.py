@@ -71,8 +71,14 @@ def display_prefix(token_or_lookup: str, kind: TokenKind | None = None) -> str:
     return f"{head}_{kind_part}_{body[:LOOKUP_LENGTH]}"
 
 
+def _secret(password: str) -> bytes:
+    """The password's UTF-8 bytes, as passlib would make them; half a surrogate pair (which a
+    JSON `\\ud800` escape makes) is kept as is instead of failing the encoding."""
+    return password.encode("utf-8", "surrogatepass")
+
+
 def hash_password(password: str) -> str:
-    return str(_passwords.hash(password))
+    return str(_passwords.hash(_secret(password)))
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
@@ -80,7 +86,7 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         # spend the same time as a real check, so timing does not tell whether the account exists
         _passwords.dummy_verify()
         return False
-    return bool(_passwords.verify(password, password_hash))
+    return bool(_passwords.verify(_secret(password), password_hash))
 
 
 def new_custom_role_key() -> str:

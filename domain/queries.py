@@ -15,7 +15,17 @@ from tortoise.queryset import QuerySet
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound
 from domain.handlers.common import organization_id_of, parse_user_id
-from domain.models import AuditEvent, Organization, Role, RoleOrigin, Token, TokenKind, User
+from domain.models import (
+    AuditEvent,
+    Organization,
+    Role,
+    RoleOrigin,
+    Token,
+    TokenKind,
+    User,
+    fits,
+    storable,
+)
 from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
 from domain.permissions import Permission
 from domain.roles import BUILTIN_KEYS, resolve_role, with_roles
@@ -94,6 +104,8 @@ async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:
     query = User.filter(organization_id=organization_id)
     if filters.search and filters.search.strip():
         text = filters.search.strip()
+        if not storable(text):
+            raise InvalidValue("search", "must not contain NUL or lone surrogate characters")
         query = query.filter(
             Q(user_name_key__contains=text.casefold())
             | Q(email_key__contains=text.casefold())
@@ -120,6 +132,9 @@ def _sort_value(user: User, sort: str) -> Any:
 
 def _after(sort: str, descending: bool, cursor: str) -> Q:
     value, last_id = decode_cursor(cursor, 2)
+    column = USER_SORTS[sort]
+    if not isinstance(value, str) or not fits(User, column, value):
+        raise InvalidValue("cursor", "not a cursor this server issued")
     try:
         last = uuid.UUID(str(last_id))
         key: Any = datetime.fromisoformat(value) if sort in _DATETIME_SORTS else value
@@ -127,7 +142,6 @@ def _after(sort: str, descending: bool, cursor: str) -> Q:
             key = uuid.UUID(str(value))
     except (ValueError, TypeError) as error:
         raise InvalidValue("cursor", "not a cursor this server issued") from error
-    column = USER_SORTS[sort]
     op = "lt" if descending else "gt"
     if sort == "id":
         return Q(id__lt=last) if descending else Q(id__gt=last)
@@ -219,7 +233,9 @@ async def list_roles(actor: Actor) -> list[RoleView]:
 async def get_role(actor: Actor, key: str) -> RoleView:
     actor.require(Permission.ROLES_READ)
     organization_id = organization_id_of(actor)
-    role = await Role.get_or_none(organization_id=organization_id, key=key)
+    role = None
+    if fits(Role, "key", key):
+        role = await Role.get_or_none(organization_id=organization_id, key=key)
     if role is None:
         raise NotFound("role", key)
     return RoleView(role, await User.filter(role_id=role.id).count())
@@ -266,6 +282,9 @@ async def list_audit_events(
     """The organization's audit log, newest first."""
     actor.require(Permission.AUDIT_READ)
     query = AuditEvent.filter(organization_id=organization_id_of(actor))
+    for column, value in (("target_id", target_id), ("action", action)):
+        if value is not None and not fits(AuditEvent, column, value):
+            return Page(items=[], total=0, next_cursor=None)  # no event holds such a value
     if target_id is not None:
         query = query.filter(target_id=target_id)
     if action is not None:
@@ -273,7 +292,7 @@ async def list_audit_events(
     total = await query.count()
     if after:
         (last_id,) = decode_cursor(after, 1)
-        if not isinstance(last_id, int):
+        if not isinstance(last_id, int) or not 0 < last_id < 2**63:  # a BIGINT id
             raise InvalidValue("cursor", "not a cursor this server issued")
         query = query.filter(id__lt=last_id)
     count = clamp_count(first)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Subquery
 
-from domain.errors import InvalidRole
-from domain.models import Organization, Role, User
+from domain.errors import InvalidRole, InvalidValue
+from domain.models import Organization, Role, User, fits
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
 BUILTIN_KEYS: tuple[str, ...] = tuple(role.key for role in BUILTIN_ROLES)
 DEFAULT_ROLE_KEY = "basic-user"
 _BY_KEY = {role.key: role for role in BUILTIN_ROLES}
+_KEY_LENGTH = 64  # Role.key's column
 
 
 def builtin_role(key: str) -> BuiltinRole | None:
@@ -46,7 +47,11 @@ async def resolve_role(organization_id: int, value: str) -> Role:
     (exactly). Raises InvalidRole listing what is accepted."""
     builtin = builtin_role(value)
     key = builtin.key if builtin else value.strip()
-    role = await Role.get_or_none(organization_id=organization_id, key=key)
+    if len(key) > _KEY_LENGTH:  # names no role, and the error would repeat all of it
+        raise InvalidValue("role", f"at most {_KEY_LENGTH} characters")
+    role = None
+    if fits(Role, "key", key):
+        role = await Role.get_or_none(organization_id=organization_id, key=key)
     if role is None or (builtin is None and role.builtin):
         custom_keys = await Role.filter(organization_id=organization_id, builtin=False).values_list(
             "key", flat=True

@@ -14,7 +14,7 @@ from domain.credentials import verify_password
 from domain.errors import InvalidCredentials, SignInThrottled
 from domain.handlers.common import utcnow
 from domain.handlers.tokens import IssuedToken
-from domain.models import LoginFailure, User
+from domain.models import LoginFailure, User, fits, storable
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -28,8 +28,9 @@ class SignedIn:
 
 
 def _keys(email: str, client_address: str) -> dict[str, tuple[str, int]]:
+    account = email.strip().casefold() if storable(email) else repr(email)
     return {
-        "account": (f"account:{email.strip().casefold()}"[:600], MAX_FAILURES_PER_ACCOUNT),
+        "account": (f"account:{account}"[:600], MAX_FAILURES_PER_ACCOUNT),
         "address": (f"address:{client_address}"[:600], MAX_FAILURES_PER_ADDRESS),
     }
 
@@ -54,9 +55,12 @@ async def sign_in(email: str, password: str, client_address: str) -> SignedIn:
     wait = await _retry_after(keys)
     if wait:
         raise SignInThrottled(wait)
-    candidates = await User.filter(
-        user_name_key=email.strip().casefold(), password_hash__not_isnull=True, active=True
-    ).prefetch_related("role")
+    user_name_key = email.strip().casefold()
+    candidates = []
+    if fits(User, "user_name_key", user_name_key):
+        candidates = await User.filter(
+            user_name_key=user_name_key, password_hash__not_isnull=True, active=True
+        ).prefetch_related("role")
     matched = None
     if not candidates:
         await asyncio.to_thread(verify_password, password, None)  # the same time as a real check

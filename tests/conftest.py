@@ -76,6 +76,11 @@ async def drop_postgres_database(url: str) -> None:
 @pytest.fixture
 async def db(database_context: TortoiseContext) -> TortoiseContext:
     """An empty, migrated database."""
+    # Tortoise keeps each model's base query on the model class, in the dialect of the last
+    # context initialised: a test that opened a SQLite database of its own (the migration
+    # tests, the several-writers test) leaves them in SQLite's; rebuild them for this one.
+    assert database_context.apps is not None
+    database_context.apps._build_initial_querysets()
     connection = database_context.db()
     if connection.capabilities.dialect == "postgres":
         await connection.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")

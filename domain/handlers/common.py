@@ -12,7 +12,7 @@ from tortoise.models import Model
 
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound, VersionMismatch
-from domain.models import Organization, User
+from domain.models import Organization, User, storable
 from domain.roles import with_roles
 
 
@@ -53,7 +53,10 @@ async def user_for_update(actor: Actor, user_id: str, expected_version: int | No
 
 
 def check_length(model: type[Model], field: str, value: Any, label: str | None = None) -> None:
-    """Refuse a string longer than its column holds (never truncate silently)."""
+    """Refuse a string longer than its column holds (never truncate silently), or one no
+    database can hold."""
+    if isinstance(value, str) and not storable(value):
+        raise InvalidValue(label or field, "must not contain NUL or lone surrogate characters")
     column = model._meta.fields_map.get(field)
     if isinstance(column, CharField) and isinstance(value, str) and len(value) > column.max_length:
         raise InvalidValue(label or field, f"at most {column.max_length} characters")

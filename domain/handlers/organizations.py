@@ -19,8 +19,8 @@ from domain.commands import (
 from domain.credentials import hash_password
 from domain.errors import InvalidValue, SlugTaken, UserNameTaken
 from domain.handlers.common import organization_of, required_text
-from domain.handlers.users import apply_attributes, snapshot
-from domain.models import Organization, RoleOrigin, User
+from domain.handlers.users import apply_attributes, snapshot, value_rows
+from domain.models import Organization, RoleOrigin, User, UserValue
 from domain.permissions import Permission, permissions_for_level
 from domain.roles import builtin_role, create_builtin_roles, resolve_role
 
@@ -112,4 +112,5 @@ async def create_admin(command: CreateAdmin, actor: Actor) -> tuple[User, AuditE
         await user.save(force_create=True)
     except IntegrityError as error:
         raise UserNameTaken(email) from error
+    await UserValue.bulk_create(value_rows(user))  # what filters on emails search
     return user, AuditEntry("admin.created", "user", str(user.id), created(snapshot(user)))

@@ -11,8 +11,14 @@ from domain.audit import AuditEntry, created, diff, removed
 from domain.commands import CreateCustomRole, DeleteCustomRole, UpdateCustomRole
 from domain.credentials import new_custom_role_key
 from domain.errors import InvalidValue, NotFound, RoleInUse
-from domain.handlers.common import organization_id_of, organization_of, required_text, utcnow
-from domain.models import Organization, Role, RoleOrigin, User
+from domain.handlers.common import (
+    check_length,
+    organization_id_of,
+    organization_of,
+    required_text,
+    utcnow,
+)
+from domain.models import Organization, Role, RoleOrigin, User, fits
 from domain.roles import BUILTIN_KEYS, builtin_role, resolve_role
 
 MAX_RESTRICTED_APPS = 500
@@ -46,6 +52,7 @@ def _restricted_apps(values: tuple[str, ...]) -> list[str]:
         app = value.strip()
         if not app:
             raise InvalidValue("restrictedApps", "app names must not be empty")
+        check_length(Role, "restricted_apps", app, "restrictedApps")
         if len(app) > MAX_APP_LENGTH:
             raise InvalidValue("restrictedApps", f"app names have at most {MAX_APP_LENGTH} chars")
         if app not in apps:
@@ -58,11 +65,14 @@ def _restricted_apps(values: tuple[str, ...]) -> list[str]:
 def _description(value: str) -> str:
     if len(value) > MAX_DESCRIPTION:
         raise InvalidValue("description", f"at most {MAX_DESCRIPTION} characters")
+    check_length(Role, "description", value)
     return value.strip()
 
 
 async def _custom_role(organization_id: int, role_id: str) -> Role:
-    role = await Role.filter(organization_id=organization_id, key=role_id).first()
+    role = None
+    if fits(Role, "key", role_id):
+        role = await Role.filter(organization_id=organization_id, key=role_id).first()
     if role is None:
         raise NotFound("role", role_id)
     if role.builtin:

@@ -69,7 +69,7 @@ async def revoke_token(
     else:
         lookup = reference.removeprefix(display_prefix("", kind))
         token = None
-        if len(lookup) == LOOKUP_LENGTH:
+        if len(lookup) == LOOKUP_LENGTH and lookup.isascii() and lookup.isalnum():
             token = await tokens.filter(lookup=lookup).select_for_update().first()
     if token is None:
         raise NotFound(f"{kind.value} token", reference)
