@@ -29,6 +29,7 @@ FAILURE_ACTIONS: dict[type[Command], str] = {
     EditUser: "user.update_failed",
 }
 _TARGET_ID_LENGTH = 64
+_RECORDED_USER_NAME_LENGTH = 512  # User.user_name's column
 
 
 async def handle(command: Command, actor: Actor) -> Any:
@@ -74,8 +75,10 @@ async def _record_failure(command: Command, actor: Actor, error: DomainError) ->
         user_name = command.changes.get("user_name")
     target = getattr(command, "user_id", None) or user_name or "?"
     changes: dict[str, Any] = {"reason": str(error)}
-    if user_name is not None:
-        changes["userName"] = user_name
+    if user_name is not None:  # what was sent, within what a userName can be (a 1 MB one is not)
+        too_long = len(user_name) > _RECORDED_USER_NAME_LENGTH
+        sent = user_name[:_RECORDED_USER_NAME_LENGTH] + "…" if too_long else user_name
+        changes["userName"] = _storable(sent)
     await AuditEvent.create(
         organization_id=actor.organization_id,
         actor_kind=actor.kind.value,
@@ -84,6 +87,12 @@ async def _record_failure(command: Command, actor: Actor, error: DomainError) ->
         channel=actor.channel,
         action=FAILURE_ACTIONS[type(command)],
         target_type="user",
-        target_id=str(target)[:_TARGET_ID_LENGTH],
+        target_id=_storable(str(target)[:_TARGET_ID_LENGTH]),
         changes=changes,
     )
+
+
+def _storable(text: str) -> str:
+    """`text` with what no database holds (NUL, half a surrogate pair) replaced, so that the
+    failure a value caused can still be recorded."""
+    return text.encode("utf-8", "replace").decode().replace("\x00", "\ufffd")

@@ -25,10 +25,13 @@ MODELS_MODULE = "domain.models"
 MIGRATIONS_MODULE = "domain.migrations"
 # SQLite: WAL (set by Tortoise) lets readers run beside the writer; NORMAL sync is durable
 # across a process crash in WAL mode; a busy writer is waited for instead of failing at once.
+# LIKE is case-sensitive, as on PostgreSQL: `externalId co "jane"` must not match "00uJANE"
+# (case-insensitive lookups fold both sides with UPPER() themselves).
 SQLITE_PRAGMAS = {
     "busy_timeout": "5000",
     "synchronous": "NORMAL",
     "foreign_keys": "ON",
+    "case_sensitive_like": "ON",
 }
 # Tortoise's SQLite engine, but a transaction takes the write lock at BEGIN (see the module):
 # several `roster serve` workers write one file.

@@ -30,11 +30,23 @@ RETRY_AFTER_SECONDS = "5"
 DATABASE_ERROR_KEY = "roster.database_error"  # where the web layer's metrics look
 # Domain field names as an identity provider's admin knows them.
 _SCIM_NAMES = {
-    "user_name": "userName",
     "role": "permissionsRole",
-    "emails.value": "emails.value",
-    "phoneNumbers.value": "phoneNumbers.value",
+    "given_name": "name.givenName",
+    "family_name": "name.familyName",
+    "middle_name": "name.middleName",
+    "formatted_name": "name.formatted",
+    "honorific_prefix": "name.honorificPrefix",
+    "honorific_suffix": "name.honorificSuffix",
 }
+
+
+def _scim_name(field: str) -> str:
+    """A domain field as the SCIM attribute an identity provider's admin knows:
+    `display_name` -> `displayName`, `given_name` -> `name.givenName`."""
+    if field in _SCIM_NAMES:
+        return _SCIM_NAMES[field]
+    head, *rest = field.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 class ScimProblem(Exception):
@@ -70,7 +82,7 @@ def from_domain(error: DomainError) -> Response:
     if isinstance(error, InvalidValue) and error.field == "cursor":
         return error_response(400, f"cursor: {error.reason}", "invalidCursor")
     if isinstance(error, InvalidValue):
-        field = _SCIM_NAMES.get(error.field, error.field)
+        field = _scim_name(error.field)
         return error_response(400, f"{field}: {error.reason}", "invalidValue")
     if isinstance(error, PermissionDenied):
         return error_response(403, f"this token may not {error.action}")

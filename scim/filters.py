@@ -11,9 +11,10 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from pypika_tortoise.terms import ValueWrapper
 from scim2_models import InvalidFilterException, ScimFilter
 from scim2_models.path import (
     AttributeBinding,
@@ -29,8 +30,11 @@ from scim2_models.path import (
     coerce_value,
 )
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Upper
+from tortoise.models import Model
 
-from domain.models import RoleOrigin, UserValue
+from domain.models import RoleOrigin, UserValue, storable
+from domain.models import User as UserRow
 from scim.resources import CORE, ENTERPRISE, User
 
 MAX_FILTER_LENGTH = 4096
@@ -85,6 +89,9 @@ _SUFFIX = {
 }
 
 
+_ORDERING = (CompareOperator.gt, CompareOperator.ge, CompareOperator.lt, CompareOperator.le)
+
+
 def _q(lookup: str, value: Any) -> Q:
     condition: dict[str, Any] = {lookup: value}
     return Q(**condition)
@@ -117,15 +124,27 @@ def to_query(text: str) -> Q:
             value = json.loads(f'"{match.group(1)}"')
         except ValueError:
             value = None  # not a JSON string after all: let the grammar say why
-        if isinstance(value, str):
-            return _q("user_name_key", value.casefold())
+        if isinstance(value, str) and storable(value):
+            return _q("user_name_key", _term(value.casefold()))
     scim_filter = parse(text)
     return _Translator(scim_filter).visit(scim_filter.ast)
 
 
-def _compare(column: str, kind: str, op: CompareOperator, value: Any, nullable: bool) -> Q:
+def _compare(
+    column: str,
+    kind: str,
+    op: CompareOperator,
+    value: Any,
+    nullable: bool,
+    model: type[Model] = UserRow,
+) -> Q:
     if value is None:  # `x eq null`: absent; `x ne null`: present
-        absent = _q(f"{column}__isnull", True)
+        # a role is shown, and so present, only when stated (not the organization's default)
+        absent = (
+            _q("role_origin", RoleOrigin.DEFAULT)
+            if kind == "role"
+            else _q(f"{column}__isnull", True)
+        )
         return ~absent if op is CompareOperator.ne else absent
     if kind == "uuid":
         return _compare_uuid(column, op, value)
@@ -135,22 +154,36 @@ def _compare(column: str, kind: str, op: CompareOperator, value: Any, nullable: 
         return (
             ~q if op is CompareOperator.ne else stated & _compare(column, "text", op, value, False)
         )
+    if isinstance(value, str) and not storable(value):
+        raise InvalidFilterException(detail="a filter value holds NUL or a lone surrogate")
     if kind == "key" and isinstance(value, str):
         value = value.casefold()
     if kind == "datetime" and isinstance(value, str):
         value = _datetime(value)
+    if isinstance(value, datetime):  # SQLite compares the stored UTC text: compare in UTC
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     insensitive = kind == "text" and isinstance(value, str)
     if op in (CompareOperator.eq, CompareOperator.ne):
         lookup = f"{column}__iexact" if insensitive else column
-        q = _q(lookup, value)
+        q = _q(lookup, value if insensitive else _term(value))
+    elif insensitive and op in _ORDERING:  # caseExact false: UPPER() both sides, as iexact does
+        wanted = {f"folded__{_SUFFIX[op]}": Upper(ValueWrapper(value))}
+        rows = model.annotate(folded=Upper(column)).filter(**wanted)
+        q = Q(id__in=Subquery(rows.values("id")))
     else:
         suffix = _SUFFIX[op]
         if insensitive and op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
             suffix = "i" + suffix
-        q = Q(**{f"{column}__{suffix}": value})
+        q = Q(**{f"{column}__{suffix}": _term(value) if op in _ORDERING else value})
     if nullable:
         q = _q(f"{column}__isnull", False) & q
     return ~q if op is CompareOperator.ne else q
+
+
+def _term(value: Any) -> Any:
+    """A string as an SQL term: Tortoise validates a plain value as if it were to be stored and
+    refuses one longer than the column, though `userName eq "<longer>"` just matches nothing."""
+    return ValueWrapper(value) if isinstance(value, str) else value
 
 
 def _compare_uuid(column: str, op: CompareOperator, value: Any) -> Q:
@@ -208,7 +241,9 @@ class _Translator(_Logic):
         if multi is None:
             return _NOTHING
         attribute, sub = multi
-        return _values(attribute, lambda c, k: _compare(c, k, node.op, _plain(value), True), sub)
+        return _values(
+            attribute, lambda c, k: _compare(c, k, node.op, _plain(value), True, UserValue), sub
+        )
 
     def visit_present(self, node: Present) -> Q:
         binding = self.filter.resolve(node.attr_path, strict=False)
@@ -257,7 +292,7 @@ class _InnerTranslator(_Logic):
             return _NOTHING
         binding, column, kind = found
         value = coerce_value(binding, node.value, node.op)
-        return _compare(column, kind, node.op, _plain(value), True)
+        return _compare(column, kind, node.op, _plain(value), True, UserValue)
 
     def visit_present(self, node: Present) -> Q:
         found = self._column(node.attr_path)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from domain.actors import Actor
 from domain.authentication import authenticate_scim
 from domain.errors import InvalidToken
+from domain.models import storable
 from domain.rate_limits import RateLimit, caller_key
 from scim.errors import ScimProblem
 
@@ -19,6 +20,8 @@ ACTOR_SCOPE_KEY = "roster.actor"  # where the web layer's request log finds the 
 _JSON_TYPES = {"application/scim+json", "application/json"}
 _BEARER = re.compile(r"^\s*bearer\s+(?:bearer\s+)?(\S+)\s*$", re.IGNORECASE)
 _ETAG_VERSION = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+# UTF-8 JSON carries NUL and surrogates only as escapes: look further only when one is there.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 async def actor_of(request: Request) -> Actor:
@@ -58,13 +61,36 @@ async def json_body(request: Request) -> dict[str, Any]:
     raw = b"".join(chunks)
     if not raw.strip():
         raise ScimProblem(400, "the request has no body; send a JSON object", "invalidSyntax")
-    try:
-        body = json.loads(raw)
+    encoding = json.detect_encoding(raw)
+    try:  # decoded strictly: json.loads(bytes) lets UTF-8-encoded lone surrogates through
+        body = json.loads(raw.decode(encoding))
     except (ValueError, RecursionError) as error:
         raise ScimProblem(400, f"the body is not valid JSON: {error}", "invalidSyntax") from error
     if not isinstance(body, dict):
         raise ScimProblem(400, "the body must be a JSON object", "invalidSyntax")
+    escaped = encoding != "utf-8" or _UNSTORABLE_ESCAPE.search(raw)
+    if escaped and _holds_unstorable(body):
+        raise ScimProblem(
+            400, "the body holds a NUL character or a lone surrogate: no value can", "invalidValue"
+        )
     return body
+
+
+def _holds_unstorable(body: dict[str, Any]) -> bool:
+    """Whether a string anywhere in the body (keys included) holds NUL or half of a surrogate
+    pair: no database stores them (PostgreSQL's text and jsonb refuse NUL). Walked without
+    recursion: the body may be nested as deep as the JSON parser allows."""
+    pending: list[Any] = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and not storable(value):
+            return True
+        if isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def if_match_version(request: Request) -> int | None:

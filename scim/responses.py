@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 MEDIA_TYPE = "application/scim+json"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+MAX_DETAIL_LENGTH = 2000
 
 
 class ScimResponse(Response):
@@ -25,7 +26,10 @@ def error_response(
     scim_type: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ScimResponse:
-    """An RFC 7644 §3.12 error: `status` is a string there, `detail` says what to fix."""
+    """An RFC 7644 §3.12 error: `status` is a string there, `detail` says what to fix (cut
+    short when it quotes a huge value back)."""
+    if len(detail) > MAX_DETAIL_LENGTH:
+        detail = detail[:MAX_DETAIL_LENGTH] + "…"
     body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
     if scim_type:
         body["scimType"] = scim_type

@@ -31,7 +31,16 @@ from domain.rate_limits import RateLimit
 from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
-from scim.resources import CORE, ENTERPRISE, User, etag, from_scim, render, to_scim
+from scim.resources import (
+    CORE,
+    ENTERPRISE,
+    EnterpriseUser,
+    User,
+    etag,
+    from_scim,
+    render,
+    to_scim,
+)
 from scim.responses import ScimResponse
 from scim.walks import Walks
 
@@ -45,6 +54,7 @@ _USER_PATCH = PatchOp[User]  # parametrizing a generic is costly: once per proce
 _SEARCH = SearchRequest[User]
 _SETS = (PatchOperation.Op.replace_, PatchOperation.Op.add)
 _ACTIVE = {"active", f"{CORE}:active".lower()}
+_MAX_START_INDEX = 2**31  # past every user, and an OFFSET any database takes (2**63 is not)
 # SCIM sortBy attribute URN -> the domain's sort key.
 _SORTS = {
     "urn:ietf:params:scim:schemas:core:2.0:User:id": "id",
@@ -173,7 +183,7 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
         page = KeysetPage(after=str(cursor) or None, count=count)
         known_total = walks.total(listing) if page.after else None
     else:
-        offset = start_index - 1
+        offset = min(start_index, _MAX_START_INDEX) - 1  # a page past any user is empty
         after = walks.cursor_before(listing, offset)
         page = OffsetPage(offset=offset, count=count, after=after)
         known_total = walks.total(listing) if after else None
@@ -299,6 +309,9 @@ async def patch_user(request: Request) -> Response:
 
     def edit(user: DomainUser) -> UpdateUser:  # run on the user as it stands, locked
         resource = to_scim(user, location)
+        enterprise = resource[EnterpriseUser]
+        if enterprise and enterprise.manager and "managerRef" not in user.extras:
+            enterprise.manager.ref = None  # the $ref reads make up: not the provider's to keep
         patch.patch(resource, scim_policy=PATCH_POLICY)
         return _update_command(user, resource)
 

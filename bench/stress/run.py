@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.stress import concurrency, faults, limits
+from bench.stress import concurrency, faults, fuzz, limits
 from bench.stress.harness import Stress
 from bench.stress.outcome import Outcome
 
@@ -26,6 +26,7 @@ def _scenarios() -> dict[str, Scenario]:
     modules: dict[str, Scenario] = {}
     modules["concurrency"] = concurrency.run
     modules["faults"] = faults.run
+    modules["fuzz"] = fuzz.run
     modules["limits"] = limits.run
     return modules
 

@@ -55,6 +55,10 @@ def _multi_values(
             raise InvalidValue(f"{field}.value", "must not be empty")
         if len(text) > 512:
             raise InvalidValue(f"{field}.value", "at most 512 characters")
+        if value.type is not None:  # the `type` column of the rows that filters search
+            check_length(UserValue, "type", value.type, f"{field}.type")
+        if value.display is not None and len(value.display) > 512:
+            raise InvalidValue(f"{field}.display", "at most 512 characters")
         item: dict[str, Any] = {"value": text, "type": value.type, "primary": value.primary}
         if value.display is not None:
             item["display"] = value.display

@@ -539,3 +539,19 @@ async def test_unknown_endpoints_and_methods_get_scim_errors(client):
     assert_scim_error(await client.get("/Schemas/urn:nope"), 404)
     assert_scim_error(await client.post("/ServiceProviderConfig", json={}), 405)
     assert_scim_error(await client.delete("/Users"), 405)
+
+
+async def test_a_value_too_long_is_named_as_the_scim_attribute_it_came_in(client):
+    body = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "long@acme.test",
+        "displayName": "x" * 600,
+        "name": {"givenName": "Ada"},
+    }
+    response = await client.post("/Users", json=body)
+    assert_scim_error(response, 400)
+    assert response.json()["scimType"] == "invalidValue"
+    assert response.json()["detail"] == "displayName: at most 512 characters"
+    body = {**body, "displayName": "Ada", "name": {"givenName": "y" * 300}}
+    detail = (await client.post("/Users", json=body)).json()["detail"]
+    assert detail == "name.givenName: at most 256 characters"
