@@ -40,6 +40,19 @@ async def test_more_than_fifteen_aliases_are_refused(root):
     assert "alias" in errors[0]["message"].lower()
 
 
+async def test_a_document_of_more_than_250_fields_is_refused_before_it_is_validated(anonymous):
+    """Repeated fields within the token limit would cost seconds to validate; anyone may send
+    a document, so they are counted first."""
+    repeated = "{ " + " ".join(["viewer { permissions }"] * 400) + " }"
+    errors = await anonymous.errors(repeated)
+    assert errors == [{"message": "The document selects 800 fields; at most 250."}]
+
+
+async def test_250_fields_are_fine(root):
+    fields = "{ " + " ".join(["viewer { permissions }"] * 125) + " }"
+    assert (await root(fields))["viewer"]["permissions"]
+
+
 async def test_fifteen_aliases_are_fine(root):
     aliases = " ".join(f"a{i}: viewer {{ permissions }}" for i in range(15))
     assert len(await root("{ " + aliases + " }")) == 15
