@@ -54,6 +54,10 @@ DEMO_ADMIN_EMAIL = "admin@demo.example"
 # in the middle of its request body would otherwise keep the process alive for ever (Docker
 # sends SIGKILL 10 s after SIGTERM).
 GRACEFUL_SHUTDOWN_SECONDS = 5
+# An idle keep-alive connection is kept this long. uvicorn's 5 s let a client that reused a
+# pooled connection just as the server closed it get no answer (seen by the stress suite);
+# longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
+KEEP_ALIVE_SECONDS = 75
 
 
 class CliError(Exception):
@@ -161,6 +165,7 @@ def _run_uvicorn(host: str, port: int, workers: int) -> None:
         log_level="info",
         access_log=False,  # web.request_log writes one JSON line per request instead
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         log_config=LOG_CONFIG,
     )
 
