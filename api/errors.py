@@ -126,6 +126,8 @@ def should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, ClientError):
         return False
+    if error.path is None and isinstance(original, GraphQLError):
+        return False  # variables that do not fit their types: graphql's own message, as is
     if isinstance(original, DATABASE_UNAVAILABLE):
         logger.warning("database unavailable: %s", type(original).__name__)
         error.message = DATABASE_DOWN_MESSAGE

@@ -54,15 +54,6 @@ class IntrospectionForAdmins(SchemaExtension):
         yield
 
 
-def _unexpected(error: GraphQLError) -> bool:
-    """Variables that do not fit their declared types are refused before anything runs, with
-    graphql's own message (the original error is graphql's too): told as they are. Anything
-    else as `api.errors.should_mask` decides."""
-    if error.path is None and isinstance(error.original_error, GraphQLError):
-        return False
-    return should_mask(error)
-
-
 class MaxFieldsLimiter(SchemaExtension):
     """At most MAX_FIELDS field selections in a document, counted before validation: graphql's
     rule that overlapping fields can be merged compares same-named selections pairwise, so 400
@@ -143,7 +134,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: CachedValidation(maxsize=CACHED_DOCUMENTS),
             lambda: MaskUnexpectedErrors(
-                should_mask_error=_unexpected, error_message="Unexpected error."
+                should_mask_error=should_mask, error_message="Unexpected error."
             ),
         ],
     )
