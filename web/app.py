@@ -28,7 +28,7 @@ from domain.rate_limits import RateLimit
 from scim.app import create_scim_app
 from scim.users import ScimConfig
 from web.health import healthz, readyz
-from web.metrics import Metrics, RequestMetrics
+from web.metrics import Metrics
 from web.request_log import RequestLog
 from web.security import SecurityHeaders
 from web.settings import Settings
@@ -74,11 +74,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", GraphQLApp(graphql)),
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
-    middleware = [
-        Middleware(RequestLog),
-        Middleware(RequestMetrics, metrics=metrics),
-        Middleware(SecurityHeaders),
-    ]
+    middleware = [Middleware(RequestLog, metrics=metrics), Middleware(SecurityHeaders)]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 

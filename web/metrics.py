@@ -1,4 +1,4 @@
-"""`/metrics` in Prometheus' text format (prometheus-client), and the middleware that fills it.
+"""`/metrics` in Prometheus' text format (prometheus-client); `web.request_log` fills it.
 
     roster_http_requests_total{method, route, status}        every request (route: the template)
     roster_http_request_duration_seconds{method, route}      latency histogram
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import sqlite3
-import time
 
 from asyncpg.exceptions import PostgresError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
@@ -28,7 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 from tortoise.exceptions import BaseORMException
 
 from domain import queries
@@ -147,33 +146,3 @@ class Metrics:
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=self.shared_dir)  # type: ignore[no-untyped-call]
         return registry
-
-
-class RequestMetrics:
-    """Counts every HTTP request into `metrics`, and every request that ended in an error
-    from the database layer that no facade handled (it then re-raises)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # unless a response starts
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        except DATABASE_ERRORS as error:
-            scope.setdefault(DATABASE_ERROR_KEY, type(error).__name__)
-            raise
-        finally:
-            self.metrics.observe(scope, status, time.perf_counter() - started)

@@ -18,6 +18,8 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.metrics import DATABASE_ERROR_KEY, DATABASE_ERRORS, Metrics
+
 LOGGER = logging.getLogger("roster.request")
 ACTOR_SCOPE_KEY = "roster.actor"  # where the facades leave the authenticated actor
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -33,8 +35,12 @@ def request_id_of(scope: Scope) -> str:
 
 
 class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
+    """Observes every HTTP request once: its line in the log and, with `metrics`, its counts
+    and latency (and a database error no facade handled, which it then re-raises)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,19 +59,25 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except DATABASE_ERRORS as error:
+            scope.setdefault(DATABASE_ERROR_KEY, type(error).__name__)
+            raise
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.observe(scope, status, seconds)
             if LOGGER.isEnabledFor(logging.INFO):
-                LOGGER.info(_line(scope, status, started, request_id))
+                LOGGER.info(_line(scope, status, seconds, request_id))
 
 
-def _line(scope: Scope, status: int, started: float, request_id: str) -> str:
+def _line(scope: Scope, status: int, seconds: float, request_id: str) -> str:
     actor = scope.get(ACTOR_SCOPE_KEY)
     entry: dict[str, Any] = {
         "event": "request",
         "method": scope.get("method"),
         "path": scope.get("path"),
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "duration_ms": round(seconds * 1000, 2),
         "organization": getattr(actor, "organization_id", None),
         "actor": getattr(getattr(actor, "kind", None), "value", None),
         "request_id": request_id,
