@@ -60,3 +60,13 @@ def wait_until_ready(server: subprocess.Popen[str], url: str) -> None:
             assert server.poll() is None, "roster serve exited"
             assert time.monotonic() < deadline, "roster serve did not become ready"
             time.sleep(0.2)
+
+
+def bench_environment() -> tuple[str, dict[str, str]]:
+    """The database kind a `bench` command runs on (this suite's) and its environment: on
+    PostgreSQL, `ROSTER_BENCH_POSTGRES` names this suite's server."""
+    server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
+    env = dict(os.environ)
+    if server:
+        env["ROSTER_BENCH_POSTGRES"] = server
+    return ("postgres" if server else "sqlite"), env

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
+from tests.processes import bench_environment
+
 
 @pytest.mark.slow
 def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
-    database = "postgres" if os.environ.get("ROSTER_TEST_DATABASE_URL") else "sqlite"
-    env = dict(os.environ)
-    if database == "postgres":
-        env["ROSTER_BENCH_POSTGRES"] = os.environ["ROSTER_TEST_DATABASE_URL"].rstrip("/")
+    database, env = bench_environment()
     output = tmp_path / "bench.json"
     result = subprocess.run(  # noqa: S603
         [

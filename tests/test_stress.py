@@ -3,19 +3,17 @@ every scenario of issue 7 against real `roster serve` processes, with `0 failed`
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
+from tests.processes import bench_environment
+
 
 @pytest.mark.slow
 def test_the_quick_stress_suite_passes_every_scenario(tmp_path):
-    database = "postgres" if os.environ.get("ROSTER_TEST_DATABASE_URL") else "sqlite"
-    env = dict(os.environ)
-    if database == "postgres":
-        env["ROSTER_BENCH_POSTGRES"] = os.environ["ROSTER_TEST_DATABASE_URL"].rstrip("/")
+    database, env = bench_environment()
     output = tmp_path / "stress.json"
     command = [sys.executable, "-m", "bench.stress", "--database", database, "--quick"]
     result = subprocess.run(  # noqa: S603
