@@ -1,12 +1,13 @@
-"""The GraphQL door as an ASGI application, mounted by `web` at /graphql.
+"""The GraphQL door as an ASGI application, mounted by `web` at /graphql behind the edge.
 
-Who is acting: a personal API token (`Authorization: Bearer rst_api_...`), else the session
-cookie. A POST that does not carry a bearer token must carry the `X-Roster-CSRF` header, which
-a cross-site form cannot send (and no CORS policy lets another site add)."""
+Who is acting (`authenticate`, called by the edge): a personal API token (`Authorization:
+Bearer rst_api_...`), else the session cookie. A POST that does not carry a bearer token must
+carry the `X-Roster-CSRF` header, which a cross-site form cannot send (and no CORS policy lets
+another site add). The edge's refusals are rendered by `refuse` as GraphQL errors with a
+`code` extension."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -23,23 +24,32 @@ from api.sessions import COOKIE, session_token
 from domain.actors import Actor
 from domain.authentication import authenticate_api, authenticate_session
 from domain.database import DATABASE_UNAVAILABLE
-from domain.errors import InvalidToken, RateLimited
-from domain.rate_limits import caller_key
+from domain.errors import InvalidToken
 
 CSRF_HEADER = "x-roster-csrf"
-RETRY_AFTER_SECONDS = "5"
-_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
-_ACTOR = "roster.actor"  # also where the web layer's request log finds the actor
-_DATABASE_ERROR = "roster.database_error"  # where the web layer's metrics look
+_REFUSALS = {
+    "UNAUTHENTICATED": "the Authorization header must be `Bearer <personal API token>` "
+    "with a token that is neither unknown nor revoked",
+    "DATABASE_UNAVAILABLE": DATABASE_DOWN_MESSAGE,
+}
 
 
-def _refusal(
+def _error(
     status: int, message: str, headers: dict[str, str] | None = None, *, code: str | None = None
 ) -> JSONResponse:
     error: dict[str, object] = {"message": message}
     if code is not None:
         error["extensions"] = {"code": code}
     return JSONResponse({"errors": [error]}, status_code=status, headers=headers)
+
+
+def refuse(status: int, code: str, headers: dict[str, str]) -> Response:
+    """The edge's refusal of a GraphQL request as a GraphQL error with its code."""
+    if code == "RATE_LIMITED":
+        message = f"Too many requests; retry in {headers.get('Retry-After')} seconds."
+    else:
+        message = _REFUSALS.get(code, "Unexpected error.")
+    return _error(status, message, headers, code=code)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -52,70 +62,47 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.config = config
 
+    async def authenticate(self, request: Request, bearer: str | None) -> Actor | None:
+        """The admin behind the request's API token or, without one, its session cookie (None:
+        not signed in). An unknown or revoked API token is InvalidToken; an ended or expired
+        session is simply signed out."""
+        if bearer is not None:
+            actor: Actor | None = await authenticate_api(bearer)
+        else:
+            token = session_token(request.cookies.get(COOKIE), self.config)
+            try:
+                actor = None if token is None else await authenticate_session(token)
+            except InvalidToken:
+                actor = None
+        request.state.graphql_actor = actor
+        return actor
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await _refusal(404, "no websocket endpoint here")(scope, receive, send)
+            await _error(404, "no websocket endpoint here")(scope, receive, send)
             return
         request = Request(scope)
-        refusal = None
         cross_site_possible = "authorization" not in request.headers
         if (
             request.method == "POST"
             and cross_site_possible
             and not request.headers.get(CSRF_HEADER)
         ):
-            refusal = _refusal(403, f"send the {CSRF_HEADER} header with every POST")
-        if refusal is None:
-            try:
-                scope[_ACTOR] = actor = await self._actor(request)
-                if self.config.rate_limit is not None:
-                    address = request.client.host if request.client else None
-                    self.config.rate_limit.spend(caller_key(actor, address))
-            except InvalidToken:
-                refusal = _refusal(
-                    401,
-                    "the Authorization header must be `Bearer <personal API token>` "
-                    "with a token that is neither unknown nor revoked",
-                    {"WWW-Authenticate": 'Bearer realm="roster"'},
-                )
-            except RateLimited as limited:
-                refusal = _refusal(
-                    429,
-                    f"Too many requests; retry in {limited.retry_after} seconds.",
-                    {"Retry-After": str(limited.retry_after)},
-                    code="RATE_LIMITED",
-                )
-            except DATABASE_UNAVAILABLE as error:
-                scope[_DATABASE_ERROR] = type(error).__name__
-                refusal = _refusal(503, DATABASE_DOWN_MESSAGE, {"Retry-After": RETRY_AFTER_SECONDS})
-        if refusal is not None:
+            refusal = _error(403, f"send the {CSRF_HEADER} header with every POST")
             await refusal(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """A database that went away during the request fails the whole request: the edge
+        answers 503 with Retry-After."""
         for error in result.errors or ():
-            if (error.extensions or {}).get("code") == "DATABASE_UNAVAILABLE":
-                request.scope[_DATABASE_ERROR] = type(error.original_error).__name__
+            if isinstance(error.original_error, DATABASE_UNAVAILABLE):
+                raise error.original_error
         return await super().process_result(request, result)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         assert isinstance(request, Request)
         assert isinstance(response, Response)
-        actor = request.scope.get(_ACTOR)
+        actor: Actor | None = getattr(request.state, "graphql_actor", None)
         return Context(request=request, response=response, config=self.config, actor=actor)
-
-    async def _actor(self, request: Request) -> Actor | None:
-        authorization = request.headers.get("authorization")
-        if authorization is not None:
-            match = _BEARER.match(authorization)
-            if match is None:
-                raise InvalidToken()
-            return await authenticate_api(match.group(1))
-        token = session_token(request.cookies.get(COOKIE), self.config)
-        if token is None:
-            return None
-        try:
-            return await authenticate_session(token)
-        except InvalidToken:
-            return None  # an ended or expired session: signed out

@@ -15,7 +15,6 @@ from tortoise.functions import Count
 
 from domain.actors import Actor
 from domain.models import Role, User
-from domain.rate_limits import RateLimit
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +23,6 @@ class GraphQLConfig:
     scim_base_url: str
     secure_cookies: bool = False
     graphiql: bool = False
-    rate_limit: RateLimit | None = None  # per API token, account or address; None: unlimited
 
 
 async def _load_users(keys: Sequence[str]) -> list[User | None]:

@@ -4,9 +4,9 @@ Expected outcomes of a mutation are members of its result union (`NotFoundError`
 `PermissionDeniedError`, `ValidationError`, `ConflictError`, `VersionConflictError`,
 `AuthenticationError`), each with a `message`. Queries cannot return unions, so their expected
 failures (not signed in, not allowed, a bad argument) are GraphQL errors with a `code`
-extension; so is a database that went away mid-request (`DATABASE_UNAVAILABLE`; before the
-request is read, the door answers 503 with Retry-After). Anything else is a bug: masked
-to a generic message with an error id that is logged with the trace."""
+extension. A database that went away fails the whole request (503 with Retry-After and the
+code `DATABASE_UNAVAILABLE`, answered by the edge). Anything else is a bug: masked to a
+generic message with an error id that is logged with the trace."""
 
 from __future__ import annotations
 
@@ -129,10 +129,7 @@ def should_mask(error: GraphQLError) -> bool:
     if error.path is None and isinstance(original, GraphQLError):
         return False  # variables that do not fit their types: graphql's own message, as is
     if isinstance(original, DATABASE_UNAVAILABLE):
-        logger.warning("database unavailable: %s", type(original).__name__)
-        error.message = DATABASE_DOWN_MESSAGE
-        error.extensions = {**(error.extensions or {}), "code": "DATABASE_UNAVAILABLE"}
-        return False
+        return False  # not a bug: the door fails the whole request with it (process_result)
     error_id = uuid.uuid4().hex[:12]
     logger.error("GraphQL error %s", error_id, exc_info=original)
     error.extensions = {**(error.extensions or {}), "errorId": error_id}

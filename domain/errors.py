@@ -13,8 +13,7 @@ GraphQL to typed results); nothing here knows about HTTP.
     ├── PermissionDenied(action)           the actor may not do this
     ├── InvalidToken()                     missing, malformed, unknown or revoked token
     ├── InvalidCredentials()               wrong email or password (never says which)
-    ├── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
-    └── RateLimited(retry_after)           too many requests by one token or account: wait
+    └── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
 """
 
 from __future__ import annotations
@@ -107,9 +106,3 @@ class SignInThrottled(DomainError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
-
-
-class RateLimited(DomainError):
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(f"too many requests; retry in {retry_after} seconds")

@@ -51,7 +51,7 @@ def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def service_provider_config(request: Request) -> Response:
-    await actor_of(request)
+    actor_of(request)
     config: ScimConfig = request.app.state.scim
     document = ServiceProviderConfig(
         documentation_uri=DOCUMENTATION,  # type: ignore[arg-type]
@@ -94,12 +94,12 @@ def _user_resource_type(config: ScimConfig) -> dict[str, Any]:
 
 
 async def resource_types(request: Request) -> Response:
-    await actor_of(request)
+    actor_of(request)
     return ScimResponse(_list([_user_resource_type(request.app.state.scim)]))
 
 
 async def resource_type(request: Request) -> Response:
-    await actor_of(request)
+    actor_of(request)
     if request.path_params["name"] != "User":
         return error_response(404, f"no resource type {request.path_params['name']!r}; only User")
     return ScimResponse(_user_resource_type(request.app.state.scim))
@@ -126,12 +126,12 @@ async def _schemas(actor: Actor, config: ScimConfig) -> list[dict[str, Any]]:
 
 
 async def schemas(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     return ScimResponse(_list(await _schemas(actor, request.app.state.scim)))
 
 
 async def schema(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     wanted = request.path_params["urn"]
     for document in await _schemas(actor, request.app.state.scim):
         if str(document["id"]).lower() == wanted.lower():

@@ -1,8 +1,7 @@
-"""Every error a SCIM request can meet, mapped once to an RFC 7644 error response."""
+"""Every error a SCIM request can meet, mapped once to an RFC 7644 error response; `refuse`
+renders the edge's refusals (bad token, over the limit, database unavailable) the same way."""
 
 from __future__ import annotations
-
-import logging
 
 from pydantic import ValidationError
 from scim2_models import Error, SCIMException
@@ -10,7 +9,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import (
     Conflict,
     DomainError,
@@ -19,15 +17,12 @@ from domain.errors import (
     InvalidValue,
     NotFound,
     PermissionDenied,
-    RateLimited,
     UserNameTaken,
     VersionMismatch,
 )
 from scim.responses import error_response
 
-logger = logging.getLogger("roster.scim")
-RETRY_AFTER_SECONDS = "5"
-DATABASE_ERROR_KEY = "roster.database_error"  # where the web layer's metrics look
+TOKEN_REFUSED = "the bearer token is missing, malformed, unknown or revoked"
 # Domain field names as an identity provider's admin knows them.
 _SCIM_NAMES = {
     "role": "permissionsRole",
@@ -63,6 +58,19 @@ def unauthorized(detail: str) -> Response:
     return error_response(401, detail, headers={"WWW-Authenticate": 'Bearer realm="roster"'})
 
 
+def refuse(status: int, code: str, headers: dict[str, str]) -> Response:
+    """The edge's refusal of a SCIM request (by the edge's code) as a SCIM error."""
+    retry_after = headers.get("Retry-After")
+    details = {
+        "UNAUTHENTICATED": TOKEN_REFUSED,
+        "RATE_LIMITED": f"too many requests with this token; retry in {retry_after} seconds",
+        "DATABASE_UNAVAILABLE": "the database is unavailable; retry shortly",
+    }
+    return error_response(
+        status, details.get(code, "the server failed; retry later"), headers=headers
+    )
+
+
 def from_domain(error: DomainError) -> Response:
     if isinstance(error, NotFound):
         return error_response(404, f"{error.kind.capitalize()} {error.id!r} not found")
@@ -87,13 +95,7 @@ def from_domain(error: DomainError) -> Response:
     if isinstance(error, PermissionDenied):
         return error_response(403, f"this token may not {error.action}")
     if isinstance(error, InvalidToken):
-        return unauthorized("the bearer token is missing, malformed, unknown or revoked")
-    if isinstance(error, RateLimited):
-        return error_response(
-            429,
-            f"too many requests with this token; retry in {error.retry_after} seconds",
-            headers={"Retry-After": str(error.retry_after)},
-        )
+        return unauthorized(TOKEN_REFUSED)
     return error_response(400, str(error))
 
 
@@ -140,21 +142,10 @@ async def handle_http_exception(request: Request, error: Exception) -> Response:
     return error_response(error.status_code, str(error.detail))
 
 
-async def handle_database_down(request: Request, error: Exception) -> Response:
-    logger.warning("database unavailable: %s", type(error).__name__)
-    request.scope[DATABASE_ERROR_KEY] = type(error).__name__  # for the metrics
-    return error_response(
-        503,
-        "the database is unavailable; retry shortly",
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
-    )
-
-
 EXCEPTION_HANDLERS = {
     DomainError: handle_domain_error,
     SCIMException: handle_scim_exception,
     ValidationError: handle_validation_error,
     ScimProblem: handle_problem,
     HTTPException: handle_http_exception,
-    **dict.fromkeys(DATABASE_UNAVAILABLE, handle_database_down),
 }

@@ -1,4 +1,5 @@
-"""Reading a SCIM request: the bearer token, the JSON body (within limits), ETags."""
+"""Reading a SCIM request: who sends it (its bearer token), the JSON body (within limits),
+ETags."""
 
 from __future__ import annotations
 
@@ -12,31 +13,29 @@ from domain.actors import Actor
 from domain.authentication import authenticate_scim
 from domain.errors import InvalidToken
 from domain.models import storable
-from domain.rate_limits import RateLimit, caller_key
 from scim.errors import ScimProblem
 
 MAX_BODY_BYTES = 1024 * 1024
-ACTOR_SCOPE_KEY = "roster.actor"  # where the web layer's request log finds the actor
 _JSON_TYPES = {"application/scim+json", "application/json"}
-_BEARER = re.compile(r"^\s*bearer\s+(?:bearer\s+)?(\S+)\s*$", re.IGNORECASE)
 _ETAG_VERSION = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 # UTF-8 JSON carries NUL and surrogates only as escapes: look further only when one is there.
 _UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
-async def actor_of(request: Request) -> Actor:
-    """The identity provider behind the request's bearer token, within its token's rate
-    limit; InvalidToken or RateLimited otherwise.
-    The scheme is read case-insensitively, and a doubled `Bearer Bearer` (an admin who typed
-    the scheme into Okta's token field) is forgiven."""
-    match = _BEARER.match(request.headers.get("authorization", ""))
-    if match is None:
+async def authenticate(request: Request, bearer: str | None) -> Actor | None:
+    """The identity provider behind the request's bearer token (None without one); an
+    unknown, revoked or non-SCIM token is InvalidToken."""
+    actor = None if bearer is None else await authenticate_scim(bearer)
+    request.state.scim_actor = actor
+    return actor
+
+
+def actor_of(request: Request) -> Actor:
+    """The identity provider `authenticate` found behind the request; InvalidToken when the
+    request carried no token."""
+    actor: Actor | None = getattr(request.state, "scim_actor", None)
+    if actor is None:
         raise InvalidToken()
-    actor = await authenticate_scim(match.group(1))
-    request.scope[ACTOR_SCOPE_KEY] = actor  # for the request log
-    rate_limit: RateLimit | None = request.app.state.scim.rate_limit
-    if rate_limit is not None:
-        rate_limit.spend(caller_key(actor, None))  # RateLimited: 429
     return actor
 
 

@@ -27,7 +27,6 @@ from domain.models import RoleOrigin
 from domain.models import User as DomainUser
 from domain.paging import KeysetPage, OffsetPage
 from domain.queries import UserFilter
-from domain.rate_limits import RateLimit
 from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
@@ -76,7 +75,6 @@ _SORTS = {
 class ScimConfig:
     base_url: str  # e.g. https://roster.example.com/scim/v2
     max_results: int = 1000
-    rate_limit: RateLimit | None = None  # per SCIM token; None: unlimited
 
 
 def _config(request: Request) -> ScimConfig:
@@ -125,12 +123,12 @@ def _response_parameters(values: dict[str, Any]) -> ResponseParameters[Any] | No
 
 
 async def list_users(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     return await _search(request, actor, dict(request.query_params))
 
 
 async def search_users(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     body = await json_body(request)
     body.pop("schemas", None)
     return await _search(request, actor, body)
@@ -217,7 +215,7 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
 
 
 async def get_user(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     user = await queries.get_user(actor, request.path_params["user_id"])
     if etag(user.version) in if_none_match(request) or "*" in if_none_match(request):
         return Response(status_code=304, headers={"ETag": etag(user.version)})
@@ -248,7 +246,7 @@ def _manager(value: Any) -> Any:
 
 
 async def create_user(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     body = _normalized(await json_body(request))
     resource = User.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
     attributes, role = from_scim(resource)
@@ -257,7 +255,7 @@ async def create_user(request: Request) -> Response:
 
 
 async def replace_user(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     body = _normalized(await json_body(request))
     resource = User.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     attributes, role = from_scim(resource)
@@ -292,7 +290,7 @@ def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def patch_user(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     patch: PatchOp[Any] = _USER_PATCH.model_validate(
         _patch_body(await json_body(request)),
         scim_ctx=Context.RESOURCE_PATCH_REQUEST,
@@ -361,7 +359,7 @@ def _update_command(user: DomainUser, patched: User) -> UpdateUser:
 
 
 async def delete_user(request: Request) -> Response:
-    actor = await actor_of(request)
+    actor = actor_of(request)
     command = DeleteUser(request.path_params["user_id"], expected_version=if_match_version(request))
     await bus.handle(command, actor)
     return Response(status_code=204)

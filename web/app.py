@@ -3,9 +3,13 @@
 /healthz      the process is up
 /readyz       the database answers (503 otherwise)
 /metrics      Prometheus metrics (off unless ROSTER_METRICS_TOKEN is set)
-/scim/v2      the SCIM 2.0 facade (scim/, its issue)
-/graphql      the GraphQL API (api/, its issue)
-/             the settings page (its issue)
+/scim/v2      the SCIM 2.0 door (scim/)
+/graphql      the GraphQL door (api/)
+/             the settings page
+
+Around them all: uvicorn's proxy-headers middleware (with ROSTER_TRUSTED_PROXIES), the edge
+(web/edge.py: request id, log line, metrics, and for the doors authentication, rate limits
+and "database unavailable") and the security headers.
 """
 
 from __future__ import annotations
@@ -20,16 +24,20 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from tortoise.context import TortoiseContext
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.app import GraphQLApp
+from api.app import refuse as api_refuse
 from api.context import GraphQLConfig
 from domain.database import close_database, ensure_migrated, open_database
-from domain.rate_limits import RateLimit
+from scim import errors as scim_errors
+from scim import requests as scim_requests
 from scim.app import create_scim_app
 from scim.users import ScimConfig
+from web.edge import Door, Edge
 from web.health import healthz, readyz
 from web.metrics import Metrics
-from web.request_log import RequestLog
+from web.rate_limits import RateLimit
 from web.security import SecurityHeaders
 from web.settings import Settings
 
@@ -52,29 +60,38 @@ def create_app(settings: Settings) -> Starlette:
             await close_database(database)
 
     scim = create_scim_app(
-        ScimConfig(
-            base_url=settings.scim_base_url,
-            max_results=settings.scim_max_results,
-            rate_limit=_rate_limit(settings.scim_rate_limit),
+        ScimConfig(base_url=settings.scim_base_url, max_results=settings.scim_max_results)
+    )
+    graphql = GraphQLApp(
+        GraphQLConfig(
+            secret_key=settings.secret_key,
+            scim_base_url=settings.scim_base_url,
+            secure_cookies=settings.public_url.startswith("https://"),
+            graphiql=settings.graphiql,
         )
     )
-    graphql = GraphQLConfig(
-        secret_key=settings.secret_key,
-        scim_base_url=settings.scim_base_url,
-        secure_cookies=settings.public_url.startswith("https://"),
-        graphiql=settings.graphiql,
-        rate_limit=_rate_limit(settings.graphql_rate_limit),
-    )
+    doors = [
+        Door("/scim/v2", scim_requests.authenticate, scim_errors.refuse,
+             _rate_limit(settings.scim_rate_limit)),
+        Door("/graphql", graphql.authenticate, api_refuse,
+             _rate_limit(settings.graphql_rate_limit)),
+    ]  # fmt: skip
     metrics = Metrics(settings.metrics_token, settings.metrics_dir)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         Mount("/scim/v2", app=scim),
-        Route("/graphql", GraphQLApp(graphql)),
+        Route("/graphql", graphql),
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
-    middleware = [Middleware(RequestLog, metrics=metrics), Middleware(SecurityHeaders)]
+    middleware = [
+        Middleware(Edge, doors=doors, metrics=metrics),
+        Middleware(SecurityHeaders),
+    ]
+    if settings.trusted_proxies:  # the client's address and scheme as the proxy saw them
+        proxies = list(settings.trusted_proxies)
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 

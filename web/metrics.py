@@ -1,4 +1,4 @@
-"""`/metrics` in Prometheus' text format (prometheus-client); `web.request_log` fills it.
+"""`/metrics` in Prometheus' text format (prometheus-client); the edge (`web.edge`) fills it.
 
     roster_http_requests_total{method, route, status}        every request (route: the template)
     roster_http_request_duration_seconds{method, route}      latency histogram
@@ -11,16 +11,12 @@
 Off unless ROSTER_METRICS_TOKEN is set; then a scrape must send `Authorization: Bearer <it>`.
 With `roster serve --workers N` the workers write their figures to files in a shared folder
 (prometheus-client's multiprocess mode, `PROMETHEUS_MULTIPROC_DIR`, which `roster serve` sets
-up), so whichever worker answers a scrape reports the sum over all of them. The facades mark
-a request the database failed (and that they answered with 503) by setting
-`scope["roster.database_error"]` to the error's name."""
+up), so whichever worker answers a scrape reports the sum over all of them."""
 
 from __future__ import annotations
 
 import hmac
-import sqlite3
 
-from asyncpg.exceptions import PostgresError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -28,12 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
-from tortoise.exceptions import BaseORMException
 
 from domain import queries
 
-DATABASE_ERROR_KEY = "roster.database_error"
-DATABASE_ERRORS = (BaseORMException, PostgresError, sqlite3.Error)
 _SCIM_USERS = "/scim/v2/Users"
 SCIM_OPERATIONS = {
     ("POST", _SCIM_USERS): "create",
@@ -114,16 +107,19 @@ class Metrics:
             multiprocess_mode="mostrecent",  # every worker reads the same database
         )
 
-    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+    def observe(
+        self, scope: Scope, status: int, seconds: float, database_error: str | None = None
+    ) -> None:
+        """One answered request; `database_error`: the name of the error the database failed
+        it with, if it did."""
         method, route = str(scope.get("method")), route_of(scope)
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
         operation = SCIM_OPERATIONS.get((method, route))
         if operation is not None:
             self.scim_operations.labels(operation, outcome_of(status)).inc()
-        database_error = scope.get(DATABASE_ERROR_KEY)
-        if database_error:
-            self.database_errors.labels(str(database_error)).inc()
+        if database_error is not None:
+            self.database_errors.labels(database_error).inc()
 
     async def endpoint(self, request: Request) -> Response:
         if self.token is None:

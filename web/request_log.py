@@ -1,27 +1,22 @@
-"""One JSON line per request on the `roster.request` logger, and the request id.
+"""One JSON line per request on the `roster.request` logger, written by the edge.
 
 Each line holds the method, the path (never the query string: filters carry people's names
-and addresses), the status, the duration, the organization and the kind of actor (as the
-facade that authenticated the request left them in the scope under "roster.actor"), and the
-request id: the caller's `X-Request-ID` when it is a plain token of at most 128 characters, a
-new one otherwise, returned in the response's `X-Request-ID` either way."""
+and addresses), the status, the duration, the organization and the kind of actor the door
+authenticated, and the request id: the caller's `X-Request-ID` when it is a plain token of at
+most 128 characters, a new one otherwise."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
-import time
 import uuid
-from typing import Any
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from web.metrics import DATABASE_ERROR_KEY, DATABASE_ERRORS, Metrics
+from domain.actors import Actor
 
 LOGGER = logging.getLogger("roster.request")
-ACTOR_SCOPE_KEY = "roster.actor"  # where the facades leave the authenticated actor
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -34,52 +29,19 @@ def request_id_of(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-class RequestLog:
-    """Observes every HTTP request once: its line in the log and, with `metrics`, its counts
-    and latency (and a database error no facade handled, which it then re-raises)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        request_id = request_id_of(scope)
-        status = 500  # unless a response starts
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        except DATABASE_ERRORS as error:
-            scope.setdefault(DATABASE_ERROR_KEY, type(error).__name__)
-            raise
-        finally:
-            seconds = time.perf_counter() - started
-            if self.metrics is not None:
-                self.metrics.observe(scope, status, seconds)
-            if LOGGER.isEnabledFor(logging.INFO):
-                LOGGER.info(_line(scope, status, seconds, request_id))
-
-
-def _line(scope: Scope, status: int, seconds: float, request_id: str) -> str:
-    actor = scope.get(ACTOR_SCOPE_KEY)
-    entry: dict[str, Any] = {
+def log_request(
+    scope: Scope, status: int, seconds: float, request_id: str, actor: Actor | None
+) -> None:
+    if not LOGGER.isEnabledFor(logging.INFO):
+        return
+    entry: dict[str, object] = {
         "event": "request",
         "method": scope.get("method"),
         "path": scope.get("path"),
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
-        "organization": getattr(actor, "organization_id", None),
-        "actor": getattr(getattr(actor, "kind", None), "value", None),
+        "organization": actor.organization_id if actor is not None else None,
+        "actor": actor.kind.value if actor is not None else None,
         "request_id": request_id,
     }
-    return json.dumps(entry, separators=(",", ":"))
+    LOGGER.info(json.dumps(entry, separators=(",", ":")))

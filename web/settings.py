@@ -13,11 +13,13 @@
 | ROSTER_SCIM_RATE_LIMIT | 50/second;1200/minute per SCIM token, or `off` |
 | ROSTER_GRAPHQL_RATE_LIMIT | 20/second;600/minute per API token or account, or `off` |
 | ROSTER_METRICS_TOKEN  | unset: /metrics is off; set: a scrape sends it as a bearer token |
+| ROSTER_TRUSTED_PROXIES | none; addresses/CIDRs whose X-Forwarded-For/-Proto count |
 | PROMETHEUS_MULTIPROC_DIR | set by `roster serve --workers N`: where workers pool metrics |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -26,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from domain.database import connection_config
-from domain.rate_limits import RateLimit
+from web.rate_limits import RateLimit
 
 SCIM_RATE_LIMIT = "50/second;1200/minute"
 GRAPHQL_RATE_LIMIT = "20/second;600/minute"
@@ -50,6 +52,7 @@ class Settings:
     graphql_rate_limit: str | None = GRAPHQL_RATE_LIMIT
     metrics_token: str | None = None  # None: /metrics is off
     metrics_dir: str | None = None  # the workers' shared metrics folder (prometheus-client's)
+    trusted_proxies: tuple[str, ...] = ()  # addresses and networks; empty: direct connections
 
     @property
     def scim_base_url(self) -> str:
@@ -84,6 +87,7 @@ class Settings:
         if metrics_token is not None and len(metrics_token) < 16:
             raise SettingsError("ROSTER_METRICS_TOKEN: use at least 16 characters")
         return cls(
+            trusted_proxies=_trusted_proxies(env.get("ROSTER_TRUSTED_PROXIES", "")),
             metrics_token=metrics_token,
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
@@ -111,6 +115,7 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["ROSTER_SCIM_MAX_RESULTS"] = str(settings.scim_max_results)
     os.environ["ROSTER_SCIM_RATE_LIMIT"] = settings.scim_rate_limit or "off"
     os.environ["ROSTER_GRAPHQL_RATE_LIMIT"] = settings.graphql_rate_limit or "off"
+    os.environ["ROSTER_TRUSTED_PROXIES"] = ",".join(settings.trusted_proxies)
     if settings.metrics_token:
         os.environ["ROSTER_METRICS_TOKEN"] = settings.metrics_token
     if settings.metrics_dir:
@@ -128,6 +133,24 @@ def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
             f"{name}: {value!r} is not a rate limit such as {default!r} (or `off`): {error}"
         ) from error
     return value
+
+
+def _trusted_proxies(text: str) -> tuple[str, ...]:
+    """The proxies (addresses or networks, comma-separated) allowed to tell the client's
+    address and scheme; a name or `*` is refused (trust must be given address by address)."""
+    proxies = []
+    for part in (item.strip() for item in text.split(",")):
+        if not part:
+            continue
+        try:
+            network = ipaddress.ip_network(part, strict=False)
+        except ValueError as error:
+            raise SettingsError(
+                f"ROSTER_TRUSTED_PROXIES: {part!r} is not an IP address or network (CIDR), "
+                "such as 10.0.0.0/8 or 127.0.0.1"
+            ) from error
+        proxies.append(str(network) if "/" in part else str(network.network_address))
+    return tuple(proxies)
 
 
 def _kept_secret_key(data_dir: Path) -> str:

@@ -172,3 +172,15 @@ async def test_graphiql_is_served_when_enabled(db, database_url, tmp_path):
         response = await http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_a_doubled_bearer_scheme_is_forgiven_by_the_graphql_door_too(script, app_transport):
+    token = script.http.headers["authorization"].split()[-1]
+    async with httpx.AsyncClient(transport=app_transport, base_url="http://roster.test") as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ viewer { permissions } }"},
+            headers={"Authorization": f"Bearer Bearer {token}"},
+        )
+    assert response.status_code == 200
+    assert "errors" not in response.json()
