@@ -19,6 +19,16 @@ from domain.commands import IssueScimToken
 from domain.handlers.tokens import IssuedToken
 
 RANDOM_PART = 43  # a token's characters after its lookup prefix (domain.credentials)
+# More requests a second than any machine sends to one `roster serve` (its fastest answer, a
+# 429, costs ~0.2 ms of CPU). Loads end by time; a bound of this rate times their seconds only
+# stops a loop that went wild, and reaching it is reported, never a verdict.
+CEILING_PER_SECOND = 20_000
+
+
+def request_bound(seconds: float) -> int:
+    """The most requests a load lasting `seconds` may send: a safety net that no machine,
+    however fast, reaches before the load's time is up."""
+    return int(CEILING_PER_SECOND * max(1.0, seconds))
 
 
 @dataclass(frozen=True, slots=True)
