@@ -27,6 +27,7 @@ from domain.database import close_database, ensure_migrated, open_database
 from domain.rate_limits import RateLimit
 from scim.app import create_scim_app
 from scim.users import ScimConfig
+from web.drain import CloseWhileDraining
 from web.health import healthz, readyz
 from web.metrics import Metrics
 from web.request_log import RequestLog
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
     middleware = [Middleware(RequestLog, metrics=metrics), Middleware(SecurityHeaders)]
+    middleware.append(Middleware(CloseWhileDraining))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
