@@ -48,6 +48,7 @@ class Stress:
     folder: Path  # scratch space of the run, removed afterwards
     _urls: list[str] = field(default_factory=list)
     _logs: list[Path] = field(default_factory=list)
+    _log_of: dict[int, Path] = field(default_factory=dict)  # by the server's port
     _secrets: set[str] = field(default_factory=set)
 
     def scale(self, full: int, quick: int) -> int:
@@ -76,7 +77,13 @@ class Stress:
         with serving(
             roster_serve(), database.env, "/readyz", workers=workers, log_path=log_path
         ) as server:
+            self._log_of[server.port] = log_path
             yield server
+
+    def log(self, server: Server) -> Path:
+        """Where `server` (one `serve` gave) writes its stderr: uvicorn's lines and the
+        request log's JSON lines."""
+        return self._log_of[server.port]
 
     def secret(self, token: str) -> str:
         """Note a token a scenario used, for the secrets sweep; returns it."""
