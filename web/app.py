@@ -25,7 +25,7 @@ from api.app import GraphQLApp
 from api.context import GraphQLConfig
 from domain.database import close_database, ensure_migrated, open_database
 from domain.rate_limits import RateLimit
-from scim.app import create_scim_app
+from scim.app import ScimMount, create_scim_app
 from scim.users import ScimConfig
 from web.drain import CloseWhileDraining
 from web.health import healthz, readyz
@@ -71,7 +71,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
-        Mount("/scim/v2", app=scim),
+        ScimMount("/scim/v2", scim),
         Route("/graphql", GraphQLApp(graphql)),
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
