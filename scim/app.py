@@ -1,16 +1,23 @@
-"""The SCIM door as a Starlette application, mounted by `web` at /scim/v2 behind the edge."""
+"""The SCIM door as a Starlette application, mounted by `web` at /scim/v2 with `ScimMount`,
+behind the edge."""
 
 from __future__ import annotations
 
+import re
+
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scim import discovery, users
 from scim.errors import EXCEPTION_HANDLERS
+from scim.responses import error_response
 from scim.users import ScimConfig
 from scim.walks import Walks
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ScimApp(Starlette):
@@ -20,7 +27,10 @@ class ScimApp(Starlette):
     answers them first with a text/plain 500."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return ExceptionMiddleware(self.router, handlers=self.exception_handlers)
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=self.exception_handlers)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 def create_scim_app(config: ScimConfig) -> Starlette:
@@ -39,7 +49,38 @@ def create_scim_app(config: ScimConfig) -> Starlette:
         Route("/Schemas", discovery.schemas, methods=["GET"]),
         Route("/Schemas/{urn}", discovery.schema, methods=["GET"]),
     ]
-    app = ScimApp(routes=routes, exception_handlers=dict(EXCEPTION_HANDLERS))
+    app = ScimApp(
+        routes=routes,
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        middleware=[Middleware(NoControlCharacters)],
+    )
     app.state.scim = config
     app.state.walks = Walks()
     return app
+
+
+class ScimMount(Mount):
+    """Every path under `path` goes to the SCIM door. Starlette's Mount stops at a line feed
+    (its `.*` does not cross one, and its `$` matches before a final one): a percent-encoded
+    LF in an id (`/Users/a%0Ab`) fell through to the site's static files and their
+    text/plain 404."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(rf"^{re.escape(path)}/(?P<path>.*)\Z", re.DOTALL)
+
+
+class NoControlCharacters:
+    """No SCIM endpoint or id holds a control character: a path with one (a tab, CR or LF,
+    percent-encoded) is a SCIM 404 before routing, where Starlette's `$` would read
+    `/Users%0A` as `/Users`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _CONTROL.search(scope["path"]):
+            response = error_response(404, f"no SCIM endpoint at {scope['path']!r}")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -135,8 +135,10 @@ async def search_users(request: Request) -> Response:
 
 
 def _count(value: Any, maximum: int) -> int:
+    """The page size: `count` within 0..maximum; without it, every user up to the maximum (as
+    conformance tools and most servers do: one page holds the whole listing)."""
     if value is None or value == "":
-        return min(100, maximum)
+        return maximum
     try:
         count = int(value)
     except (TypeError, ValueError) as error:

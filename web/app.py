@@ -32,8 +32,9 @@ from api.context import GraphQLConfig
 from domain.database import close_database, ensure_migrated, open_database
 from scim import errors as scim_errors
 from scim import requests as scim_requests
-from scim.app import create_scim_app
+from scim.app import ScimMount, create_scim_app
 from scim.users import ScimConfig
+from web.drain import CloseWhileDraining
 from web.edge import Door, Edge
 from web.health import healthz, readyz
 from web.metrics import Metrics
@@ -81,13 +82,14 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
-        Mount("/scim/v2", app=scim),
+        ScimMount("/scim/v2", scim),
         Route("/graphql", graphql),
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
     middleware = [
         Middleware(Edge, doors=doors, metrics=metrics),
         Middleware(SecurityHeaders),
+        Middleware(CloseWhileDraining),
     ]
     if settings.trusted_proxies:  # the client's address and scheme as the proxy saw them
         proxies = list(settings.trusted_proxies)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
+from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 
 from api.schema import schema_sdl
 from domain import bus, database, queries
@@ -28,6 +28,7 @@ from domain.database import DatabaseNotMigrated
 from domain.errors import DomainError, NotFound
 from domain.handlers.tokens import IssuedToken
 from domain.models import Organization, TokenKind, User
+from web import drain
 from web.settings import Settings, SettingsError, export_to_environment
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "api" / "schema.graphql"
@@ -50,9 +51,9 @@ LOG_CONFIG: dict[str, Any] = {
     },
 }
 DEMO_ADMIN_EMAIL = "admin@demo.example"
-# On SIGTERM, requests in flight get this long to finish, then are cancelled: a client stalled
-# in the middle of its request body would otherwise keep the process alive for ever (Docker
-# sends SIGKILL 10 s after SIGTERM).
+# After SIGTERM and the drain (ROSTER_DRAIN_SECONDS), requests in flight get this long to
+# finish, then are cancelled: a client stalled in the middle of its request body would
+# otherwise keep the process alive for ever (Docker sends SIGKILL 10 s after SIGTERM).
 GRACEFUL_SHUTDOWN_SECONDS = 5
 # An idle keep-alive connection is kept this long. uvicorn's 5 s let a client that reused a
 # pooled connection just as the server closed it get no answer (seen by the stress suite);
@@ -148,12 +149,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         export_to_environment(
             dataclasses.replace(settings, host=host, port=port, public_url=public_url)
         )
-        _run_uvicorn(host, port, args.workers)
+        _run_uvicorn(host, port, args.workers, settings.drain_seconds)
     return 0
 
 
-def _run_uvicorn(host: str, port: int, workers: int) -> None:
-    uvicorn.run(
+def _run_uvicorn(host: str, port: int, workers: int, drain_seconds: float) -> None:
+    config = uvicorn.Config(
         "web.asgi:app_from_environment",
         factory=True,
         host=host,
@@ -168,6 +169,8 @@ def _run_uvicorn(host: str, port: int, workers: int) -> None:
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         log_config=LOG_CONFIG,
     )
+    if not drain.serve(config, drain_seconds):  # uvicorn.run's steps, draining on SIGTERM
+        raise SystemExit(STARTUP_FAILURE)
 
 
 async def _check_migrated(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from tortoise.context import TortoiseContext
 
 from domain.database import pending_migrations
+from web.drain import is_draining
 
 READY_TIMEOUT_SECONDS = 2.0
 
@@ -19,8 +20,10 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """The database answers and holds every migration this code expects: 200, else 503 (take
-    this instance out of rotation)."""
+    """The database answers and holds every migration this code expects, and the process is
+    not draining after SIGTERM: 200, else 503 (take this instance out of rotation)."""
+    if is_draining(request.scope):
+        return _unavailable("draining: this process is shutting down")
     database: TortoiseContext = request.state.database
     try:
         await asyncio.wait_for(database.db().execute_query("SELECT 1"), READY_TIMEOUT_SECONDS)

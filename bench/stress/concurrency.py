@@ -18,7 +18,7 @@ import httpx
 
 from bench.seeding import Credentials
 from bench.servers import HOST
-from bench.stress.harness import Stress
+from bench.stress.harness import Stress, request_bound
 from bench.stress.outcome import Outcome
 
 SCIM_JSON = "application/scim+json"
@@ -365,6 +365,8 @@ async def retrying_writers(roster: Roster, writers: int, seconds: float, attempt
         f"{writers} writers for {seconds:.0f} s: {len(successes)} written, {conflicts} retried "
         f"after 412, version 1 + {len(successes)}"
     )
+    if any(len(writer.versions) + writer.conflicts >= attempts for writer in team):
+        summary += " (request bound reached before the time was up)"
     return tally.outcome("PATCH with retry on 412, no lost write", summary, lost)
 
 
@@ -583,6 +585,8 @@ async def concurrent_writers(
         f"{concurrency} clients for {seconds:.0f} s: {load.created} created, "
         f"{load.hot_patches} PATCHes of one user, ~{rate:.0f} req/s"
     )
+    if load.budget < 0:
+        summary += " (request bound reached before the time was up)"
     return tally.outcome("concurrent writers, no 5xx, no lock", summary, lost)
 
 
@@ -590,12 +594,13 @@ async def concurrent_writers(
 
 
 async def _scenarios(stress: Stress, port: int, credentials: Credentials) -> list[Outcome]:
+    writing = stress.scale(10, 2)  # seconds; the write loads end by time, their bounds never
     steps: list[Callable[[Roster], Awaitable[Outcome]]] = [
         lambda r: creates_of_one_user_name(r, stress.scale(5, 1), 50),
         lambda r: patches_of_one_version(r, stress.scale(5, 1), 50),
-        lambda r: retrying_writers(r, 20, stress.scale(10, 2), stress.scale(1000, 200)),
+        lambda r: retrying_writers(r, 20, writing, request_bound(writing)),
         lambda r: scim_against_graphql(r, stress.scale(40, 6)),
-        lambda r: concurrent_writers(r, 32, stress.scale(10, 2), stress.scale(20000, 4000)),
+        lambda r: concurrent_writers(r, 32, writing, request_bound(writing)),
         lambda r: revocation_across_workers(r, stress.scale(3, 1), stress.scale(200, 40)),
     ]
     outcomes = []

@@ -27,19 +27,24 @@ from typing import Any
 from bench import loadgen, seeding
 from bench.scim import SCIM_TYPE, okta_body
 from bench.servers import HOST, Server, free_port, roster_env
-from bench.stress.harness import Database, Stress
+from bench.stress.harness import Database, Stress, request_bound
 from bench.stress.outcome import Outcome
 from domain.models import User, UserValue
+from web.settings import DRAIN_SECONDS
 
 ANSWER_SECONDS = 10.0  # longer than this without an answer: the server hangs
 RECOVERY_SECONDS = 5.0  # PostgreSQL is back: requests succeed again within this
 EXIT_SECONDS = 10.0  # SIGTERM: the process is gone within this
+READY_503_SECONDS = 0.5  # SIGTERM: /readyz answers 503 within this
+# A new connection this long before the drain's end is served; this long after it, refused.
+DRAIN_MARGIN = 0.3
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_CTL_SECONDS = 60  # pg_ctl -w waits at most this long for a stop or a start
 
 
 def run(stress: Stress) -> list[Outcome]:
-    return [_database_down(stress), _killed(stress), _terminated(stress)]
+    return [_database_down(stress), _killed(stress), _terminated(stress), _drained(stress)]
 
 
 # --- talking to the server ----------------------------------------------------------------
@@ -394,7 +399,8 @@ async def _outage(
     )
     load = OutageLoad()
     numbers = itertools.count()
-    limit = stress.scale(30_000, 6_000)
+    before, down, after = stress.scale(4, 2), stress.scale(8, 3), stress.scale(10, 7)
+    limit = request_bound(before + down + after + 2 * PG_CTL_SECONDS)  # the load ends by time
     done = asyncio.Event()
 
     async def steady() -> None:
@@ -434,15 +440,15 @@ async def _outage(
     tasks.append(asyncio.create_task(probes()))
     timeline = load.timeline
     try:
-        await asyncio.sleep(stress.scale(4, 2))
+        await asyncio.sleep(before)
         timeline.stopping = time.monotonic()
         await asyncio.to_thread(cluster.stop)
         timeline.stopped = time.monotonic()
-        await asyncio.sleep(stress.scale(8, 3))
+        await asyncio.sleep(down)
         timeline.starting = time.monotonic()
         await asyncio.to_thread(cluster.start)
         timeline.started = time.monotonic()
-        await asyncio.sleep(stress.scale(10, 7))
+        await asyncio.sleep(after)
     finally:
         done.set()
         await asyncio.gather(*tasks)
@@ -509,8 +515,6 @@ def _judge_outage(name: str, load: OutageLoad, audit: Audit, alive: bool) -> Out
         problems.append(f"not recovered within {RECOVERY_SECONDS:.0f} s")
     if not audit.sound:
         problems.append("database does not match what was acknowledged")
-    if load.capped:
-        problems.append("request cap reached before the end")
     graphql_statuses = "/".join(str(s) for s in sorted({a.status for a in graphql_down}))
     outcome.passed = not problems
     outcome.detail = "; ".join(
@@ -526,6 +530,7 @@ def _judge_outage(name: str, load: OutageLoad, audit: Audit, alive: bool) -> Out
             f"readyz 200 {ready_back:.2f} s)",
             f"slowest answer {slowest:.2f} s",
             audit.text(),
+            *(["request bound reached before the end"] if load.capped else []),
             *problems,
         ]
     )
@@ -548,6 +553,7 @@ class KillLoad:
     killed_at: float = 0.0
     in_flight: int = 0  # sent, unanswered, when the signal went
     answered: Counter[int] = field(default_factory=Counter)
+    capped: bool = False  # the request bound was reached before the kill
 
 
 def _killed(stress: Stress) -> Outcome:
@@ -580,6 +586,7 @@ def _killed(stress: Stress) -> Outcome:
             f"restart ready in {ready:.1f} s",
             f"SCIM GET by id after restart: {found}/{audit.acknowledged} acked found as sent",
             audit.text(),
+            *(["request bound reached before the kill"] if load.capped else []),
             *problems,
         ]
     )
@@ -592,13 +599,17 @@ async def _creates_until_killed(
     requests = Requests(server.port, database.credentials.scim_token)
     load = KillLoad()
     numbers = itertools.count()
-    limit = stress.scale(20_000, 4_000)
+    seconds = stress.scale(4_000, 1_500) / 1000
+    limit = request_bound(seconds + 1)  # the load ends with the kill
     started = time.monotonic()
 
     async def creates() -> None:
         client = Client(server.port)
         try:
-            while not load.killed_at and len(load.creates) < limit:
+            while not load.killed_at:
+                if len(load.creates) >= limit:
+                    load.capped = True
+                    return
                 create = Create.numbered(run, next(numbers))
                 load.creates.append(create)
                 create.answer = await client.send(requests.create(create))
@@ -609,7 +620,7 @@ async def _creates_until_killed(
             client.close()
 
     tasks = [asyncio.create_task(creates()) for _ in range(16)]
-    await asyncio.sleep(stress.scale(4_000, 1_500) / 1000)
+    await asyncio.sleep(seconds)
     load.in_flight = sum(create.answer is None for create in load.creates)
     os.kill(server.process.pid, signal.SIGKILL)
     load.killed_at = time.monotonic() - started
@@ -680,7 +691,12 @@ def _terminated(stress: Stress) -> Outcome:
     in_flight, probes, exited = shutdown.in_flight, shutdown.probes, shutdown.exited
     statuses = Counter(answer.status for answer in in_flight)
     outcome = Outcome(name, True, len(in_flight) + len(probes), statuses)
-    served = [p for p in probes if p.result == "served"]
+    unserved = [
+        p for p in probes if p.after < DRAIN_SECONDS - DRAIN_MARGIN and p.result != "served"
+    ]
+    unrefused = [
+        p for p in probes if p.after > DRAIN_SECONDS + DRAIN_MARGIN and p.result != "refused"
+    ]
     complete = sum(answer.ok and answer.json() is not None for answer in in_flight)
     last = max((a.answered for a in in_flight), default=shutdown.signalled) - shutdown.signalled
     problems = []
@@ -688,8 +704,10 @@ def _terminated(stress: Stress) -> Outcome:
         problems.append(f"in-flight answered 2xx {complete}/{len(in_flight)}")
     if exited is None or exited > EXIT_SECONDS:
         problems.append(f"did not exit within {EXIT_SECONDS:.0f} s")
-    if served:
-        problems.append(f"served {len(served)} new connections after the signal")
+    if unserved:
+        problems.append(f"{len(unserved)} new connections during the drain not served")
+    if unrefused:
+        problems.append(f"{len(unrefused)} new connections after the drain not refused")
     if not probes:
         problems.append("no new connection tried after the signal")
     outcome.passed = not problems
@@ -701,7 +719,7 @@ def _terminated(stress: Stress) -> Outcome:
             f"a client stalled mid-body: {shutdown.stalled}",
             "exited "
             + (f"{exited:.2f} s after SIGTERM (code {code})" if exited is not None else "never"),
-            "new connections from 0.5 s after it: "
+            f"new connections from 0.5 s after it (drain {DRAIN_SECONDS:g} s): "
             + ", ".join(f"{result} {n}" for result, n in sorted(results.items())),
             *problems,
         ]
@@ -714,7 +732,7 @@ async def _shutdown_under_load(
 ) -> Shutdown:
     """Slow listings and concurrent creates in flight, and a client stalled in the middle of
     its request body; then SIGTERM, and new connections tried every half second until the
-    process is gone."""
+    process is gone (served during the drain, refused after it)."""
     requests = Requests(server.port, database.credentials.scim_token)
     run = uuid.uuid4().hex[:6]
     pages = stress.scale(8, 4)  # about 0.4 s each: done well within the graceful window
@@ -779,3 +797,191 @@ async def _probe(requests: Requests, port: int) -> str:
         return "closed"
     finally:
         writer.close()
+
+
+# --- 4. SIGTERM through a keep-alive load: the drain ---------------------------------------
+
+
+DRAIN_CLIENTS = 24
+
+
+@dataclass
+class Sent:
+    request_id: str
+    create: Create | None  # None: a read
+    answer: Answer
+
+
+@dataclass
+class DrainLoad:
+    sent: list[Sent] = field(default_factory=list)
+    signalled: float = 0.0  # time.monotonic() of the SIGTERM
+    exited: float | None = None  # seconds after it, or None: still running
+    ready_503: float | None = None  # seconds after it of /readyz's first 503
+    capped: bool = False
+
+    @property
+    def creates(self) -> list[Create]:
+        return [sent.create for sent in self.sent if sent.create is not None]
+
+
+def _with_id(raw: bytes, request_id: str) -> bytes:
+    """The request with an X-Request-ID header, which the server's request log records."""
+    return raw.replace(b"\r\n", f"\r\nX-Request-ID: {request_id}\r\n".encode(), 1)
+
+
+def _logged_ids(log: Path) -> set[str]:
+    """The request ids of every request the server's application saw (its request log)."""
+    ids = set()
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError):
+                ids.add(str(json.loads(line).get("request_id")))
+    return ids
+
+
+def _drained(stress: Stress) -> Outcome:
+    name = "faults: SIGTERM drain under keep-alive load"
+    database = stress.fresh_database("faults_drain")
+    ids = asyncio.run(seeding.seed(database.url, database.credentials, 20))
+    run = uuid.uuid4().hex[:6]
+    with stress.serve(database) as server:
+        load = asyncio.run(_through_sigterm(stress, server, database, ids, run))
+        code = server.process.returncode
+        log = stress.log(server)
+    reached = _logged_ids(log)
+    with stress.serve(database) as server:
+        found, mismatched, lookups = asyncio.run(_read_back(server, database, load.creates))
+    stored = asyncio.run(_stored(database.url, database.credentials.organization_id, _prefix(run)))
+    audit = _audit(load.creates, stored)
+    return _judge_drain(name, load, reached, audit, found, mismatched, lookups, code)
+
+
+async def _through_sigterm(
+    stress: Stress, server: Server, database: Database, ids: list[str], run: str
+) -> DrainLoad:
+    """DRAIN_CLIENTS keep-alive clients sending creates and reads; SIGTERM; each client goes
+    on (a connection closed without an answer: a new one, and a read) until its connection
+    is refused. /readyz asked on new connections every 50 ms from the signal."""
+    requests = Requests(server.port, database.credentials.scim_token)
+    load = DrainLoad()
+    numbers = itertools.count()
+    warm = stress.scale(3, 1)
+    limit = request_bound(warm + EXIT_SECONDS + ANSWER_SECONDS)  # the load ends by itself
+
+    async def client_loop() -> None:
+        client = Client(server.port)
+        read = False
+        try:
+            while not load.signalled or time.monotonic() - load.signalled < 2 * EXIT_SECONDS:
+                if len(load.sent) >= limit:
+                    load.capped = True
+                    return
+                n = next(numbers)
+                create = None if read or n % 2 else Create.numbered(run, n)
+                raw = requests.get(ids[n % len(ids)]) if create is None else requests.create(create)
+                request_id = f"drain-{run}-{n}"
+                answer = await client.send(_with_id(raw, request_id))
+                if create is not None:
+                    create.answer = answer
+                load.sent.append(Sent(request_id, create, answer))
+                if answer.failure == "ConnectionRefusedError":
+                    return  # the listener is closed
+                read = answer.status == 0  # reconnect, and retry with a read
+        finally:
+            client.close()
+
+    async def readyz() -> None:
+        while time.monotonic() - load.signalled < EXIT_SECONDS:
+            status = await _status_on_new_connection(requests.path("/readyz"), server.port)
+            if status == 503 and load.ready_503 is None:
+                load.ready_503 = time.monotonic() - load.signalled
+            if status is None:
+                return
+            await asyncio.sleep(0.05)
+
+    tasks = [asyncio.create_task(client_loop()) for _ in range(DRAIN_CLIENTS)]
+    await asyncio.sleep(warm)
+    load.signalled = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    exit_task = asyncio.create_task(asyncio.to_thread(_wait_exit, server, EXIT_SECONDS + 5))
+    tasks.append(asyncio.create_task(readyz()))
+    await asyncio.gather(*tasks)
+    exited_at = await exit_task
+    load.exited = None if exited_at is None else exited_at - load.signalled
+    return load
+
+
+async def _status_on_new_connection(raw: bytes, port: int) -> int | None:
+    """The status of one request on a new connection; None when refused or unanswered."""
+    try:
+        async with asyncio.timeout(2):
+            reader, writer = await asyncio.open_connection(HOST, port)
+    except (OSError, TimeoutError):
+        return None
+    try:
+        async with asyncio.timeout(2):
+            writer.write(raw)
+            status, _, _ = await _read(reader)
+            return status
+    except (OSError, EOFError, ValueError, TimeoutError):
+        return None
+    finally:
+        writer.close()
+
+
+def _judge_drain(
+    name: str,
+    load: DrainLoad,
+    reached: set[str],
+    audit: Audit,
+    found: int,
+    mismatched: int,
+    lookups: int,
+    code: int | None,
+) -> Outcome:
+    answers = [sent.answer for sent in load.sent]
+    statuses = Counter(answer.status for answer in answers)
+    outcome = Outcome(name, True, len(answers) + lookups, statuses)
+    outcome.lost_writes = max(audit.lost, audit.acknowledged - found)
+    unanswered = [sent for sent in load.sent if sent.answer.status == 0]
+    refused = sum(sent.answer.failure == "ConnectionRefusedError" for sent in unanswered)
+    dropped = [sent for sent in unanswered if sent.answer.failure != "ConnectionRefusedError"]
+    dropped_reached = sum(sent.request_id in reached for sent in dropped)
+    settled = load.signalled + 0.1  # the signal handled: the drain under way
+    during = [a for a in answers if a.status and a.sent >= settled]
+    kept_open = sum(a.headers.get("connection", "").lower() != "close" for a in during)
+    last_served = max((a.answered for a in during), default=load.signalled) - load.signalled
+    problems = []
+    if dropped_reached:
+        problems.append(f"{dropped_reached} requests the application saw got no answer")
+    if not during or kept_open:
+        problems.append(f"drain answers without Connection: close {kept_open}/{len(during)}")
+    if load.ready_503 is None or load.ready_503 > READY_503_SECONDS:
+        problems.append(f"/readyz not 503 within {READY_503_SECONDS} s")
+    if load.exited is None or load.exited > EXIT_SECONDS:
+        problems.append(f"did not exit within {EXIT_SECONDS:.0f} s")
+    if outcome.server_errors:
+        problems.append("5xx answers")
+    if outcome.lost_writes or mismatched or not audit.sound:
+        problems.append("acknowledged creates missing or not as sent")
+    outcome.passed = not problems
+    ready = "never" if load.ready_503 is None else f"{load.ready_503:.2f} s"
+    exited = "never" if load.exited is None else f"{load.exited:.2f} s (code {code})"
+    outcome.detail = "; ".join(
+        [
+            f"{DRAIN_CLIENTS} keep-alive clients: {len(answers)} sent "
+            f"({len(load.creates)} creates), {len(answers) - len(unanswered)} answered",
+            f"/readyz 503 {ready} after SIGTERM",
+            f"during the drain {len(during)} answered, {len(during) - kept_open} with "
+            f"Connection: close, the last {last_served:.2f} s after SIGTERM",
+            f"then refused {refused}, closed unanswered {len(dropped)} "
+            f"(seen by the application {dropped_reached})",
+            f"exited {exited}",
+            f"acked creates found after restart {found}/{audit.acknowledged}",
+            audit.text(),
+            *(["request bound reached"] if load.capped else []),
+            *problems,
+        ]
+    )
+    return outcome

@@ -19,6 +19,16 @@ from domain.commands import IssueScimToken
 from domain.handlers.tokens import IssuedToken
 
 RANDOM_PART = 43  # a token's characters after its lookup prefix (domain.credentials)
+# More requests a second than any machine sends to one `roster serve` (its fastest answer, a
+# 429, costs ~0.2 ms of CPU). Loads end by time; a bound of this rate times their seconds only
+# stops a loop that went wild, and reaching it is reported, never a verdict.
+CEILING_PER_SECOND = 20_000
+
+
+def request_bound(seconds: float) -> int:
+    """The most requests a load lasting `seconds` may send: a safety net that no machine,
+    however fast, reaches before the load's time is up."""
+    return int(CEILING_PER_SECOND * max(1.0, seconds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,7 @@ class Stress:
     folder: Path  # scratch space of the run, removed afterwards
     _urls: list[str] = field(default_factory=list)
     _logs: list[Path] = field(default_factory=list)
+    _log_of: dict[int, Path] = field(default_factory=dict)  # by the server's port
     _secrets: set[str] = field(default_factory=set)
 
     def scale(self, full: int, quick: int) -> int:
@@ -66,7 +77,13 @@ class Stress:
         with serving(
             roster_serve(), database.env, "/readyz", workers=workers, log_path=log_path
         ) as server:
+            self._log_of[server.port] = log_path
             yield server
+
+    def log(self, server: Server) -> Path:
+        """Where `server` (one `serve` gave) writes its stderr: uvicorn's lines and the
+        request log's JSON lines."""
+        return self._log_of[server.port]
 
     def secret(self, token: str) -> str:
         """Note a token a scenario used, for the secrets sweep; returns it."""

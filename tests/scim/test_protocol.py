@@ -302,6 +302,17 @@ async def test_start_index_and_count_follow_rfc_7644(client, query, start, items
     assert len(body["Resources"]) == items
 
 
+async def test_a_list_without_count_returns_every_user_in_one_page(client):
+    await seed(client, 120)  # more than a page of Okta's (count=100)
+
+    body = (await client.get("/Users")).json()
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}
+    searched = (await client.post("/.search", json=search)).json()
+
+    assert (body["totalResults"], body["itemsPerPage"], len(body["Resources"])) == (120, 120, 120)
+    assert searched["itemsPerPage"] == 120
+
+
 async def test_count_above_the_maximum_is_capped(client):
     await seed(client, 2)
     body = (await client.get("/Users?count=100000")).json()
@@ -555,3 +566,30 @@ async def test_a_value_too_long_is_named_as_the_scim_attribute_it_came_in(client
     body = {**body, "displayName": "Ada", "name": {"givenName": "y" * 300}}
     detail = (await client.post("/Users", json=body)).json()["detail"]
     assert detail == "name.givenName: at most 256 characters"
+
+
+# --- unmatched paths ----------------------------------------------------------------------
+
+
+UNMATCHED = [
+    "/Users/a%0Ab",  # a line feed in an id
+    "/Users/a%0A",
+    "/Users%0A",  # not /Users
+    "/Users/a%0Db",  # a carriage return
+    "/Users/a%09b",  # a tab
+    "/Users/%0A",
+    "/%0A",
+    "/Nope",
+    "/Users/x/y",
+    "/Schemas/x/y",
+    "/",
+]
+
+
+@pytest.mark.parametrize("path", UNMATCHED)
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def test_every_unmatched_path_under_the_door_answers_a_scim_error(client, method, path):
+    response = await client.request(method, path, json={})
+
+    assert 400 <= response.status_code < 500
+    assert_scim_error(response, response.status_code)

@@ -90,7 +90,7 @@ async def test_a_refused_request_counts_nothing_so_the_caller_gets_back_in_after
 def test_the_rate_limits_are_settings_and_can_be_turned_off(tmp_path):
     base = {"ROSTER_DATA_DIR": str(tmp_path), "ROSTER_SECRET_KEY": "k" * 40}
     defaults = Settings.from_env(base)
-    assert defaults.scim_rate_limit == "50/second;1200/minute"
+    assert defaults.scim_rate_limit == "50/second;3000/minute"
     assert defaults.graphql_rate_limit == "20/second;600/minute"
     off = Settings.from_env({**base, "ROSTER_SCIM_RATE_LIMIT": "off"})
     assert off.scim_rate_limit is None
