@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -31,6 +31,9 @@ RETRY_AFTER_SECONDS = "5"
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _ACTOR = "roster.actor"  # also where the web layer's request log finds the actor
 _DATABASE_ERROR = "roster.database_error"  # where the web layer's metrics look
+# Strawberry's GraphiQL page builds its fetcher's headers from this object; ours starts with
+# the CSRF header, so that GraphiQL's POSTs (signing in, mutations) pass the check.
+_GRAPHIQL_HEADERS = "const defaultHeaders = {};"
 
 
 def _refusal(
@@ -42,6 +45,13 @@ def _refusal(
     return JSONResponse({"errors": [error]}, status_code=status, headers=headers)
 
 
+def graphiql_html(template: str) -> str:
+    """Strawberry's GraphiQL page, its fetcher sending the CSRF header with every request."""
+    if _GRAPHIQL_HEADERS not in template:
+        raise RuntimeError("Strawberry's GraphiQL page changed: cannot add the CSRF header")
+    return template.replace(_GRAPHIQL_HEADERS, f'const defaultHeaders = {{"{CSRF_HEADER}": "1"}};')
+
+
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, config: GraphQLConfig) -> None:
         super().__init__(
@@ -51,6 +61,8 @@ class GraphQLApp(GraphQL[Context, None]):
             multipart_uploads_enabled=False,
         )
         self.config = config
+        # built once, so that a Strawberry whose page no longer fits fails at start-up
+        self._graphiql_page = graphiql_html(self.graphql_ide_html) if config.graphiql else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,6 +104,9 @@ class GraphQLApp(GraphQL[Context, None]):
             await refusal(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return HTMLResponse(self._graphiql_page)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         for error in result.errors or ():
