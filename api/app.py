@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -32,6 +32,9 @@ _REFUSALS = {
     "with a token that is neither unknown nor revoked",
     "DATABASE_UNAVAILABLE": DATABASE_DOWN_MESSAGE,
 }
+# Strawberry's GraphiQL page builds its fetcher's headers from this object; ours starts with
+# the CSRF header, so that GraphiQL's POSTs (signing in, mutations) pass the check.
+_GRAPHIQL_HEADERS = "const defaultHeaders = {};"
 
 
 def _error(
@@ -52,6 +55,13 @@ def refuse(status: int, code: str, headers: dict[str, str]) -> Response:
     return _error(status, message, headers, code=code)
 
 
+def graphiql_html(template: str) -> str:
+    """Strawberry's GraphiQL page, its fetcher sending the CSRF header with every request."""
+    if _GRAPHIQL_HEADERS not in template:
+        raise RuntimeError("Strawberry's GraphiQL page changed: cannot add the CSRF header")
+    return template.replace(_GRAPHIQL_HEADERS, f'const defaultHeaders = {{"{CSRF_HEADER}": "1"}};')
+
+
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, config: GraphQLConfig) -> None:
         super().__init__(
@@ -61,6 +71,8 @@ class GraphQLApp(GraphQL[Context, None]):
             multipart_uploads_enabled=False,
         )
         self.config = config
+        # built once, so that a Strawberry whose page no longer fits fails at start-up
+        self._graphiql_page = graphiql_html(self.graphql_ide_html) if config.graphiql else ""
 
     async def authenticate(self, request: Request, bearer: str | None) -> Actor | None:
         """The admin behind the request's API token or, without one, its session cookie (None:
@@ -92,6 +104,9 @@ class GraphQLApp(GraphQL[Context, None]):
             await refusal(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return HTMLResponse(self._graphiql_page)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """A database that went away during the request fails the whole request: the edge

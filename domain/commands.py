@@ -94,6 +94,16 @@ class CreateAdmin(Command):
     role: str = "super-admin"
 
 
+@dataclass(frozen=True, slots=True)
+class ResetAdminPassword(Command):
+    """Give an admin of the settings page a new password (the operator, for an admin locked
+    out); the admin's browser sessions end at once. API tokens are left as they are."""
+
+    permission: ClassVar[Permission] = Permission.ADMINS_MANAGE
+    email: str
+    password: str = field(repr=False)
+
+
 # --- users --------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import asyncpg.transaction
@@ -36,6 +36,10 @@ SQLITE_PRAGMAS = {
 # Tortoise's SQLite engine, but a transaction takes the write lock at BEGIN (see the module):
 # several `roster serve` workers write one file.
 SQLITE_ENGINE = "domain.sqlite"
+# libpq's TLS modes, which asyncpg takes by name. Tortoise would turn `?ssl=...` into a bool
+# (so `ssl=disable` meant verify-full) and hand `sslmode` to asyncpg, which has no such
+# argument: Roster reads either parameter itself.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 # What a request meets while the database is down or restarting: no connection could be made
@@ -92,7 +96,9 @@ class DatabaseNotMigrated(Exception):
 
 
 def connection_config(database_url: str) -> dict[str, Any]:
-    """Tortoise's connection settings for a `sqlite://` or `postgres://` URL."""
+    """Tortoise's connection settings for a `sqlite://` or `postgres://` URL. A PostgreSQL URL
+    may carry asyncpg's pool and cache settings as query parameters (`minsize`, `maxsize`,
+    `statement_cache_size`, ...) and the TLS mode as `ssl` or `sslmode` (libpq's names)."""
     scheme = urlsplit(database_url).scheme
     if scheme not in {"sqlite", "postgres", "postgresql", "asyncpg"}:
         raise ValueError(
@@ -109,8 +115,28 @@ def connection_config(database_url: str) -> dict[str, Any]:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     else:
-        config["credentials"]["connection_class"] = _Connection
+        credentials = config["credentials"]
+        credentials["connection_class"] = _Connection
+        credentials.pop("sslmode", None)
+        ssl_mode = _ssl_mode(database_url)
+        if ssl_mode is None:
+            credentials.pop("ssl", None)
+        else:
+            credentials["ssl"] = ssl_mode
     return config
+
+
+def _ssl_mode(database_url: str) -> str | None:
+    query = parse_qs(urlsplit(database_url).query)
+    given = query.get("sslmode", []) + query.get("ssl", [])
+    if not given:
+        return None
+    if len(set(given)) > 1 or given[0] not in SSL_MODES:
+        raise ValueError(
+            f"ssl/sslmode {', '.join(given)!r} in the database URL: use one of "
+            + ", ".join(SSL_MODES)
+        )
+    return given[0]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

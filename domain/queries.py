@@ -14,7 +14,7 @@ from tortoise.queryset import QuerySet
 
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound
-from domain.handlers.common import organization_id_of, parse_user_id
+from domain.handlers.common import admin_by_email, organization_id_of, parse_user_id
 from domain.models import (
     AuditEvent,
     Organization,
@@ -58,6 +58,32 @@ async def organization_by_slug(slug: str) -> Organization:
     if organization is None:
         raise NotFound("organization", slug)
     return organization
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationSummary:
+    organization: Organization
+    user_count: int  # deactivated users included
+
+
+async def list_organizations(actor: Actor) -> list[OrganizationSummary]:
+    """Every organization of the installation, oldest first, with its number of users: the
+    operator's view (no admin of one organization may see the others)."""
+    actor.require(Permission.ORGANIZATIONS_CREATE)
+    organizations = await Organization.all().order_by("created_at", "id")
+    counts = dict(
+        await User.all()
+        .annotate(n=Count("id"))
+        .group_by("organization_id")
+        .values_list("organization_id", "n")
+    )
+    return [OrganizationSummary(o, int(counts.get(o.id, 0))) for o in organizations]
+
+
+async def admin(actor: Actor, email: str) -> User:
+    """An admin of the actor's organization, by email, with its role."""
+    actor.require(Permission.ADMINS_MANAGE)
+    return await admin_by_email(organization_id_of(actor), email)
 
 
 async def organization(actor: Actor) -> Organization:

@@ -13,6 +13,7 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,19 @@ from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 from api.schema import schema_sdl
 from domain import bus, database, queries
 from domain.actors import Actor
-from domain.commands import CreateAdmin, CreateOrganization, IssueScimToken, RevokeScimToken
+from domain.commands import (
+    CreateAdmin,
+    CreateOrganization,
+    IssueApiToken,
+    IssueScimToken,
+    ResetAdminPassword,
+    RevokeScimToken,
+)
 from domain.credentials import display_prefix
 from domain.database import DatabaseNotMigrated
 from domain.errors import DomainError, NotFound
 from domain.handlers.tokens import IssuedToken
-from domain.models import Organization, TokenKind, User
+from domain.models import Channel, Organization, TokenKind, User
 from web import drain
 from web.settings import Settings, SettingsError, export_to_environment
 
@@ -66,7 +74,17 @@ class CliError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="roster", description="Roster provisioning backend")
+    parser = argparse.ArgumentParser(
+        prog="roster",
+        description="Roster provisioning backend. Settings come from ROSTER_* environment "
+        "variables (ROSTER_DATABASE_URL above all); see the README.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"roster {version('roster')}",
+        help="print Roster's version and exit",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve Roster over HTTP")
@@ -81,35 +99,72 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True, metavar="ACTION"
     )
     org_create = org.add_parser("create", help="create an organization")
-    org_create.add_argument("slug")
-    org_create.add_argument("--name", required=True)
+    org_create.add_argument(
+        "slug", help="its short name in commands and URLs: lowercase letters, digits, hyphens"
+    )
+    org_create.add_argument("--name", required=True, help="its name as people read it")
+    org.add_parser("list", help="list organizations: slug, name, users, created")
 
     admin = commands.add_parser("admin", help="admins of the settings page").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     admin_create = admin.add_parser("create", help="create an admin (super-admin role)")
-    admin_create.add_argument("--org", required=True, metavar="SLUG")
-    admin_create.add_argument("--email", required=True)
+    admin_create.add_argument("--org", required=True, metavar="SLUG", help="its organization")
+    admin_create.add_argument("--email", required=True, help="its email, to sign in with")
     admin_create.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (otherwise it is asked for twice)",
+    )
+    reset = admin.add_parser(
+        "reset-password", help="give an admin a new password and end its browser sessions"
+    )
+    reset.add_argument("--org", required=True, metavar="SLUG", help="the admin's organization")
+    reset.add_argument("--email", required=True, help="the admin's email")
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new password from standard input (otherwise it is asked for twice)",
+    )
+
+    api_token = commands.add_parser(
+        "api-token", help="personal API tokens (GraphQL, for scripts)"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    api_token_create = api_token.add_parser(
+        "create", help="issue a super-admin's personal API token (printed once, nothing else)"
+    )
+    api_token_create.add_argument(
+        "--org", required=True, metavar="SLUG", help="the admin's organization"
+    )
+    api_token_create.add_argument(
+        "--email", required=True, help="the admin the token acts as (a super-admin)"
+    )
+    api_token_create.add_argument(
+        "--name", default="API token", help="what the token is for (default: API token)"
     )
 
     token = commands.add_parser("token", help="SCIM tokens").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
     token_create = token.add_parser("create", help="issue a SCIM token (printed once)")
-    token_create.add_argument("--org", required=True, metavar="SLUG")
-    token_create.add_argument("--name", default="SCIM token")
+    token_create.add_argument("--org", required=True, metavar="SLUG", help="its organization")
+    token_create.add_argument(
+        "--name", default="SCIM token", help="what it is for, e.g. Okta (default: SCIM token)"
+    )
     token_list = token.add_parser("list", help="list SCIM tokens (never their secrets)")
-    token_list.add_argument("--org", required=True, metavar="SLUG")
+    token_list.add_argument("--org", required=True, metavar="SLUG", help="their organization")
     token_revoke = token.add_parser("revoke", help="revoke a SCIM token by id or prefix")
-    token_revoke.add_argument("--org", required=True, metavar="SLUG")
-    token_revoke.add_argument("token", metavar="ID")
+    token_revoke.add_argument("--org", required=True, metavar="SLUG", help="its organization")
+    token_revoke.add_argument(
+        "token", metavar="ID", help="its id, or its prefix as `token list` shows it"
+    )
 
     commands.add_parser("demo", help="create the demo organization, admin and SCIM token")
 
     export = commands.add_parser("export-schema", help="(developers) write the GraphQL schema")
-    export.add_argument("--output", default=str(SCHEMA_FILE), metavar="FILE")
+    export.add_argument(
+        "--output", default=str(SCHEMA_FILE), metavar="FILE", help="where (default: %(default)s)"
+    )
     return parser
 
 
@@ -227,6 +282,22 @@ async def _org_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _org_list(settings: Settings, args: argparse.Namespace) -> int:
+    rows = [("SLUG", "NAME", "USERS", "CREATED")]
+    for summary in await queries.list_organizations(Actor.operator()):
+        organization = summary.organization
+        rows.append(
+            (
+                organization.slug,
+                organization.name,
+                str(summary.user_count),
+                _when(organization.created_at),
+            )
+        )
+    _print_table(rows)
+    return 0
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -243,6 +314,31 @@ async def _admin_create(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin)
     user = await bus.handle(CreateAdmin(email=args.email, password=password), actor)
     print(f"created admin {user.user_name!r} in {args.org!r}")
+    return 0
+
+
+async def _admin_reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    actor = await _operator_for(args.org)
+    await queries.admin(actor, args.email)  # before asking for a password it would refuse
+    password = _read_password(args.password_stdin)
+    user = await bus.handle(ResetAdminPassword(email=args.email, password=password), actor)
+    print(f"new password set for {user.user_name!r} in {args.org!r}; its sessions have ended")
+    return 0
+
+
+async def _api_token_create(settings: Settings, args: argparse.Namespace) -> int:
+    admin = await queries.admin(await _operator_for(args.org), args.email)
+    if not admin.active:
+        raise CliError(f"admin {admin.user_name!r} is deactivated")
+    actor = Actor.admin(  # the token acts as this admin, as if it had made it itself
+        user_id=str(admin.id),
+        label=admin.user_name,
+        organization_id=admin.organization_id,
+        permission_level=admin.role.permission_level,
+        channel=Channel.CLI,
+    )
+    issued = await bus.handle(IssueApiToken(name=args.name), actor)
+    print(issued.secret)
     return 0
 
 
@@ -270,12 +366,17 @@ async def _token_list(settings: Settings, args: argparse.Namespace) -> int:
                 _when(token.revoked_at),
             )
         )
+    _print_table(rows)
+    return 0
+
+
+def _print_table(rows: Sequence[Sequence[str]]) -> None:
+    """One line per row, the columns aligned (the first row names them)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
-    return 0
 
 
 async def _token_revoke(settings: Settings, args: argparse.Namespace) -> int:
@@ -355,7 +456,10 @@ def _write_private(path: Path, text: str) -> None:
 
 _ACTIONS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], Awaitable[int]]] = {
     ("org", "create"): _org_create,
+    ("org", "list"): _org_list,
     ("admin", "create"): _admin_create,
+    ("admin", "reset-password"): _admin_reset_password,
+    ("api-token", "create"): _api_token_create,
     ("token", "create"): _token_create,
     ("token", "list"): _token_list,
     ("token", "revoke"): _token_revoke,

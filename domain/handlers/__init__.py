@@ -14,6 +14,7 @@ HANDLERS: dict[type[c.Command], Callable[[Any, Any], Awaitable[tuple[Any, AuditE
     c.CreateOrganization: organizations.create_organization,
     c.UpdateOrganization: organizations.update_organization,
     c.CreateAdmin: organizations.create_admin,
+    c.ResetAdminPassword: organizations.reset_admin_password,
     c.ProvisionUser: users.provision_user,
     c.ReplaceUser: users.replace_user,
     c.UpdateUser: users.update_user,

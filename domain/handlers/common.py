@@ -12,7 +12,7 @@ from tortoise.models import Model
 
 from domain.actors import Actor
 from domain.errors import InvalidValue, NotFound, VersionMismatch
-from domain.models import Organization, User, storable
+from domain.models import Organization, User, fits, storable
 from domain.roles import with_roles
 
 
@@ -24,6 +24,21 @@ def organization_id_of(actor: Actor) -> int:
 
 async def organization_of(actor: Actor) -> Organization:
     return await Organization.get(id=organization_id_of(actor))
+
+
+async def admin_by_email(organization_id: int, email: str) -> User:
+    """The organization's admin of the settings page (a user with a password) with this email,
+    role loaded; NotFound, or InvalidValue for a user who is not an admin."""
+    key = email.strip().casefold()
+    user = None
+    if fits(User, "user_name_key", key):
+        user = await User.filter(organization_id=organization_id, user_name_key=key).first()
+    if user is None:
+        raise NotFound("admin", email)
+    if user.password_hash is None:
+        raise InvalidValue("email", f"{email!r} is a user of the organization, not an admin")
+    await with_roles([user])
+    return user
 
 
 def parse_user_id(user_id: str) -> uuid.UUID | None:

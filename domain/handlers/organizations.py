@@ -13,14 +13,21 @@ from domain.commands import (
     CreateAdmin,
     CreateOrganization,
     Email,
+    ResetAdminPassword,
     UpdateOrganization,
     UserAttributes,
 )
 from domain.credentials import hash_password
 from domain.errors import InvalidValue, SlugTaken, UserNameTaken
-from domain.handlers.common import organization_of, required_text
+from domain.handlers.common import (
+    admin_by_email,
+    organization_id_of,
+    organization_of,
+    required_text,
+    utcnow,
+)
 from domain.handlers.users import apply_attributes, snapshot, value_rows
-from domain.models import Organization, RoleOrigin, User, UserValue
+from domain.models import Organization, RoleOrigin, Token, TokenKind, User, UserValue
 from domain.permissions import Permission, permissions_for_level
 from domain.roles import builtin_role, create_builtin_roles, resolve_role
 
@@ -88,13 +95,17 @@ async def update_organization(
     )
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidValue("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+
+
 async def create_admin(command: CreateAdmin, actor: Actor) -> tuple[User, AuditEntry]:
     organization = await organization_of(actor)
     email = command.email.strip()
     if not EMAIL.match(email):
         raise InvalidValue("email", f"{email!r} is not an email address")
-    if len(command.password) < MIN_PASSWORD_LENGTH:
-        raise InvalidValue("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(command.password)
     role = await resolve_role(organization.id, command.role)
     if not permissions_for_level(role.permission_level) & {Permission.USERS_READ}:
         raise InvalidValue("role", f"{role.key!r} gives no access to the settings page")
@@ -114,3 +125,17 @@ async def create_admin(command: CreateAdmin, actor: Actor) -> tuple[User, AuditE
         raise UserNameTaken(email) from error
     await UserValue.bulk_create(value_rows(user))  # what filters on emails search
     return user, AuditEntry("admin.created", "user", str(user.id), created(snapshot(user)))
+
+
+async def reset_admin_password(
+    command: ResetAdminPassword, actor: Actor
+) -> tuple[User, AuditEntry]:
+    _check_password(command.password)
+    user = await admin_by_email(organization_id_of(actor), command.email)
+    user.password_hash = hash_password(command.password)
+    await User.filter(id=user.id).update(password_hash=user.password_hash)
+    ended = await Token.filter(user_id=user.id, kind=TokenKind.SESSION, revoked_at=None).update(
+        revoked_at=utcnow()
+    )
+    changes = {"sessions_ended": {"before": None, "after": ended}}
+    return user, AuditEntry("admin.password_reset", "user", str(user.id), changes)
