@@ -24,7 +24,6 @@ from domain.actors import Actor
 from domain.authentication import authenticate_api, authenticate_session
 from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import InvalidToken, RateLimited
-from domain.rate_limits import caller_key
 
 CSRF_HEADER = "x-roster-csrf"
 RETRY_AFTER_SECONDS = "5"
@@ -70,7 +69,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 scope[_ACTOR] = actor = await self._actor(request)
                 if self.config.rate_limit is not None:
                     address = request.client.host if request.client else None
-                    self.config.rate_limit.spend(caller_key(actor, address))
+                    await self.config.rate_limit(actor, address)
             except InvalidToken:
                 refusal = _refusal(
                     401,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -15,7 +15,6 @@ from tortoise.functions import Count
 
 from domain.actors import Actor
 from domain.models import Role, User
-from domain.rate_limits import RateLimit
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +23,8 @@ class GraphQLConfig:
     scim_base_url: str
     secure_cookies: bool = False
     graphiql: bool = False
-    rate_limit: RateLimit | None = None  # per API token, account or address; None: unlimited
+    # spends the budget of the API token, account or (not signed in) address; None: unlimited
+    rate_limit: Callable[[Actor | None, str | None], Awaitable[None]] | None = None
 
 
 async def _load_users(keys: Sequence[str]) -> list[User | None]:

@@ -29,5 +29,5 @@ def create_scim_app(config: ScimConfig) -> Starlette:
     ]
     app = Starlette(routes=routes, exception_handlers=dict(EXCEPTION_HANDLERS))
     app.state.scim = config
-    app.state.walks = Walks()
+    app.state.walks = Walks(config.shared)
     return app

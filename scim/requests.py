@@ -12,7 +12,6 @@ from domain.actors import Actor
 from domain.authentication import authenticate_scim
 from domain.errors import InvalidToken
 from domain.models import storable
-from domain.rate_limits import RateLimit, caller_key
 from scim.errors import ScimProblem
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -34,9 +33,9 @@ async def actor_of(request: Request) -> Actor:
         raise InvalidToken()
     actor = await authenticate_scim(match.group(1))
     request.scope[ACTOR_SCOPE_KEY] = actor  # for the request log
-    rate_limit: RateLimit | None = request.app.state.scim.rate_limit
+    rate_limit = request.app.state.scim.rate_limit
     if rate_limit is not None:
-        rate_limit.spend(caller_key(actor, None))  # RateLimited: 429
+        await rate_limit(actor, None)  # RateLimited: 429
     return actor
 
 

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypedDict
@@ -23,12 +23,14 @@ from tortoise.context import TortoiseContext
 
 from api.app import GraphQLApp
 from api.context import GraphQLConfig
+from domain.actors import Actor
 from domain.database import close_database, ensure_migrated, open_database
-from domain.rate_limits import RateLimit
+from domain.shared_store import SharedStore
 from scim.app import create_scim_app
 from scim.users import ScimConfig
 from web.health import healthz, readyz
 from web.metrics import Metrics
+from web.rate_limits import RateLimit
 from web.request_log import RequestLog
 from web.security import SecurityHeaders
 from web.settings import Settings
@@ -39,23 +41,39 @@ STATIC = Path(__file__).resolve().parent / "static"
 class State(TypedDict):
     settings: Settings
     database: TortoiseContext
+    shared: SharedStore | None
 
 
 def create_app(settings: Settings) -> Starlette:
+    metrics = Metrics(settings.metrics_token, settings.metrics_dir)
+    shared = None
+    if settings.redis_url is not None:
+        errors = metrics.shared_state_errors
+        shared = SharedStore(
+            settings.redis_url,
+            settings.redis_prefix,
+            on_error=lambda store: errors.labels(store).inc(),
+        )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         database = await open_database(settings.database_url, global_fallback=True)
         try:
             await ensure_migrated(database)
-            yield {"settings": settings, "database": database}
+            if shared is not None:
+                await shared.open()  # connects lazily: Redis down does not stop the start
+            yield {"settings": settings, "database": database, "shared": shared}
         finally:
+            if shared is not None:
+                await shared.close()
             await close_database(database)
 
     scim = create_scim_app(
         ScimConfig(
             base_url=settings.scim_base_url,
             max_results=settings.scim_max_results,
-            rate_limit=_rate_limit(settings.scim_rate_limit),
+            rate_limit=_rate_limit(settings.scim_rate_limit, shared),
+            shared=shared,
         )
     )
     graphql = GraphQLConfig(
@@ -63,9 +81,8 @@ def create_app(settings: Settings) -> Starlette:
         scim_base_url=settings.scim_base_url,
         secure_cookies=settings.public_url.startswith("https://"),
         graphiql=settings.graphiql,
-        rate_limit=_rate_limit(settings.graphql_rate_limit),
+        rate_limit=_rate_limit(settings.graphql_rate_limit, shared),
     )
-    metrics = Metrics(settings.metrics_token, settings.metrics_dir)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
@@ -78,5 +95,8 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
-def _rate_limit(spec: str | None) -> RateLimit | None:
-    return RateLimit(spec) if spec else None
+def _rate_limit(
+    spec: str | None, shared: SharedStore | None
+) -> Callable[[Actor | None, str | None], Awaitable[None]] | None:
+    """What a door calls to spend a caller's budget (None: no limit)."""
+    return RateLimit(spec, shared).spend_for if spec else None

@@ -13,12 +13,15 @@
 | ROSTER_SCIM_RATE_LIMIT | 50/second;1200/minute per SCIM token, or `off` |
 | ROSTER_GRAPHQL_RATE_LIMIT | 20/second;600/minute per API token or account, or `off` |
 | ROSTER_METRICS_TOKEN  | unset: /metrics is off; set: a scrape sends it as a bearer token |
+| ROSTER_REDIS_URL      | unset: each process alone; set (redis://HOST:PORT/DB): shared state |
+| ROSTER_REDIS_PREFIX   | roster (what every Redis key of this deployment starts with) |
 | PROMETHEUS_MULTIPROC_DIR | set by `roster serve --workers N`: where workers pool metrics |
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,10 +29,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from domain.database import connection_config
-from domain.rate_limits import RateLimit
+from web.rate_limits import RateLimit
 
 SCIM_RATE_LIMIT = "50/second;1200/minute"
 GRAPHQL_RATE_LIMIT = "20/second;600/minute"
+REDIS_PREFIX = "roster"
+_REDIS_SCHEMES = {"redis", "rediss", "unix"}
+_REDIS_PREFIX_TEXT = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class SettingsError(ValueError):
@@ -50,6 +56,8 @@ class Settings:
     graphql_rate_limit: str | None = GRAPHQL_RATE_LIMIT
     metrics_token: str | None = None  # None: /metrics is off
     metrics_dir: str | None = None  # the workers' shared metrics folder (prometheus-client's)
+    redis_url: str | None = None  # None: rate limits and walk positions kept in each process
+    redis_prefix: str = REDIS_PREFIX
 
     @property
     def scim_base_url(self) -> str:
@@ -83,7 +91,20 @@ class Settings:
         metrics_token = env.get("ROSTER_METRICS_TOKEN", "").strip() or None
         if metrics_token is not None and len(metrics_token) < 16:
             raise SettingsError("ROSTER_METRICS_TOKEN: use at least 16 characters")
+        redis_url = env.get("ROSTER_REDIS_URL", "").strip() or None
+        if redis_url is not None and urlsplit(redis_url).scheme not in _REDIS_SCHEMES:
+            raise SettingsError(
+                f"ROSTER_REDIS_URL: {redis_url!r} is not a Redis URL "
+                "(redis://HOST:PORT/DB, rediss://... or unix:///PATH)"
+            )
+        redis_prefix = env.get("ROSTER_REDIS_PREFIX", REDIS_PREFIX).strip()
+        if not _REDIS_PREFIX_TEXT.match(redis_prefix):
+            raise SettingsError(
+                f"ROSTER_REDIS_PREFIX: {redis_prefix!r} is not 1 to 64 letters, digits or ._:-"
+            )
         return cls(
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
             metrics_token=metrics_token,
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
@@ -115,6 +136,9 @@ def export_to_environment(settings: Settings) -> None:
         os.environ["ROSTER_METRICS_TOKEN"] = settings.metrics_token
     if settings.metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
+    if settings.redis_url:
+        os.environ["ROSTER_REDIS_URL"] = settings.redis_url
+    os.environ["ROSTER_REDIS_PREFIX"] = settings.redis_prefix
 
 
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
