@@ -3,7 +3,12 @@
 Identity providers send the same SCIM token with every request, thousands a minute during an
 import, so a verified token is trusted for at most `SECONDS` without a database read: a revoked
 token stops working at once on the process that revoked it (`forget`) and within a second on
-every other. Keys are digests; the process never keeps a token itself."""
+every other. Keys are digests; the process never keeps a token itself.
+
+This bound holds across processes and hosts with nothing shared but the database, so the
+shared store (Redis) is deliberately not used here: sharing verified tokens would save each
+process at most one indexed read per token per second, and publishing revocations would only
+matter if trust lasted longer than a second (and would be lost while Redis is away)."""
 
 from __future__ import annotations
 

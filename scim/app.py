@@ -55,7 +55,7 @@ def create_scim_app(config: ScimConfig) -> Starlette:
         middleware=[Middleware(NoControlCharacters)],
     )
     app.state.scim = config
-    app.state.walks = Walks()
+    app.state.walks = Walks(config.shared)
     return app
 
 

@@ -27,6 +27,7 @@ from domain.models import RoleOrigin
 from domain.models import User as DomainUser
 from domain.paging import KeysetPage, OffsetPage
 from domain.queries import UserFilter
+from domain.shared_store import SharedStore
 from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
@@ -75,6 +76,7 @@ _SORTS = {
 class ScimConfig:
     base_url: str  # e.g. https://roster.example.com/scim/v2
     max_results: int = 1000
+    shared: SharedStore | None = None  # where walk positions are shared; None: this process
 
 
 def _config(request: Request) -> ScimConfig:
@@ -181,12 +183,12 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
     page: OffsetPage | KeysetPage
     if cursor is not None:
         page = KeysetPage(after=str(cursor) or None, count=count)
-        known_total = walks.total(listing) if page.after else None
+        known_total = await walks.total(listing) if page.after else None
     else:
         offset = min(start_index, _MAX_START_INDEX) - 1  # a page past any user is empty
-        after = walks.cursor_before(listing, offset)
+        after = await walks.cursor_before(listing, offset)
         page = OffsetPage(offset=offset, count=count, after=after)
-        known_total = walks.total(listing) if after else None
+        known_total = await walks.total(listing) if after else None
     result = await queries.list_users(
         actor,
         UserFilter(where=where),
@@ -196,9 +198,9 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
         known_total=known_total,
     )
     if known_total is None:
-        walks.counted(listing, result.total)
+        await walks.counted(listing, result.total)
     if cursor is None and result.next_cursor:
-        walks.page_ended(listing, start_index - 1 + len(result.items), result.next_cursor)
+        await walks.page_ended(listing, start_index - 1 + len(result.items), result.next_cursor)
     parameters = _response_parameters(values)
     body: dict[str, Any] = {
         "schemas": [LIST_SCHEMA],

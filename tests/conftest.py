@@ -3,7 +3,11 @@ before each test that asks for `db`.
 
 The database is SQLite (a temporary file) unless ROSTER_TEST_DATABASE_URL names a PostgreSQL
 server (`postgres://postgres@127.0.0.1:5432`): then a fresh database is created on it for the
-session and dropped afterwards."""
+session and dropped afterwards.
+
+Redis (shared state, ROSTER_REDIS_URL) is the one on 127.0.0.1:6379 (ROSTER_TEST_REDIS_URL
+names another): CI starts it, and a test that asks for it fails when it is not there. Each test
+keeps its keys under a prefix of its own."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import redis
 from asgi_lifespan import LifespanManager
 from tortoise.context import TortoiseContext
 
@@ -126,6 +131,37 @@ async def provision(actor: Actor, user_name: str, role: str | None = None, **val
     user = await bus.handle(ProvisionUser(attributes(user_name, **values), role=role), actor)
     assert isinstance(user, User)
     return user
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server the suite shares state on; the test fails when it does not answer."""
+    url = os.environ.get("ROSTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(
+            f"no Redis answers at {url} ({error}): start one (.ci/run does: redis-server "
+            "--daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no)"
+        )
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix (ROSTER_REDIS_PREFIX) of this test's own; its keys are deleted after it."""
+    prefix = f"roster-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture

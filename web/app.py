@@ -30,6 +30,7 @@ from api.app import GraphQLApp
 from api.app import refuse as api_refuse
 from api.context import GraphQLConfig
 from domain.database import close_database, ensure_migrated, open_database
+from domain.shared_store import SharedStore
 from scim import errors as scim_errors
 from scim import requests as scim_requests
 from scim.app import ScimMount, create_scim_app
@@ -48,20 +49,39 @@ STATIC = Path(__file__).resolve().parent / "static"
 class State(TypedDict):
     settings: Settings
     database: TortoiseContext
+    shared: SharedStore | None
 
 
 def create_app(settings: Settings) -> Starlette:
+    metrics = Metrics(settings.metrics_token, settings.metrics_dir)
+    shared = None
+    if settings.redis_url is not None:
+        errors = metrics.shared_state_errors
+        shared = SharedStore(
+            settings.redis_url,
+            settings.redis_prefix,
+            on_error=lambda store: errors.labels(store).inc(),
+        )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         database = await open_database(settings.database_url, global_fallback=True)
         try:
             await ensure_migrated(database)
-            yield {"settings": settings, "database": database}
+            if shared is not None:
+                await shared.open()  # connects lazily: Redis down does not stop the start
+            yield {"settings": settings, "database": database, "shared": shared}
         finally:
+            if shared is not None:
+                await shared.close()
             await close_database(database)
 
     scim = create_scim_app(
-        ScimConfig(base_url=settings.scim_base_url, max_results=settings.scim_max_results)
+        ScimConfig(
+            base_url=settings.scim_base_url,
+            max_results=settings.scim_max_results,
+            shared=shared,
+        )
     )
     graphql = GraphQLApp(
         GraphQLConfig(
@@ -73,11 +93,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     doors = [
         Door("/scim/v2", scim_requests.authenticate, scim_errors.refuse,
-             _rate_limit(settings.scim_rate_limit)),
+             _rate_limit(settings.scim_rate_limit, shared)),
         Door("/graphql", graphql.authenticate, api_refuse,
-             _rate_limit(settings.graphql_rate_limit)),
+             _rate_limit(settings.graphql_rate_limit, shared)),
     ]  # fmt: skip
-    metrics = Metrics(settings.metrics_token, settings.metrics_dir)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
@@ -97,5 +116,5 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
-def _rate_limit(spec: str | None) -> RateLimit | None:
-    return RateLimit(spec) if spec else None
+def _rate_limit(spec: str | None, shared: SharedStore | None) -> RateLimit | None:
+    return RateLimit(spec, shared) if spec else None

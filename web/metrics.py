@@ -7,6 +7,9 @@
                                                              rate_limited, unavailable, ...)
     roster_database_errors_total{error}                      the database failing a request
     roster_active_tokens{kind}                               SCIM and API tokens not revoked
+    roster_shared_state_errors_total{store}                  operations on Redis that fell back
+                                                             to this process alone (rate_limits,
+                                                             walks): Redis down, slow, failing
 
 Off unless ROSTER_METRICS_TOKEN is set; then a scrape must send `Authorization: Bearer <it>`.
 With `roster serve --workers N` the workers write their figures to files in a shared folder
@@ -97,6 +100,13 @@ class Metrics:
             "roster_database_errors",
             "Requests the database failed, by error.",
             ["error"],
+            registry=self.registry,
+        )
+        self.shared_state_errors = Counter(
+            "roster_shared_state_errors",
+            "Operations on the shared state (Redis) that fell back to this process alone, "
+            "by store (rate_limits, walks): Redis down, slower than its timeout, or failing.",
+            ["store"],
             registry=self.registry,
         )
         self.active_tokens = Gauge(

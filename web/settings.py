@@ -15,6 +15,8 @@
 | ROSTER_METRICS_TOKEN  | unset: /metrics is off; set: a scrape sends it as a bearer token |
 | ROSTER_TRUSTED_PROXIES | none; addresses/CIDRs whose X-Forwarded-For/-Proto count |
 | ROSTER_DRAIN_SECONDS  | 3 (after SIGTERM: readyz 503, still serving, Connection: close) |
+| ROSTER_REDIS_URL      | unset: each process alone; set (redis://HOST:PORT/DB): shared state |
+| ROSTER_REDIS_PREFIX   | roster (what every Redis key of this deployment starts with) |
 | PROMETHEUS_MULTIPROC_DIR | set by `roster serve --workers N`: where workers pool metrics |
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +40,9 @@ SCIM_RATE_LIMIT = "50/second;3000/minute"
 GRAPHQL_RATE_LIMIT = "20/second;600/minute"
 DRAIN_SECONDS = 3.0
 MAX_DRAIN_SECONDS = 60.0
+REDIS_PREFIX = "roster"
+_REDIS_SCHEMES = {"redis", "rediss", "unix"}
+_REDIS_PREFIX_TEXT = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class SettingsError(ValueError):
@@ -59,6 +65,8 @@ class Settings:
     metrics_dir: str | None = None  # the workers' shared metrics folder (prometheus-client's)
     trusted_proxies: tuple[str, ...] = ()  # addresses and networks; empty: direct connections
     drain_seconds: float = DRAIN_SECONDS  # `roster serve` after SIGTERM, before it closes
+    redis_url: str | None = None  # None: rate limits and walk positions kept in each process
+    redis_prefix: str = REDIS_PREFIX
 
     @property
     def scim_base_url(self) -> str:
@@ -102,9 +110,22 @@ class Settings:
                 f"ROSTER_DRAIN_SECONDS: {drain_text!r} is not a number of seconds from 0 to "
                 f"{MAX_DRAIN_SECONDS:g}"
             )
+        redis_url = env.get("ROSTER_REDIS_URL", "").strip() or None
+        if redis_url is not None and urlsplit(redis_url).scheme not in _REDIS_SCHEMES:
+            raise SettingsError(
+                f"ROSTER_REDIS_URL: {redis_url!r} is not a Redis URL "
+                "(redis://HOST:PORT/DB, rediss://... or unix:///PATH)"
+            )
+        redis_prefix = env.get("ROSTER_REDIS_PREFIX", REDIS_PREFIX).strip()
+        if not _REDIS_PREFIX_TEXT.match(redis_prefix):
+            raise SettingsError(
+                f"ROSTER_REDIS_PREFIX: {redis_prefix!r} is not 1 to 64 letters, digits or ._:-"
+            )
         return cls(
             trusted_proxies=_trusted_proxies(env.get("ROSTER_TRUSTED_PROXIES", "")),
             drain_seconds=drain_seconds,
+            redis_url=redis_url,
+            redis_prefix=redis_prefix,
             metrics_token=metrics_token,
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
@@ -138,6 +159,9 @@ def export_to_environment(settings: Settings) -> None:
         os.environ["ROSTER_METRICS_TOKEN"] = settings.metrics_token
     if settings.metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
+    if settings.redis_url:
+        os.environ["ROSTER_REDIS_URL"] = settings.redis_url
+    os.environ["ROSTER_REDIS_PREFIX"] = settings.redis_prefix
 
 
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:

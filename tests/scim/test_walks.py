@@ -90,12 +90,12 @@ async def test_walks_of_two_organizations_do_not_mix(client, other_client):
     assert [r["id"] for r in (await page(client, 3, 2))["Resources"]] == ours[2:]
 
 
-def test_the_memory_of_walks_is_bounded():
+async def test_the_memory_of_walks_is_bounded():
     remembered = Walks()
     listing = (1, "", "created_at", False)
     for offset in range(1, 10_000):
-        remembered.page_ended(listing, offset, f"cursor{offset}")
+        await remembered.page_ended(listing, offset, f"cursor{offset}")
 
-    assert remembered.cursor_before(listing, 1) is None  # the oldest was dropped
-    assert remembered.cursor_before(listing, 9_999) == "cursor9999"
+    assert await remembered.cursor_before(listing, 1) is None  # the oldest was dropped
+    assert await remembered.cursor_before(listing, 9_999) == "cursor9999"
     assert len(remembered._entries) <= 4096
