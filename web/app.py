@@ -28,6 +28,7 @@ from domain.rate_limits import RateLimit
 from scim.app import create_scim_app
 from scim.users import ScimConfig
 from web.health import healthz, readyz
+from web.logs import configure_logging
 from web.metrics import Metrics
 from web.request_log import RequestLog
 from web.security import SecurityHeaders
@@ -42,6 +43,8 @@ class State(TypedDict):
 
 
 def create_app(settings: Settings) -> Starlette:
+    configure_logging(settings.log_format, settings.log_level)  # however the app is served
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         database = await open_database(settings.database_url, global_fallback=True)

@@ -1,14 +1,14 @@
-"""One JSON line per request on the `roster.request` logger, and the request id.
+"""One line per request on the `roster.request` logger, and the request id.
 
 Each line holds the method, the path (never the query string: filters carry people's names
 and addresses), the status, the duration, the organization and the kind of actor (as the
 facade that authenticated the request left them in the scope under "roster.actor"), and the
 request id: the caller's `X-Request-ID` when it is a plain token of at most 128 characters, a
-new one otherwise, returned in the response's `X-Request-ID` either way."""
+new one otherwise, returned in the response's `X-Request-ID` either way, and set in
+`web.logs.REQUEST_ID` while the request runs so that every line logged meanwhile carries it."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -18,6 +18,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.logs import REQUEST_ID
 from web.metrics import DATABASE_ERROR_KEY, DATABASE_ERRORS, Metrics
 
 LOGGER = logging.getLogger("roster.request")
@@ -48,6 +49,7 @@ class RequestLog:
             return
         started = time.perf_counter()
         request_id = request_id_of(scope)
+        in_flight = REQUEST_ID.set(request_id)
         status = 500  # unless a response starts
 
         async def send_with_id(message: Message) -> None:
@@ -67,13 +69,15 @@ class RequestLog:
             if self.metrics is not None:
                 self.metrics.observe(scope, status, seconds)
             if LOGGER.isEnabledFor(logging.INFO):
-                LOGGER.info(_line(scope, status, seconds, request_id))
+                LOGGER.info("request", extra=_fields(scope, status, seconds, request_id))
+        # (not reset when the request raised: the server's report of the exception, logged in
+        # the same task after this returns, carries the id too; the task's context ends there)
+        REQUEST_ID.reset(in_flight)
 
 
-def _line(scope: Scope, status: int, seconds: float, request_id: str) -> str:
+def _fields(scope: Scope, status: int, seconds: float, request_id: str) -> dict[str, Any]:
     actor = scope.get(ACTOR_SCOPE_KEY)
-    entry: dict[str, Any] = {
-        "event": "request",
+    return {
         "method": scope.get("method"),
         "path": scope.get("path"),
         "status": status,
@@ -82,4 +86,3 @@ def _line(scope: Scope, status: int, seconds: float, request_id: str) -> str:
         "actor": getattr(getattr(actor, "kind", None), "value", None),
         "request_id": request_id,
     }
-    return json.dumps(entry, separators=(",", ":"))

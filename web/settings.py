@@ -13,6 +13,8 @@
 | ROSTER_SCIM_RATE_LIMIT | 50/second;1200/minute per SCIM token, or `off` |
 | ROSTER_GRAPHQL_RATE_LIMIT | 20/second;600/minute per API token or account, or `off` |
 | ROSTER_METRICS_TOKEN  | unset: /metrics is off; set: a scrape sends it as a bearer token |
+| ROSTER_LOG_FORMAT     | json (one JSON object a line), or console (one readable line) |
+| ROSTER_LOG_LEVEL      | INFO (DEBUG, INFO, WARNING, ERROR or CRITICAL) |
 | PROMETHEUS_MULTIPROC_DIR | set by `roster serve --workers N`: where workers pool metrics |
 """
 
@@ -27,6 +29,7 @@ from urllib.parse import urlsplit
 
 from domain.database import connection_config
 from domain.rate_limits import RateLimit
+from web.logs import LOG_FORMATS, LOG_LEVELS, LogFormat
 
 SCIM_RATE_LIMIT = "50/second;1200/minute"
 GRAPHQL_RATE_LIMIT = "20/second;600/minute"
@@ -50,6 +53,8 @@ class Settings:
     graphql_rate_limit: str | None = GRAPHQL_RATE_LIMIT
     metrics_token: str | None = None  # None: /metrics is off
     metrics_dir: str | None = None  # the workers' shared metrics folder (prometheus-client's)
+    log_format: LogFormat = "json"
+    log_level: str = "INFO"
 
     @property
     def scim_base_url(self) -> str:
@@ -83,7 +88,10 @@ class Settings:
         metrics_token = env.get("ROSTER_METRICS_TOKEN", "").strip() or None
         if metrics_token is not None and len(metrics_token) < 16:
             raise SettingsError("ROSTER_METRICS_TOKEN: use at least 16 characters")
+        log_format, log_level = _log_settings(env)
         return cls(
+            log_format=log_format,
+            log_level=log_level,
             metrics_token=metrics_token,
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
@@ -111,10 +119,25 @@ def export_to_environment(settings: Settings) -> None:
     os.environ["ROSTER_SCIM_MAX_RESULTS"] = str(settings.scim_max_results)
     os.environ["ROSTER_SCIM_RATE_LIMIT"] = settings.scim_rate_limit or "off"
     os.environ["ROSTER_GRAPHQL_RATE_LIMIT"] = settings.graphql_rate_limit or "off"
+    os.environ["ROSTER_LOG_FORMAT"] = settings.log_format
+    os.environ["ROSTER_LOG_LEVEL"] = settings.log_level
     if settings.metrics_token:
         os.environ["ROSTER_METRICS_TOKEN"] = settings.metrics_token
     if settings.metrics_dir:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
+
+
+def _log_settings(env: Mapping[str, str]) -> tuple[LogFormat, str]:
+    text = env.get("ROSTER_LOG_FORMAT", "json").strip().lower()
+    log_format = next((known for known in LOG_FORMATS if known == text), None)
+    if log_format is None:
+        raise SettingsError(f"ROSTER_LOG_FORMAT: {text!r} is not `json` or `console`")
+    log_level = env.get("ROSTER_LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"ROSTER_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+        )
+    return log_format, log_level
 
 
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
