@@ -123,8 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception:
-        if args.command != "serve" or settings is None:
+        if args.command != "serve":
             raise
+        if settings is None:
+            configure_logging()
         LOGGER.exception("roster serve failed")  # its trace as a log line too
         return 1
 
