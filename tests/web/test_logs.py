@@ -320,7 +320,8 @@ class Outage:
         if self.url.startswith("postgres"):
             parts = urlsplit(self.url)
             self.relay = DatabaseRelay(parts.hostname or "127.0.0.1", parts.port or 5432)
-            relayed = parts._replace(netloc=f"{parts.username}@127.0.0.1:{self.relay.port}")
+            credentials = parts.netloc.rpartition("@")[0]
+            relayed = parts._replace(netloc=f"{credentials}@127.0.0.1:{self.relay.port}")
             self.server_env = {**env, "ROSTER_DATABASE_URL": relayed.geturl()}
         else:
             self.server_env = env
@@ -340,26 +341,31 @@ class Outage:
 
 @pytest.fixture
 def acme(env) -> dict[str, str]:
-    """A migrated database with the `acme` organization, its admin and a SCIM token."""
+    """A migrated database with the `acme` organization and its admin."""
     ok(env, "migrate")
     ok(env, "org", "create", "acme", "--name", "Acme Corp")
     ok(env, "admin", "create", "--org", "acme", "--email", "root@acme.test", "--password-stdin",
        stdin="correct horse battery\n")  # fmt: skip
-    env["SCIM_TOKEN"] = ok(env, "token", "create", "--org", "acme").strip()
     return env
 
 
+@pytest.fixture
+def scim_token(acme) -> str:
+    return ok(acme, "token", "create", "--org", "acme").strip()
+
+
 @pytest.mark.slow
-def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(acme, tmp_path):
+def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(
+    acme, scim_token, tmp_path
+):
     """Two workers, a failed sign-in, SCIM refusals, GraphQL errors and a database outage:
     every line on stderr is JSON, a line logged within a request carries its id, and nothing
     but the outage is above INFO."""
-    token = acme.pop("SCIM_TOKEN")
     outage = Outage(acme)
     log = tmp_path / "serve.log"
     responses: dict[str, httpx.Response] = {}
     with serving(outage.server_env, log, ROSTER, "serve", "--workers", "2") as base:
-        scim = {"Authorization": f"Bearer {token}", "Content-Type": SCIM_JSON}
+        scim = {"Authorization": f"Bearer {scim_token}", "Content-Type": SCIM_JSON}
         login = (
             "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }"
         )
@@ -437,7 +443,6 @@ def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(acme
 
 @pytest.mark.slow
 def test_console_format_is_one_readable_line_per_record(acme, tmp_path):
-    acme.pop("SCIM_TOKEN")
     log = tmp_path / "serve.log"
     with serving({**acme, "ROSTER_LOG_FORMAT": "console"}, log, ROSTER, "serve") as base:
         response = httpx.get(f"{base}/healthz")
@@ -451,7 +456,6 @@ def test_console_format_is_one_readable_line_per_record(acme, tmp_path):
 def test_the_app_uvicorn_builds_from_the_environment_logs_its_requests(acme, tmp_path):
     """`uvicorn --factory web.asgi:app_from_environment`, with uvicorn's own logging
     configuration: the app's replaces it, so the request log is there and nothing else."""
-    acme.pop("SCIM_TOKEN")
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     log = tmp_path / "uvicorn.log"
     command = (uvicorn, "--factory", "web.asgi:app_from_environment", "--host", "127.0.0.1")
