@@ -20,7 +20,7 @@ install: $(BIN)/roster
 run: install
 	$(BIN)/roster migrate
 	$(BIN)/roster demo
-	ROSTER_GRAPHIQL=1 $(BIN)/roster serve
+	ROSTER_GRAPHIQL=1 ROSTER_LOG_FORMAT=console $(BIN)/roster serve
 
 ## test: lint, type-check, and the whole test suite on SQLite and on PostgreSQL
 test: install lint typecheck test-sqlite test-postgres

@@ -121,16 +121,45 @@ def query_error(error: DomainError) -> ClientError:
     return ClientError(str(error), "BAD_REQUEST")
 
 
-def should_mask(error: GraphQLError) -> bool:
-    """Mask everything but expected errors: ours and GraphQL's own (validation, syntax)."""
+def is_expected(error: GraphQLError) -> bool:
+    """Ours (a ClientError) or GraphQL's own refusal of a document (syntax, validation) or of
+    its variables (values that do not fit their types): the client's mistake, not ours."""
     original = error.original_error
     if original is None or isinstance(original, ClientError):
+        return True
+    return error.path is None and isinstance(original, GraphQLError)
+
+
+def log_error(error: GraphQLError) -> None:
+    """Log an error of a request once (the schema's `process_errors` calls this for each,
+    before masking): an expected one at INFO by its message and place only (a GraphQL error's
+    text quotes the document around its place, and a document may hold a password: a client
+    that writes it into its sign-in instead of passing it as a variable), anything else at
+    ERROR with its trace and a new error id, kept for the masked answer; but not a database
+    that went away: the edge logs and answers that."""
+    original = error.original_error
+    if is_expected(error):
+        places = ", ".join(f"{p.line}:{p.column}" for p in error.locations or ())
+        code = (error.extensions or {}).get("code")
+        logger.info(
+            "GraphQL error: %s%s",
+            error.message,
+            f" (at {places})" if places else "",
+            extra={"code": code} if code else None,
+        )
+    elif not isinstance(original, DATABASE_UNAVAILABLE):  # (the edge logs and answers it)
+        error_id = uuid.uuid4().hex[:12]
+        error.extensions = {**(error.extensions or {}), "errorId": error_id}
+        logger.error("GraphQL error %s", error_id, exc_info=original, extra={"error_id": error_id})
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask everything but expected errors (ours and GraphQL's own: validation, syntax) and a
+    database that went away; a masked error keeps the error id it was logged with."""
+    if is_expected(error):
         return False
-    if error.path is None and isinstance(original, GraphQLError):
-        return False  # variables that do not fit their types: graphql's own message, as is
-    if isinstance(original, DATABASE_UNAVAILABLE):
+    if isinstance(error.original_error, DATABASE_UNAVAILABLE):
         return False  # not a bug: the door fails the whole request with it (process_result)
-    error_id = uuid.uuid4().hex[:12]
-    logger.error("GraphQL error %s", error_id, exc_info=original)
-    error.extensions = {**(error.extensions or {}), "errorId": error_id}
+    if "errorId" not in (error.extensions or {}):  # (not seen by process_errors)
+        log_error(error)
     return True

@@ -19,10 +19,9 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
-from strawberry.utils.logging import StrawberryLogger
 
 from api.context import Context
-from api.errors import should_mask
+from api.errors import log_error, should_mask
 from api.mutations import Mutation
 from api.queries import Query
 from domain.permissions import Permission
@@ -102,22 +101,14 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 class Schema(strawberry.Schema):
-    """Strawberry's schema, but its errors are logged by message and place only: a GraphQL
-    error's text quotes the document around its place, and a document may hold a password (a
-    client that writes it into its sign-in instead of passing it as a variable)."""
+    """Strawberry's schema, but its errors are logged by `log_error` (expected ones at INFO, by
+    message and place only) instead of each at ERROR with the document around it."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            places = ", ".join(f"{p.line}:{p.column}" for p in error.locations or ())
-            unquoted = GraphQLError(
-                f"{error.message} (at {places})" if places else error.message,
-                path=error.path,
-                original_error=error.original_error,
-                extensions=error.extensions,
-            )
-            StrawberryLogger.error(unquoted, execution_context)
+            log_error(error)
 
 
 def build_schema() -> strawberry.Schema:

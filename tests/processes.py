@@ -49,8 +49,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_ready(server: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + 60  # a loaded machine (CI, helpers) starts processes slowly
+def wait_until_ready(server: subprocess.Popen[str], url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310

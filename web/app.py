@@ -38,6 +38,7 @@ from scim.users import ScimConfig
 from web.drain import CloseWhileDraining
 from web.edge import Door, Edge
 from web.health import healthz, readyz
+from web.logs import configure_logging
 from web.metrics import Metrics
 from web.rate_limits import RateLimit
 from web.security import SecurityHeaders
@@ -53,6 +54,7 @@ class State(TypedDict):
 
 
 def create_app(settings: Settings) -> Starlette:
+    configure_logging(settings.log_format, settings.log_level)  # however the app is served
     metrics = Metrics(settings.metrics_token, settings.metrics_dir)
     shared = None
     if settings.redis_url is not None:

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import getpass
 import json
+import logging
 import os
 import secrets
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
+from uvicorn.config import STARTUP_FAILURE
 
 from api.schema import schema_sdl
 from domain import bus, database, queries
@@ -37,27 +38,12 @@ from domain.errors import DomainError, NotFound
 from domain.handlers.tokens import IssuedToken
 from domain.models import Channel, Organization, TokenKind, User
 from web import drain
+from web.logs import configure_logging
 from web.settings import Settings, SettingsError, export_to_environment
 
+LOGGER = logging.getLogger("roster.cli")
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "api" / "schema.graphql"
 DEMO_SLUG = "demo"
-# uvicorn's own logging, plus the request log's JSON lines on stderr as they are.
-LOG_CONFIG: dict[str, Any] = {
-    **LOGGING_CONFIG,
-    "formatters": {**LOGGING_CONFIG["formatters"], "line": {"format": "%(message)s"}},
-    "handlers": {
-        **LOGGING_CONFIG["handlers"],
-        "lines": {
-            "formatter": "line",
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stderr",
-        },
-    },
-    "loggers": {
-        **LOGGING_CONFIG["loggers"],
-        "roster.request": {"handlers": ["lines"], "level": "INFO", "propagate": False},
-    },
-}
 DEMO_ADMIN_EMAIL = "admin@demo.example"
 # After SIGTERM and the drain (ROSTER_DRAIN_SECONDS), requests in flight get this long to
 # finish, then are cancelled: a client stalled in the middle of its request body would
@@ -170,8 +156,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = Settings.from_env()
+        # log lines (a server's, a library's) in the configured format; what a command prints
+        # for its user (its output, its one-line error) stays plain text
+        configure_logging(settings.log_format, settings.log_level)
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "export-schema":
@@ -180,10 +170,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return asyncio.run(_run(settings, args))
     except (CliError, DomainError, SettingsError, DatabaseNotMigrated) as error:
-        print(f"roster: error: {error}", file=sys.stderr)
+        if args.command != "serve":  # a short-lived command: its mistakes are user output
+            print(f"roster: error: {error}", file=sys.stderr)
+            return 1
+        if settings is None:  # (unreadable settings: the default format)
+            configure_logging()
+        LOGGER.error("roster serve cannot start: %s", error)  # a server writes log lines only
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        if args.command != "serve":
+            raise
+        if settings is None:
+            configure_logging()
+        LOGGER.exception("roster serve failed")  # its trace as a log line too
+        return 1
 
 
 # --- serving ------------------------------------------------------------------------------
@@ -218,11 +220,11 @@ def _run_uvicorn(host: str, port: int, workers: int, drain_seconds: float) -> No
         loop="uvloop",
         http="httptools",
         proxy_headers=False,
-        log_level="info",
-        access_log=False,  # web.request_log writes one JSON line per request instead
+        access_log=False,  # web.request_log writes one line per request instead
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        log_config=LOG_CONFIG,
+        # logging stays as web.logs configured it (each worker's create_app does it again)
+        log_config=None,
     )
     if not drain.serve(config, drain_seconds):  # uvicorn.run's steps, draining on SIGTERM
         raise SystemExit(STARTUP_FAILURE)

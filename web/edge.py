@@ -35,6 +35,7 @@ from tortoise.exceptions import BaseORMException
 from domain.actors import Actor
 from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import InvalidToken
+from web.logs import REQUEST_ID
 from web.metrics import Metrics
 from web.rate_limits import RateLimit, RateLimited, caller_key
 from web.request_log import log_request, request_id_of
@@ -104,6 +105,7 @@ class Edge:
             return
         began = time.perf_counter()
         request_id = request_id_of(scope)
+        in_flight = REQUEST_ID.set(request_id)
         exchange = _Exchange()
 
         async def send_with_id(message: Message) -> None:
@@ -123,6 +125,9 @@ class Edge:
             if self.metrics is not None:
                 self.metrics.observe(scope, exchange.status, seconds, exchange.database_error)
             log_request(scope, exchange.status, seconds, request_id, exchange.actor)
+        # (not reset when the request raised: the server's report of the exception, logged in
+        # the same task after this returns, carries the id too; the task's context ends there)
+        REQUEST_ID.reset(in_flight)
 
     async def _through(
         self, door: Door, exchange: _Exchange, scope: Scope, receive: Receive, send: Send

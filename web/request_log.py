@@ -1,13 +1,13 @@
-"""One JSON line per request on the `roster.request` logger, written by the edge.
+"""One line per request on the `roster.request` logger, written by the edge.
 
 Each line holds the method, the path (never the query string: filters carry people's names
 and addresses), the status, the duration, the organization and the kind of actor the door
 authenticated, and the request id: the caller's `X-Request-ID` when it is a plain token of at
-most 128 characters, a new one otherwise."""
+most 128 characters, a new one otherwise (the edge sets it in `web.logs.REQUEST_ID` while the
+request runs, so that every line logged meanwhile carries it)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -34,8 +34,7 @@ def log_request(
 ) -> None:
     if not LOGGER.isEnabledFor(logging.INFO):
         return
-    entry: dict[str, object] = {
-        "event": "request",
+    fields: dict[str, object] = {
         "method": scope.get("method"),
         "path": scope.get("path"),
         "status": status,
@@ -44,4 +43,4 @@ def log_request(
         "actor": actor.kind.value if actor is not None else None,
         "request_id": request_id,
     }
-    LOGGER.info(json.dumps(entry, separators=(",", ":")))
+    LOGGER.info("request", extra=fields)

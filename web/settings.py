@@ -17,6 +17,8 @@
 | ROSTER_DRAIN_SECONDS  | 3 (after SIGTERM: readyz 503, still serving, Connection: close) |
 | ROSTER_REDIS_URL      | unset: each process alone; set (redis://HOST:PORT/DB): shared state |
 | ROSTER_REDIS_PREFIX   | roster (what every Redis key of this deployment starts with) |
+| ROSTER_LOG_FORMAT     | json (one JSON object a line), or console (one readable line) |
+| ROSTER_LOG_LEVEL      | INFO (DEBUG, INFO, WARNING, ERROR or CRITICAL) |
 | PROMETHEUS_MULTIPROC_DIR | set by `roster serve --workers N`: where workers pool metrics |
 """
 
@@ -32,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from domain.database import connection_config
+from web.logs import LOG_FORMATS, LOG_LEVELS, LogFormat
 from web.rate_limits import RateLimit
 
 # Entra ID's gallery asks a SCIM server for at least 25 requests/s per tenant, and quarantines
@@ -67,6 +70,8 @@ class Settings:
     drain_seconds: float = DRAIN_SECONDS  # `roster serve` after SIGTERM, before it closes
     redis_url: str | None = None  # None: rate limits and walk positions kept in each process
     redis_prefix: str = REDIS_PREFIX
+    log_format: LogFormat = "json"
+    log_level: str = "INFO"
 
     @property
     def scim_base_url(self) -> str:
@@ -121,11 +126,14 @@ class Settings:
             raise SettingsError(
                 f"ROSTER_REDIS_PREFIX: {redis_prefix!r} is not 1 to 64 letters, digits or ._:-"
             )
+        log_format, log_level = _log_settings(env)
         return cls(
             trusted_proxies=_trusted_proxies(env.get("ROSTER_TRUSTED_PROXIES", "")),
             drain_seconds=drain_seconds,
             redis_url=redis_url,
             redis_prefix=redis_prefix,
+            log_format=log_format,
+            log_level=log_level,
             metrics_token=metrics_token,
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             scim_rate_limit=_rate_limit(env, "ROSTER_SCIM_RATE_LIMIT", SCIM_RATE_LIMIT),
@@ -162,6 +170,19 @@ def export_to_environment(settings: Settings) -> None:
     if settings.redis_url:
         os.environ["ROSTER_REDIS_URL"] = settings.redis_url
     os.environ["ROSTER_REDIS_PREFIX"] = settings.redis_prefix
+
+
+def _log_settings(env: Mapping[str, str]) -> tuple[LogFormat, str]:
+    text = env.get("ROSTER_LOG_FORMAT", "json").strip().lower()
+    log_format = next((known for known in LOG_FORMATS if known == text), None)
+    if log_format is None:
+        raise SettingsError(f"ROSTER_LOG_FORMAT: {text!r} is not `json` or `console`")
+    log_level = env.get("ROSTER_LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"ROSTER_LOG_LEVEL: {log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+        )
+    return log_format, log_level
 
 
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -143,8 +144,13 @@ def test_serve_answers_readyz_and_stops_on_sigterm(acme):
     assert "Application shutdown complete" in stderr
 
 
-def test_serve_refuses_an_unmigrated_database(env):
-    assert "roster migrate" in refused(env, "serve", "--port", str(free_port()))
+def test_serve_refuses_an_unmigrated_database_in_a_log_line(env):
+    result = roster(env, "serve", "--port", str(free_port()))
+
+    assert result.returncode == 1
+    (line,) = [json.loads(text) for text in result.stderr.splitlines()]
+    assert line["level"] == "ERROR"
+    assert "roster migrate" in line["message"]
 
 
 @pytest.mark.slow
