@@ -143,10 +143,6 @@ def test_serve_answers_readyz_and_stops_on_sigterm(acme):
     assert "Application shutdown complete" in stderr
 
 
-def test_serve_refuses_an_unmigrated_database(env):
-    assert "roster migrate" in refused(env, "serve", "--port", str(free_port()))
-
-
 @pytest.mark.slow
 def test_metrics_of_several_workers_are_summed_whichever_worker_answers(acme):
     import httpx
