@@ -23,11 +23,11 @@ from tortoise.context import TortoiseContext
 
 from api.app import GraphQLApp
 from api.context import GraphQLConfig
-from domain.database import close_database, ensure_migrated, open_database
+from domain.database import close_database, open_database
 from domain.rate_limits import RateLimit
 from scim.app import create_scim_app
 from scim.users import ScimConfig
-from web.health import healthz, readyz
+from web.health import healthz, readyz, warn_unless_ready
 from web.metrics import Metrics
 from web.request_log import RequestLog
 from web.security import SecurityHeaders
@@ -44,9 +44,9 @@ class State(TypedDict):
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        database = await open_database(settings.database_url, global_fallback=True)
+        database = await open_database(settings.database_url, global_fallback=True, connect=False)
         try:
-            await ensure_migrated(database)
+            await warn_unless_ready(database)
             yield {"settings": settings, "database": database}
         finally:
             await close_database(database)
