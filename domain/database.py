@@ -271,9 +271,13 @@ def _postgres_unreachable(
             f"no answer from PostgreSQL at {where} within {CONNECT_TIMEOUT_SECONDS:g} s"
         )
     if isinstance(error, ConnectionError) and "rejected SSL upgrade" in str(error):
-        return DatabaseUnreachable(
-            f"the database URL requires TLS (ssl=...) but the PostgreSQL server at {where} "
-            "does not offer it"
+        if client.extra.get("ssl"):
+            return DatabaseUnreachable(
+                f"the database URL requires TLS (ssl=...) but the PostgreSQL server at {where} "
+                "does not offer it"
+            )
+        return DatabaseUnreachable(  # its answer to "TLS?" was neither yes nor no
+            f"what answers at {where} does not speak PostgreSQL's protocol: is it the right port?"
         )
     if isinstance(error, ssl.SSLError):  # e.g. a certificate the system does not trust
         reason = getattr(error, "verify_message", None) or error.reason or str(error)

@@ -4,9 +4,13 @@ migrate` creates a missing database."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import stat
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,6 +68,30 @@ def test_a_port_nobody_listens_on_is_named(env, command):
     port = free_port()
     error = one_line_error(with_url(env, f"postgres://postgres@127.0.0.1:{port}/x"), *command)
     assert f"cannot reach PostgreSQL at 127.0.0.1:{port} (Connection refused)" in error
+
+
+@pytest.fixture
+def http_port() -> Iterator[int]:
+    """A port where something other than PostgreSQL answers (as a proxy or a web server would)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(64)
+                    connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_a_port_where_something_else_than_postgresql_answers_is_named(env, http_port):
+    url = f"postgres://postgres@127.0.0.1:{http_port}/x"
+    error = one_line_error(with_url(env, url), "token", "list", "--org", "acme")
+    assert f"what answers at 127.0.0.1:{http_port} does not speak PostgreSQL's protocol" in error
 
 
 def test_a_host_that_does_not_resolve_is_named(env):
