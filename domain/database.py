@@ -12,7 +12,7 @@ import errno
 import fcntl
 import os
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from asyncpg.exceptions import (
     OperatorInterventionError,
     PostgresConnectionError,
     PostgresError,
+    UndefinedTableError,
 )
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
@@ -36,7 +37,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.migrations.graph import MigrationKey
 
-from domain.sqlite import DatabaseFileMissing, SqliteClient
+from domain.sqlite import DatabaseFileMissing, SqliteClient, TableMissing
 
 APP_LABEL = "models"
 MODELS_MODULE = "domain.models"
@@ -96,6 +97,25 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
         self._check_open()
         return _Transaction(self, isolation, readonly, deferrable)
 
+    # A table that does not exist yet: the database is not migrated (`TableMissing`, a 503).
+    async def execute(self, query: str, *args: Any, **options: Any) -> str:
+        with _missing_table():
+            status: str = await super().execute(query, *args, **options)
+        return status
+
+    async def executemany(self, command: str, args: Any, **options: Any) -> None:
+        with _missing_table():
+            await super().executemany(command, args, **options)
+
+    async def fetch(self, query: str, *args: Any, **options: Any) -> list[Any]:
+        with _missing_table():
+            rows: list[Any] = await super().fetch(query, *args, **options)
+        return rows
+
+    async def fetchrow(self, query: str, *args: Any, **options: Any) -> Any:
+        with _missing_table():
+            return await super().fetchrow(query, *args, **options)
+
     async def reset(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - its API
         try:
             await super().reset(timeout=timeout)
@@ -103,6 +123,14 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
             if not self.is_closed():
                 raise
             self.terminate()
+
+
+@contextlib.contextmanager
+def _missing_table() -> Iterator[None]:
+    try:
+        yield
+    except UndefinedTableError as error:
+        raise TableMissing(str(error)) from error
 
 
 class DatabaseNotMigrated(Exception):

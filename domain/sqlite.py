@@ -20,8 +20,10 @@ Used as the connection's `engine` (`domain.database.connection_config`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tortoise.backends.base.client import (
@@ -31,7 +33,7 @@ from tortoise.backends.base.client import (
 )
 from tortoise.backends.sqlite import client as tortoise_sqlite
 from tortoise.connection import get_connections
-from tortoise.exceptions import DBConnectionError, TransactionManagementError
+from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 
 class DatabaseBusy(DBConnectionError):
@@ -47,7 +49,56 @@ class DatabaseFileMissing(DBConnectionError):
         super().__init__(f"the SQLite database {path} does not exist")
 
 
-class ImmediateTransaction(tortoise_sqlite.SqliteTransactionWrapper):
+class TableMissing(DBConnectionError):
+    """A table the code uses does not exist: the database is not migrated yet (a server started
+    before `roster migrate`). The doors answer 503 with Retry-After, as for a database that is
+    down, not 500. PostgreSQL's connection raises it too (`domain.database`)."""
+
+
+class MissingTablesUnavailable(tortoise_sqlite.SqliteClient):
+    """Raises `TableMissing` for SQLite's "no such table"."""
+
+    async def execute_insert(self, query: str, values: list[Any]) -> int:
+        with _missing_table():
+            row_id: int = await super().execute_insert(query, values)
+        return row_id
+
+    async def execute_many(self, query: str, values: list[list[Any]]) -> None:
+        with _missing_table():
+            await super().execute_many(query, values)
+
+    async def execute_query(
+        self, query: str, values: list[Any] | None = None
+    ) -> tuple[int, Sequence[dict[str, Any]]]:
+        with _missing_table():
+            result: tuple[int, Sequence[dict[str, Any]]] = await super().execute_query(
+                query, values
+            )
+        return result
+
+    async def execute_query_dict(
+        self, query: str, values: list[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        with _missing_table():
+            rows: list[dict[str, Any]] = await super().execute_query_dict(query, values)
+        return rows
+
+    async def execute_script(self, query: str) -> None:
+        with _missing_table():
+            await super().execute_script(query)
+
+
+@contextlib.contextmanager
+def _missing_table() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        raise TableMissing(str(error)) from error
+
+
+class ImmediateTransaction(MissingTablesUnavailable, tortoise_sqlite.SqliteTransactionWrapper):
     async def begin(self) -> None:
         try:
             await self._connection.commit()
@@ -86,7 +137,7 @@ class LockReleasingConnection(ConnectionWrapper[Any]):
         return self.connection
 
 
-class SqliteClient(tortoise_sqlite.SqliteClient):
+class SqliteClient(MissingTablesUnavailable):
     def acquire_connection(self) -> ConnectionWrapper[Any]:
         return LockReleasingConnection(self._lock, self)
 
