@@ -29,7 +29,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.app import GraphQLApp
 from api.app import refuse as api_refuse
 from api.context import GraphQLConfig
-from domain.database import close_database, ensure_migrated, open_database
+from domain.database import close_database, open_database
 from domain.shared_store import SharedStore
 from scim import errors as scim_errors
 from scim import requests as scim_requests
@@ -37,7 +37,7 @@ from scim.app import ScimMount, create_scim_app
 from scim.users import ScimConfig
 from web.drain import CloseWhileDraining
 from web.edge import Door, Edge
-from web.health import healthz, readyz
+from web.health import healthz, readyz, warn_unless_ready
 from web.logs import configure_logging
 from web.metrics import Metrics
 from web.rate_limits import RateLimit
@@ -67,9 +67,9 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        database = await open_database(settings.database_url, global_fallback=True)
+        database = await open_database(settings.database_url, global_fallback=True, connect=False)
         try:
-            await ensure_migrated(database)
+            await warn_unless_ready(database)
             if shared is not None:
                 await shared.open()  # connects lazily: Redis down does not stop the start
             yield {"settings": settings, "database": database, "shared": shared}

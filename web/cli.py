@@ -33,7 +33,7 @@ from domain.commands import (
     RevokeScimToken,
 )
 from domain.credentials import display_prefix
-from domain.database import DatabaseNotMigrated
+from domain.database import DATABASE_UNAVAILABLE, DatabaseNotMigrated, DatabaseUnreachable
 from domain.errors import DomainError, NotFound
 from domain.handlers.tokens import IssuedToken
 from domain.models import Channel, Organization, TokenKind, User
@@ -169,13 +169,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {args.output}")
             return 0
         return asyncio.run(_run(settings, args))
-    except (CliError, DomainError, SettingsError, DatabaseNotMigrated) as error:
+    except (
+        CliError,
+        DomainError,
+        SettingsError,
+        DatabaseNotMigrated,
+        DatabaseUnreachable,
+    ) as error:
         if args.command != "serve":  # a short-lived command: its mistakes are user output
             print(f"roster: error: {error}", file=sys.stderr)
             return 1
         if settings is None:  # (unreadable settings: the default format)
             configure_logging()
         LOGGER.error("roster serve cannot start: %s", error)  # a server writes log lines only
+        return 1
+    except DATABASE_UNAVAILABLE as error:  # it answered when the command began
+        print(f"roster: error: the database went away: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -196,7 +205,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     port = args.port or settings.port
     if args.workers < 1:
         raise CliError("--workers must be at least 1")
-    asyncio.run(_check_migrated(settings))
     public_url = settings.public_url
     if public_url == f"http://{settings.host}:{settings.port}":  # the default: follow the flags
         public_url = f"http://{host}:{port}"
@@ -230,26 +238,16 @@ def _run_uvicorn(host: str, port: int, workers: int, drain_seconds: float) -> No
         raise SystemExit(STARTUP_FAILURE)
 
 
-async def _check_migrated(settings: Settings) -> None:
-    context = await database.open_database(settings.database_url)
-    try:
-        await database.ensure_migrated(context)
-    finally:
-        await database.close_database(context)
-
-
 # --- the rest: one database session each --------------------------------------------------
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     create = args.command in {"migrate", "demo"}
-    try:
-        context = await database.open_database(settings.database_url, create=create)
-    except OSError as error:
-        raise CliError(f"cannot reach the database: {error}") from error
+    connect = args.command != "makemigrations"  # compares the models with the migration files
+    context = await database.open_database(settings.database_url, create=create, connect=connect)
     try:
         if args.command == "migrate":
-            applied = await database.migrate(context)
+            applied = await database.migrate(context, waiting=_waiting_for_other_migrate)
             print(
                 f"applied {len(applied)} migration(s)"
                 + (f": {', '.join(applied)}" if applied else "")
@@ -269,6 +267,10 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         return await action(settings, args)
     finally:
         await database.close_database(context)
+
+
+def _waiting_for_other_migrate() -> None:
+    print("roster: waiting for another `roster migrate` to finish", file=sys.stderr, flush=True)
 
 
 async def _operator_for(slug: str) -> Actor:

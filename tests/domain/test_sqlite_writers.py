@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from domain import bus, database
 from domain.actors import Actor
 from domain.commands import CreateOrganization, UpdateUser
 from domain.models import Organization, User
+from domain.sqlite import DatabaseBusy
 from tests.conftest import provision
 
 WRITES = 15
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 
 async def _prepared(url: str) -> tuple[Actor, str]:
     """A migrated database file with an organization and one user; its SCIM actor, the id."""
-    context = await database.open_database(url)
+    context = await database.open_database(url, create=True)
     try:
         await database.migrate(context)
         organization = await bus.handle(CreateOrganization("acme", "Acme"), Actor.operator())
@@ -62,3 +64,22 @@ async def test_two_connections_updating_one_user_wait_for_each_other(tmp_path: P
         assert stored.version == 1 + 2 * WRITES
     finally:
         await database.close_database(context)
+
+
+async def test_a_write_refused_as_busy_does_not_stall_the_writes_after_it(tmp_path: Path) -> None:
+    path = tmp_path / "roster.sqlite3"
+    url = f"sqlite://{path}?busy_timeout=100"
+    actor, user_id = await _prepared(url)
+    other_writer = sqlite3.connect(path, isolation_level=None)
+    context = await database.open_database(url)
+    try:
+        other_writer.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DatabaseBusy):
+            await bus.handle(UpdateUser(user_id, {"title": "refused"}), actor)
+        other_writer.execute("ROLLBACK")
+
+        await asyncio.wait_for(bus.handle(UpdateUser(user_id, {"title": "then"}), actor), 5)
+        assert (await User.get(id=user_id)).title == "then"
+    finally:
+        await database.close_database(context)
+        other_writer.close()

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from domain.database import DatabaseNotMigrated
+from domain.database import close_database, open_database
+from tests.processes import free_port
 from web.app import create_app
 from web.settings import Settings
 
@@ -76,12 +77,37 @@ async def test_readyz_is_503_while_a_migration_is_not_applied(client, monkeypatc
     assert "roster migrate" in response.json()["detail"]
 
 
-async def test_the_app_refuses_to_start_on_an_unmigrated_database(tmp_path):
-    app = create_app(settings_for(f"sqlite://{tmp_path / 'empty.sqlite3'}", tmp_path))
+async def test_the_app_starts_on_an_unmigrated_database_and_is_not_ready(tmp_path):
+    """Rolled out before `roster migrate` ran: up, out of rotation (an orchestrator restarting
+    it in a loop would not help)."""
+    url = f"sqlite://{tmp_path / 'empty.sqlite3'}"
+    await close_database(await open_database(url, create=True))
+    app = create_app(settings_for(url, tmp_path))
 
-    with pytest.raises(DatabaseNotMigrated, match="roster migrate"):
-        async with LifespanManager(app):
-            pass
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == (
+        "migrations not applied: 0001_initial, 0002_listing_indexes; run `roster migrate`"
+    )
+
+
+async def test_the_app_starts_with_its_database_unreachable_and_is_not_ready(tmp_path):
+    port = free_port()
+    app = create_app(settings_for(f"postgres://postgres@127.0.0.1:{port}/x", tmp_path))
+
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["detail"] == (
+        f"database unreachable: cannot reach PostgreSQL at 127.0.0.1:{port} (Connection refused)"
+    )
 
 
 def test_settings_refuse_a_database_url_roster_cannot_use(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import subprocess
@@ -142,15 +141,6 @@ def test_serve_answers_readyz_and_stops_on_sigterm(acme):
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status shows it
     assert server.returncode in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in stderr
-
-
-def test_serve_refuses_an_unmigrated_database_in_a_log_line(env):
-    result = roster(env, "serve", "--port", str(free_port()))
-
-    assert result.returncode == 1
-    (line,) = [json.loads(text) for text in result.stderr.splitlines()]
-    assert line["level"] == "ERROR"
-    assert "roster migrate" in line["message"]
 
 
 @pytest.mark.slow
