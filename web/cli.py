@@ -21,7 +21,6 @@ from typing import Any
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from api.schema import schema_sdl
 from domain import bus, database, queries
 from domain.actors import Actor
 from domain.commands import (
@@ -165,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "export-schema":
+            from api.schema import schema_sdl  # (only here: the GraphQL schema is slow to build)
+
             Path(args.output).write_text(schema_sdl())
             print(f"wrote {args.output}")
             return 0
