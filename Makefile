@@ -40,8 +40,8 @@ test-postgres: install
 
 ## bench: the benchmark suite on SQLite and PostgreSQL (figures in bench-*.json)
 bench: install
-	$(BIN)/python -m bench.run --database sqlite --json bench-sqlite.json
-	$(BIN)/python -m bench.run --database postgres --json bench-postgres.json
+	$(BIN)/python -m bench.run --database sqlite --json bench-sqlite.json $(if $(BASELINE_SQLITE),--baseline $(BASELINE_SQLITE))
+	$(BIN)/python -m bench.run --database postgres --json bench-postgres.json $(if $(BASELINE_POSTGRES),--baseline $(BASELINE_POSTGRES))
 
 ## stress: (developers) the full stress suite on both databases (CI runs its --quick version)
 stress: install

@@ -1,6 +1,6 @@
 """`make bench`: Roster on a fresh database against the ceiling (bare Starlette + Tortoise doing
 the same database work) and the peer (scim2-server in memory), at concurrency 32; then Okta's
-import walk on a database of its own. Prints one line per scenario and every target of issue 6
+import walk on a database of its own. Prints one line per scenario and every performance target
 with pass/FAIL, and writes the figures to a JSON file. Exits 1 when requests failed (a missed
 target is a finding, not a failure of the run).
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import loadgen, seeding, targets
+from bench.baseline import comparison
 from bench.graphql import GraphQLRequests
 from bench.measure import Load, measure, record, run_scenarios
 from bench.mix import WEIGHTS, mix_with_memory
@@ -57,6 +58,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--walk-seconds", type=float, default=90.0, help="bound of each walk")
     parser.add_argument("--smoke", action="store_true", help="a few seconds: check the suite works")
     parser.add_argument("--json", default=None, help="where to write the figures")
+    parser.add_argument(
+        "--baseline", default=None, help="an earlier run's --json file: print before and after"
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.warmup, args.users, args.concurrency = 0.5, 0.2, 150, 4
@@ -182,11 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             report["walk"] = import_walk(walk_url, folder / "walk-data", *bounds)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print("\n# Targets (issue 6): ratios of one run; GraphQL's query count is fixed by tests/api")
+    print("\n# Targets: ratios of one run; GraphQL's query count is fixed by tests/api")
     found = targets.targets(report)
     for target in found:
         print(target.line())
     report["targets"] = {target.name: target.figures() for target in found}
+    if args.baseline:
+        print(f"\n# Before ({args.baseline}) and after (this run)")
+        for line in comparison(report, Path(args.baseline)):
+            print(line)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nfigures written to {args.json}")

@@ -1,4 +1,4 @@
-"""The targets of issue 6, each a figure of one run against a bound, with pass/FAIL."""
+"""The performance targets, each a figure of one run against a bound, with pass/FAIL."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The stress suite's quick version (`python -m bench.stress --quick`) on this suite's database:
-every scenario of issue 7 against real `roster serve` processes, with `0 failed`."""
+every scenario (concurrency, faults, fuzz, limits) against real `roster serve` processes,
+with `0 failed`."""
 
 from __future__ import annotations
 
