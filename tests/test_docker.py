@@ -4,7 +4,6 @@ without a Docker daemon. The compose file is read with PyYAML (a dependency of u
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -34,20 +34,6 @@ def compose_command() -> list[str] | None:
 
 
 def load_compose() -> dict[str, Any]:
-    try:
-        import yaml
-    except ImportError:
-        command = compose_command()
-        if command is None:
-            pytest.skip("neither PyYAML nor Docker Compose to read the compose file")
-        run = subprocess.run(  # noqa: S603
-            [*command, "-f", str(COMPOSE), "config", "--format", "json"],
-            env={**os.environ, **REQUIRED},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return dict(json.loads(run.stdout))
     return dict(yaml.safe_load(COMPOSE.read_text()))
 
 
