@@ -4,7 +4,7 @@ checked against the permission table and written to the audit log."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -39,10 +39,11 @@ from domain.commands import (
 from domain.errors import DomainError, InvalidCredentials, SignInThrottled
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 async def run(
-    info: Info[Context, None], command: Command, success: Callable[[Any], T]
+    info: Info[Context, None], command: Command[R], success: Callable[[R], T]
 ) -> T | MutationError:
     """Run the command as the viewer; an expected failure becomes its union member (every
     result union holds every error type, so clients can select `... on Error { message }`)."""

@@ -24,7 +24,6 @@ from domain.commands import (
     UserAttributes,
 )
 from domain.handlers.common import utcnow
-from domain.handlers.tokens import IssuedToken
 from domain.handlers.users import apply_attributes, value_rows
 from domain.models import Organization, Role, RoleOrigin, User, UserValue
 
@@ -75,10 +74,8 @@ async def prepare(url: str, *, admin: bool) -> Credentials:
     async with opened(url, create=True) as context:
         await database.migrate(context)
         organization = await bus.handle(CreateOrganization(ORG, "Bench"), Actor.operator())
-        assert isinstance(organization, Organization)
         operator = Actor.operator(organization.id)
         scim = await bus.handle(IssueScimToken(name="bench"), operator)
-        assert isinstance(scim, IssuedToken)
         api_token = await _api_token(operator) if admin else None
         return Credentials(organization.id, scim.secret, api_token)
 
@@ -95,7 +92,6 @@ async def _api_token(operator: Actor) -> str:
         permission_level=user.role.permission_level,
     )
     issued = await bus.handle(IssueApiToken(name="bench"), actor)
-    assert isinstance(issued, IssuedToken)
     return issued.secret
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from domain.models import TokenKind, User
+from domain.credentials import IssuedToken
+from domain.models import Organization, Role, Token, TokenKind, User
 from domain.permissions import Permission
+
+R = TypeVar("R", covariant=True)  # what a command's handler returns
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,10 @@ class UserAttributes:
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Command:
+class Command(Generic[R]):
+    """A change to the domain whose handler returns an `R` (`bus.handle` returns it)."""
+
+    __slots__ = ()
     # what the actor needs; None: any signed-in actor (signing in and out)
     permission: ClassVar[Permission | None]
 
@@ -70,7 +76,7 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateOrganization(Command):
+class CreateOrganization(Command[Organization]):
     permission: ClassVar[Permission] = Permission.ORGANIZATIONS_CREATE
     slug: str
     name: str
@@ -78,14 +84,14 @@ class CreateOrganization(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateOrganization(Command):
+class UpdateOrganization(Command[Organization]):
     permission: ClassVar[Permission] = Permission.ORGANIZATION_MANAGE
     name: str | None = None
     default_role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class CreateAdmin(Command):
+class CreateAdmin(Command[User]):
     """An admin of the settings page: a user of the organization with a password."""
 
     permission: ClassVar[Permission] = Permission.ADMINS_MANAGE
@@ -95,7 +101,7 @@ class CreateAdmin(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class ResetAdminPassword(Command):
+class ResetAdminPassword(Command[User]):
     """Give an admin of the settings page a new password (the operator, for an admin locked
     out); the admin's browser sessions end at once. API tokens are left as they are."""
 
@@ -108,7 +114,7 @@ class ResetAdminPassword(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class ProvisionUser(Command):
+class ProvisionUser(Command[User]):
     """Create a user. `role` is the identity provider's role string; None means it sent none,
     and the organization's default role applies."""
 
@@ -118,7 +124,7 @@ class ProvisionUser(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class ReplaceUser(Command):
+class ReplaceUser(Command[User]):
     """Replace every attribute the identity provider owns. A role set by hand is kept when no
     role string is sent; otherwise no role string means the organization's default."""
 
@@ -130,7 +136,7 @@ class ReplaceUser(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateUser(Command):
+class UpdateUser(Command[User]):
     """Change some attributes: `changes` maps UserAttributes field names to new values.
     `role`, when given, is a role string from the identity provider; `clear_role` means the
     provider removed it (the organization's default applies)."""
@@ -144,7 +150,7 @@ class UpdateUser(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class EditUser(Command):
+class EditUser(Command[User]):
     """Change a user by a rule that depends on its current state (a SCIM PATCH): `edit` is
     called with the user as it stands, locked for the transaction, and returns the UpdateUser
     to apply. Concurrent edits queue instead of failing; `expected_version` still applies."""
@@ -156,28 +162,28 @@ class EditUser(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class DeactivateUser(Command):
+class DeactivateUser(Command[User]):
     permission: ClassVar[Permission] = Permission.USERS_WRITE
     user_id: str
     expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class ReactivateUser(Command):
+class ReactivateUser(Command[User]):
     permission: ClassVar[Permission] = Permission.USERS_WRITE
     user_id: str
     expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteUser(Command):
+class DeleteUser(Command[User]):
     permission: ClassVar[Permission] = Permission.USERS_WRITE
     user_id: str
     expected_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class AssignRole(Command):
+class AssignRole(Command[User]):
     """An admin sets a user's role by hand (role origin becomes manual)."""
 
     permission: ClassVar[Permission] = Permission.ROLES_ASSIGN
@@ -190,7 +196,7 @@ class AssignRole(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class CreateCustomRole(Command):
+class CreateCustomRole(Command[Role]):
     permission: ClassVar[Permission] = Permission.ROLES_MANAGE
     name: str
     permission_level: str
@@ -199,7 +205,7 @@ class CreateCustomRole(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateCustomRole(Command):
+class UpdateCustomRole(Command[Role]):
     permission: ClassVar[Permission] = Permission.ROLES_MANAGE
     role_id: str
     name: str | None = None
@@ -209,7 +215,7 @@ class UpdateCustomRole(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteCustomRole(Command):
+class DeleteCustomRole(Command[Role]):
     """Delete a custom role; its users (and the default, if it is) move to `replacement`."""
 
     permission: ClassVar[Permission] = Permission.ROLES_MANAGE
@@ -221,13 +227,13 @@ class DeleteCustomRole(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class IssueScimToken(Command):
+class IssueScimToken(Command[IssuedToken]):
     permission: ClassVar[Permission] = Permission.SCIM_TOKENS_MANAGE
     name: str = "SCIM token"
 
 
 @dataclass(frozen=True, slots=True)
-class RevokeScimToken(Command):
+class RevokeScimToken(Command[Token]):
     """Revoke by id or by the prefix that lists show."""
 
     permission: ClassVar[Permission] = Permission.SCIM_TOKENS_MANAGE
@@ -235,7 +241,7 @@ class RevokeScimToken(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class IssueApiToken(Command):
+class IssueApiToken(Command[IssuedToken]):
     """A personal token for scripts; it acts as the admin who issues it."""
 
     permission: ClassVar[Permission] = Permission.API_TOKENS_MANAGE
@@ -243,12 +249,12 @@ class IssueApiToken(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class RevokeApiToken(Command):
+class RevokeApiToken(Command[Token]):
     permission: ClassVar[Permission] = Permission.API_TOKENS_MANAGE
     token: str
 
 
-TOKEN_KINDS: dict[type[Command], TokenKind] = {
+TOKEN_KINDS: dict[type[Command[Any]], TokenKind] = {
     IssueScimToken: TokenKind.SCIM,
     RevokeScimToken: TokenKind.SCIM,
     IssueApiToken: TokenKind.API,
@@ -260,7 +266,7 @@ TOKEN_KINDS: dict[type[Command], TokenKind] = {
 
 
 @dataclass(frozen=True, slots=True)
-class StartSession(Command):
+class StartSession(Command[IssuedToken]):
     """Open a browser session for the acting admin (after `domain.sessions.sign_in` checked
     the password)."""
 
@@ -268,7 +274,7 @@ class StartSession(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class EndSession(Command):
+class EndSession(Command[Token]):
     """Sign out: the session stops working at once."""
 
     permission: ClassVar[Permission | None] = None

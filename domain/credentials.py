@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from passlib.context import CryptContext
 
-from domain.models import TokenKind
+from domain.models import Token, TokenKind
 
 TOKEN_PREFIX = "rst_"
 LOOKUP_LENGTH = 12  # public part, base62
@@ -92,3 +92,13 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 def new_custom_role_key() -> str:
     """An opaque, stable ID for a custom role: what an admin types into Okta."""
     return "cr_" + _base62(16)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: Token
+    secret: str  # the whole token: shown to its owner once, stored nowhere
+
+    @property
+    def organization_id(self) -> int:
+        return self.token.organization_id

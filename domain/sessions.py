@@ -10,10 +10,9 @@ from datetime import timedelta
 from domain import bus
 from domain.actors import Actor
 from domain.commands import StartSession
-from domain.credentials import verify_password
+from domain.credentials import IssuedToken, verify_password
 from domain.errors import InvalidCredentials, SignInThrottled
 from domain.handlers.common import utcnow
-from domain.handlers.tokens import IssuedToken
 from domain.models import LoginFailure, User, fits, storable
 
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -79,5 +78,4 @@ async def sign_in(email: str, password: str, client_address: str) -> SignedIn:
         permission_level=matched.role.permission_level,
     )
     session = await bus.handle(StartSession(), actor)
-    assert isinstance(session, IssuedToken)
     return SignedIn(matched, session)

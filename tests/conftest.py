@@ -97,9 +97,7 @@ async def db(database_context: TortoiseContext) -> TortoiseContext:
 
 @pytest.fixture
 async def organization(db: TortoiseContext) -> Organization:
-    result = await bus.handle(CreateOrganization(slug="acme", name="Acme"), Actor.operator())
-    assert isinstance(result, Organization)
-    return result
+    return await bus.handle(CreateOrganization(slug="acme", name="Acme"), Actor.operator())
 
 
 @pytest.fixture
@@ -128,9 +126,7 @@ def attributes(user_name: str, **values: Any) -> UserAttributes:
 
 
 async def provision(actor: Actor, user_name: str, role: str | None = None, **values: Any) -> User:
-    user = await bus.handle(ProvisionUser(attributes(user_name, **values), role=role), actor)
-    assert isinstance(user, User)
-    return user
+    return await bus.handle(ProvisionUser(attributes(user_name, **values), role=role), actor)
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,7 @@ from domain.commands import (
 from domain.credentials import display_prefix
 from domain.database import DATABASE_UNAVAILABLE, DatabaseNotMigrated, DatabaseUnreachable
 from domain.errors import DomainError, NotFound
-from domain.handlers.tokens import IssuedToken
-from domain.models import Channel, Organization, TokenKind, User
+from domain.models import Channel, TokenKind, User
 from web import drain
 from web.logs import configure_logging
 from web.settings import Settings, SettingsError, export_to_environment
@@ -408,7 +407,6 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
         organization = await bus.handle(
             CreateOrganization(slug=DEMO_SLUG, name="Demo Organization"), Actor.operator()
         )
-    assert isinstance(organization, Organization)
     actor = Actor.operator(organization.id)
     admin_exists = await User.exists(
         organization_id=organization.id, user_name_key=DEMO_ADMIN_EMAIL
@@ -424,7 +422,6 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
         kept["password"] = password
     if not await _token_still_valid(actor, kept.get("token")):
         issued = await bus.handle(IssueScimToken(name="Demo SCIM token"), actor)
-        assert isinstance(issued, IssuedToken)
         kept["token"] = issued.secret
     _write_private(path, json.dumps(kept, indent=2))
     print(

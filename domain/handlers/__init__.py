@@ -10,7 +10,8 @@ from domain import commands as c
 from domain.audit import AuditEntry
 from domain.handlers import organizations, roles, tokens, users
 
-HANDLERS: dict[type[c.Command], Callable[[Any, Any], Awaitable[tuple[Any, AuditEntry]]]] = {
+# each handler takes its command and returns what the command's type parameter names
+HANDLERS: dict[type[c.Command[Any]], Callable[[Any, Any], Awaitable[tuple[Any, AuditEntry]]]] = {
     c.CreateOrganization: organizations.create_organization,
     c.UpdateOrganization: organizations.update_organization,
     c.CreateAdmin: organizations.create_admin,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from domain import verified_tokens
 from domain.actors import Actor
 from domain.audit import AuditEntry
@@ -16,20 +14,10 @@ from domain.commands import (
     RevokeScimToken,
     StartSession,
 )
-from domain.credentials import LOOKUP_LENGTH, display_prefix, new_token
+from domain.credentials import LOOKUP_LENGTH, IssuedToken, display_prefix, new_token
 from domain.errors import InvalidValue, NotFound
 from domain.handlers.common import organization_id_of, parse_user_id, required_text, utcnow
 from domain.models import Token, TokenKind
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    token: Token
-    secret: str  # the whole token: shown to its owner once, stored nowhere
-
-    @property
-    def organization_id(self) -> int:
-        return self.token.organization_id
 
 
 async def issue_token(

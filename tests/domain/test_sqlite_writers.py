@@ -15,7 +15,7 @@ import pytest
 from domain import bus, database
 from domain.actors import Actor
 from domain.commands import CreateOrganization, UpdateUser
-from domain.models import Organization, User
+from domain.models import User
 from domain.sqlite import DatabaseBusy
 from tests.conftest import provision
 
@@ -34,7 +34,6 @@ async def _prepared(url: str) -> tuple[Actor, str]:
     try:
         await database.migrate(context)
         organization = await bus.handle(CreateOrganization("acme", "Acme"), Actor.operator())
-        assert isinstance(organization, Organization)
         scim = Actor.scim_token("00000000-0000-0000-0000-000000000001", "Okta", organization.id)
         user = await provision(scim, "jane@acme.test")
         return scim, str(user.id)
