@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from domain import bus, database, queries
 from domain.actors import Actor
+from domain.clock import utcnow
 from domain.commands import (
     CreateAdmin,
     CreateOrganization,
@@ -23,7 +24,6 @@ from domain.commands import (
     ProvisionUser,
     UserAttributes,
 )
-from domain.handlers.common import utcnow
 from domain.handlers.users import apply_attributes, value_rows
 from domain.models import Organization, Role, RoleOrigin, User, UserValue
 

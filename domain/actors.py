@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import PermissionDenied
+from domain.errors import InvalidValue, PermissionDenied
 from domain.models import Channel
 from domain.permissions import (
     OPERATOR_PERMISSIONS,
@@ -81,3 +81,10 @@ class Actor:
             user_id=user_id,
             session_id=session_id,
         )
+
+
+def organization_id_of(actor: Actor) -> int:
+    """The organization the actor acts for; InvalidValue for the operator acting on none."""
+    if actor.organization_id is None:
+        raise InvalidValue("organization", "this command needs an organization")
+    return actor.organization_id

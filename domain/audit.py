@@ -1,4 +1,5 @@
-"""Audit entries: what a command changed, written by the bus in the command's transaction."""
+"""Audit entries: what a command changed (written by the bus in the command's transaction),
+or what a failed command records for the organization's admin to fix."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.actors import Actor
+from domain.models import AuditEvent
+from domain.text import made_storable
+
 # Never copied into an audit entry, whatever a handler passes.
 SECRET_FIELDS = frozenset({"password", "password_hash", "digest", "token", "secret"})
+_TARGET_ID_LENGTH = 64  # AuditEvent.target_id's column
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +24,21 @@ class AuditEntry:
     changes: dict[str, Any] = field(default_factory=dict)
     # set only when the event belongs to another organization than the actor's (a new one)
     organization_id: int | None = None
+
+
+async def record(entry: AuditEntry, actor: Actor) -> None:
+    """Write the entry as the actor's audit event (secrets left out, whatever was passed)."""
+    await AuditEvent.create(
+        organization_id=entry.organization_id or actor.organization_id,
+        actor_kind=actor.kind.value,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        channel=actor.channel,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=made_storable(entry.target_id[:_TARGET_ID_LENGTH]),
+        changes={k: v for k, v in entry.changes.items() if k not in SECRET_FIELDS},
+    )
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from domain import verified_tokens
 from domain.actors import Actor
+from domain.clock import utcnow
 from domain.credentials import digest_matches, digest_of, display_prefix, parse_lookup
 from domain.errors import InvalidToken
-from domain.handlers.common import utcnow
 from domain.models import Channel, Token, TokenKind, User
 
 # Recording every use would turn each read into a write; a minute's precision is plenty for

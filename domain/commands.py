@@ -5,13 +5,17 @@ conditional on the user's current version (optimistic concurrency, for ETags and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+from domain.audit import AuditEntry
 from domain.credentials import IssuedToken
+from domain.errors import DomainError, InvalidValue, UserNameTaken
 from domain.models import Organization, Role, Token, TokenKind, User
 from domain.permissions import Permission
+from domain.text import made_storable
 
 R = TypeVar("R", covariant=True)  # what a command's handler returns
 
@@ -71,6 +75,42 @@ class Command(Generic[R]):
     # what the actor needs; None: any signed-in actor (signing in and out)
     permission: ClassVar[Permission | None]
 
+    def failure(self, error: DomainError) -> AuditEntry | None:
+        """What the activity log records when an identity provider sent this command and it
+        failed in a way the organization's admin can fix (the provider shows the answer to no
+        one); None: nothing."""
+        return None
+
+
+_RECORDED_USER_NAME_LENGTH = 512  # User.user_name's column
+
+
+class ProvidersUserChange(Command[User]):
+    """A change to a user that an identity provider sends. It fails in a way the admin can
+    fix on an unknown role string, a value Roster cannot hold, or a rename onto a taken
+    userName; the failure is recorded as `failure_action`, with the reason and the userName
+    sent."""
+
+    __slots__ = ()
+    failure_action: ClassVar[str]
+
+    def sent_user_name(self) -> str | None:
+        return None
+
+    def target(self) -> str:
+        return self.sent_user_name() or "?"
+
+    def failure(self, error: DomainError) -> AuditEntry | None:
+        if not isinstance(error, InvalidValue | UserNameTaken):
+            return None
+        changes: dict[str, Any] = {"reason": str(error)}
+        user_name = self.sent_user_name()
+        if user_name is not None:  # what was sent, within what a userName can be
+            if len(user_name) > _RECORDED_USER_NAME_LENGTH:
+                user_name = user_name[:_RECORDED_USER_NAME_LENGTH] + "…"
+            changes["userName"] = made_storable(user_name)
+        return AuditEntry(self.failure_action, "user", self.target(), changes)
+
 
 # --- organizations and admins -------------------------------------------------------------
 
@@ -114,51 +154,77 @@ class ResetAdminPassword(Command[User]):
 
 
 @dataclass(frozen=True, slots=True)
-class ProvisionUser(Command[User]):
+class ProvisionUser(ProvidersUserChange):
     """Create a user. `role` is the identity provider's role string; None means it sent none,
     and the organization's default role applies."""
 
     permission: ClassVar[Permission] = Permission.USERS_WRITE
+    failure_action: ClassVar[str] = "user.provision_failed"
     attributes: UserAttributes
     role: str | None = None
 
+    def sent_user_name(self) -> str | None:
+        return self.attributes.user_name
+
+    def failure(self, error: DomainError) -> AuditEntry | None:
+        if isinstance(error, UserNameTaken):  # a create that meets an existing user: Okta's way
+            return None
+        return ProvidersUserChange.failure(self, error)
+
 
 @dataclass(frozen=True, slots=True)
-class ReplaceUser(Command[User]):
+class ReplaceUser(ProvidersUserChange):
     """Replace every attribute the identity provider owns. A role set by hand is kept when no
     role string is sent; otherwise no role string means the organization's default."""
 
     permission: ClassVar[Permission] = Permission.USERS_WRITE
+    failure_action: ClassVar[str] = "user.replace_failed"
     user_id: str
     attributes: UserAttributes
     role: str | None = None
     expected_version: int | None = None
 
+    def sent_user_name(self) -> str | None:
+        return self.attributes.user_name
+
+    def target(self) -> str:
+        return self.user_id
+
 
 @dataclass(frozen=True, slots=True)
-class UpdateUser(Command[User]):
+class UpdateUser(ProvidersUserChange):
     """Change some attributes: `changes` maps UserAttributes field names to new values.
     `role`, when given, is a role string from the identity provider; `clear_role` means the
-    provider removed it (the organization's default applies)."""
+    provider removed the role it or an admin had stated (the organization's default applies;
+    for a user on the default already, nothing changes)."""
 
     permission: ClassVar[Permission] = Permission.USERS_WRITE
+    failure_action: ClassVar[str] = "user.update_failed"
     user_id: str
     changes: dict[str, Any] = field(default_factory=dict)
     role: str | None = None
     clear_role: bool = False
     expected_version: int | None = None
 
+    @classmethod
+    def to(
+        cls,
+        user_id: str,
+        attributes: UserAttributes,
+        role: str | None,
+        expected_version: int | None = None,
+    ) -> UpdateUser:
+        """The update that makes the user hold `attributes` and state `role` (None: states
+        none): an identity provider's edit of the user it read at `expected_version`."""
+        changes = {f.name: getattr(attributes, f.name) for f in dataclasses.fields(attributes)}
+        return cls(user_id, changes, role, role is None, expected_version)
 
-@dataclass(frozen=True, slots=True)
-class EditUser(Command[User]):
-    """Change a user by a rule that depends on its current state (a SCIM PATCH): `edit` is
-    called with the user as it stands, locked for the transaction, and returns the UpdateUser
-    to apply. Concurrent edits queue instead of failing; `expected_version` still applies."""
+    def sent_user_name(self) -> str | None:
+        user_name = self.changes.get("user_name")
+        return user_name if isinstance(user_name, str) else None
 
-    permission: ClassVar[Permission] = Permission.USERS_WRITE
-    user_id: str
-    edit: Callable[[User], UpdateUser]
-    expected_version: int | None = None
+    def target(self) -> str:
+        return self.user_id
 
 
 @dataclass(frozen=True, slots=True)

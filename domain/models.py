@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from enum import StrEnum
 from typing import Any
@@ -224,22 +223,3 @@ class AuditEvent(Model):
             Index(fields=("organization_id", "id"), name="audit_org_id"),
             Index(fields=("organization_id", "target_id"), name="audit_org_target"),
         )
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def storable(text: str) -> bool:
-    """Whether a database can hold `text` or compare a column with it: PostgreSQL's text holds
-    no NUL character, and no database holds half of a UTF-16 surrogate pair (which JSON's
-    `\\ud800` escapes make)."""
-    return "\x00" not in text and _SURROGATE.search(text) is None
-
-
-def fits(model: type[Model], field: str, text: str) -> bool:
-    """Whether `model`'s column `field` can hold `text`. Tortoise refuses a filter on a value
-    longer than the column before the database is asked, so a lookup checks this first and
-    answers "no match" itself."""
-    column = model._meta.fields_map[field]
-    too_long = isinstance(column, fields.CharField) and len(text) > column.max_length
-    return storable(text) and not too_long

@@ -12,9 +12,10 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
-from domain.actors import Actor
+from domain.actors import Actor, organization_id_of
+from domain.admins import admin_by_email
 from domain.errors import InvalidValue, NotFound
-from domain.handlers.common import admin_by_email, organization_id_of, parse_user_id
+from domain.ids import parse_id
 from domain.models import (
     AuditEvent,
     Organization,
@@ -23,12 +24,11 @@ from domain.models import (
     Token,
     TokenKind,
     User,
-    fits,
-    storable,
 )
 from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
 from domain.permissions import Permission
 from domain.roles import BUILTIN_KEYS, resolve_role, with_roles
+from domain.text import fits, require_storable
 
 # Sort keys a caller may name, and the column each sorts by. All are NOT NULL, so a keyset
 # (value, id) is a total order.
@@ -107,7 +107,7 @@ class UserFilter:
 
 async def user_by_id(user_id: str) -> User:
     """An acting admin's own user record (the actor was authenticated already)."""
-    user = await User.filter(id=parse_user_id(user_id)).prefetch_related("role").first()
+    user = await User.filter(id=parse_id(user_id)).prefetch_related("role").first()
     if user is None:
         raise NotFound("user", user_id)
     return user
@@ -115,7 +115,7 @@ async def user_by_id(user_id: str) -> User:
 
 async def get_user(actor: Actor, user_id: str) -> User:
     actor.require(Permission.USERS_READ)
-    parsed = parse_user_id(user_id)
+    parsed = parse_id(user_id)
     user = None
     if parsed is not None:
         user = await User.filter(organization_id=organization_id_of(actor), id=parsed).first()
@@ -130,8 +130,7 @@ async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:
     query = User.filter(organization_id=organization_id)
     if filters.search and filters.search.strip():
         text = filters.search.strip()
-        if not storable(text):
-            raise InvalidValue("search", "must not contain NUL or lone surrogate characters")
+        require_storable(text, "search")
         query = query.filter(
             Q(user_name_key__contains=text.casefold())
             | Q(email_key__contains=text.casefold())

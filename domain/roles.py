@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 
 from domain.errors import InvalidRole, InvalidValue
-from domain.models import Organization, Role, User, fits
+from domain.models import Organization, Role, RoleOrigin, User
+from domain.text import fits
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,19 @@ BUILTIN_KEYS: tuple[str, ...] = tuple(role.key for role in BUILTIN_ROLES)
 DEFAULT_ROLE_KEY = "basic-user"
 _BY_KEY = {role.key: role for role in BUILTIN_ROLES}
 _KEY_LENGTH = 64  # Role.key's column
+
+
+def stated_role_key(user: User) -> str | None:
+    """The role string a user shows: the one the identity provider or an admin stated. None
+    while the organization's default applies because nobody stated one (so that a provider
+    reading the user back does not take the default for its own statement). Its role must be
+    loaded."""
+    return None if user.role_origin is RoleOrigin.DEFAULT else user.role.key
+
+
+def role_stated() -> Q:
+    """The users whose role was stated (`stated_role_key` is not None), as a filter."""
+    return ~Q(role_origin=RoleOrigin.DEFAULT)
 
 
 def builtin_role(key: str) -> BuiltinRole | None:

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from domain import bus
 from domain.actors import Actor
+from domain.clock import utcnow
 from domain.commands import StartSession
 from domain.credentials import IssuedToken, verify_password
 from domain.errors import InvalidCredentials, SignInThrottled
-from domain.handlers.common import utcnow
-from domain.models import LoginFailure, User, fits, storable
+from domain.models import LoginFailure, User
+from domain.text import fits, storable
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5

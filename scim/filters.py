@@ -33,8 +33,10 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Upper
 from tortoise.models import Model
 
-from domain.models import RoleOrigin, UserValue, storable
 from domain.models import User as UserRow
+from domain.models import UserValue
+from domain.roles import role_stated
+from domain.text import storable
 from scim.resources import CORE, ENTERPRISE, User
 
 MAX_FILTER_LENGTH = 4096
@@ -139,17 +141,12 @@ def _compare(
     model: type[Model] = UserRow,
 ) -> Q:
     if value is None:  # `x eq null`: absent; `x ne null`: present
-        # a role is shown, and so present, only when stated (not the organization's default)
-        absent = (
-            _q("role_origin", RoleOrigin.DEFAULT)
-            if kind == "role"
-            else _q(f"{column}__isnull", True)
-        )
+        absent = ~role_stated() if kind == "role" else _q(f"{column}__isnull", True)
         return ~absent if op is CompareOperator.ne else absent
     if kind == "uuid":
         return _compare_uuid(column, op, value)
-    if kind == "role":  # like reads: only users whose role is not the organization's default
-        stated = ~_q("role_origin", RoleOrigin.DEFAULT)
+    if kind == "role":  # a role compares, like it reads, only where it was stated
+        stated = role_stated()
         q = stated & _compare(column, "text", CompareOperator.eq, value, False)
         return (
             ~q if op is CompareOperator.ne else stated & _compare(column, "text", op, value, False)
@@ -207,7 +204,7 @@ def _datetime(value: str) -> datetime:
 
 def _present(column: str, kind: str, nullable: bool) -> Q:
     if kind == "role":
-        return ~_q("role_origin", RoleOrigin.DEFAULT)
+        return role_stated()
     if not nullable:
         return ~_NOTHING
     q = _q(f"{column}__isnull", False)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from domain.actors import Actor
 from domain.authentication import authenticate_scim
 from domain.errors import InvalidToken
-from domain.models import storable
+from domain.text import holds_unstorable
 from scim.errors import ScimProblem
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -68,28 +68,11 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ScimProblem(400, "the body must be a JSON object", "invalidSyntax")
     escaped = encoding != "utf-8" or _UNSTORABLE_ESCAPE.search(raw)
-    if escaped and _holds_unstorable(body):
+    if escaped and holds_unstorable(body):
         raise ScimProblem(
             400, "the body holds a NUL character or a lone surrogate: no value can", "invalidValue"
         )
     return body
-
-
-def _holds_unstorable(body: dict[str, Any]) -> bool:
-    """Whether a string anywhere in the body (keys included) holds NUL or half of a surrogate
-    pair: no database stores them (PostgreSQL's text and jsonb refuse NUL). Walked without
-    recursion: the body may be nested as deep as the JSON parser allows."""
-    pending: list[Any] = [body]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str) and not storable(value):
-            return True
-        if isinstance(value, dict):
-            pending.extend(value)
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return False
 
 
 def if_match_version(request: Request) -> int | None:

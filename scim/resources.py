@@ -13,8 +13,8 @@ from scim2_models.resources.enterprise_user import Manager as EnterpriseManager
 
 from domain.commands import Email as DomainEmail
 from domain.commands import PhoneNumber, UserAttributes
-from domain.models import RoleOrigin
 from domain.models import User as DomainUser
+from domain.roles import stated_role_key
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -114,8 +114,7 @@ def _wire(user: DomainUser, location: str) -> dict[str, Any]:
         "active": user.active,
         "emails": [_multi(email) for email in user.emails] or None,
         "phoneNumbers": [_multi(phone) for phone in user.phone_numbers] or None,
-        # the role string the provider or an admin gave; absent while the default applies
-        "permissionsRole": None if user.role_origin is RoleOrigin.DEFAULT else user.role.key,
+        "permissionsRole": stated_role_key(user),
         "meta": {
             "resourceType": "User",
             "created": user.created_at,

@@ -3,7 +3,9 @@ writes the SCIM response."""
 
 from __future__ import annotations
 
-import dataclasses
+import asyncio
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,6 @@ from scim2_models import (
     Context,
     InvalidValueException,
     PatchOp,
-    PatchOperation,
     ResponseParameters,
     ScimPolicy,
     SearchRequest,
@@ -21,9 +22,8 @@ from starlette.responses import Response
 
 from domain import bus, queries
 from domain.actors import Actor
-from domain.commands import DeleteUser, EditUser, ProvisionUser, ReplaceUser, UpdateUser
-from domain.handlers.users import attributes_of
-from domain.models import RoleOrigin
+from domain.commands import DeleteUser, ProvisionUser, ReplaceUser, UpdateUser
+from domain.errors import VersionMismatch
 from domain.models import User as DomainUser
 from domain.paging import KeysetPage, OffsetPage
 from domain.queries import UserFilter
@@ -32,7 +32,6 @@ from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import actor_of, if_match_version, if_none_match, json_body
 from scim.resources import (
-    CORE,
     ENTERPRISE,
     EnterpriseUser,
     User,
@@ -52,8 +51,8 @@ PATCH_POLICY = ScimPolicy(
 )
 _USER_PATCH = PatchOp[User]  # parametrizing a generic is costly: once per process
 _SEARCH = SearchRequest[User]
-_SETS = (PatchOperation.Op.replace_, PatchOperation.Op.add)
-_ACTIVE = {"active", f"{CORE}:active".lower()}
+# how long a PATCH without If-Match tries again while other writers change the user first
+_PATCH_RETRY_SECONDS = 10.0
 _MAX_START_INDEX = 2**31  # past every user, and an OFFSET any database takes (2**63 is not)
 # SCIM sortBy attribute URN -> the domain's sort key.
 _SORTS = {
@@ -294,6 +293,9 @@ def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def patch_user(request: Request) -> Response:
+    """Read the user, apply the patch, update the user with the version read. When another
+    writer got there first, again from the read, unless the client named the version it
+    patches (If-Match): then the answer is 412."""
     actor = actor_of(request)
     patch: PatchOp[Any] = _USER_PATCH.model_validate(
         _patch_body(await json_body(request)),
@@ -302,64 +304,31 @@ async def patch_user(request: Request) -> Response:
     )
     wanted = if_match_version(request)
     user_id = request.path_params["user_id"]
-    active = _only_active(patch)
-    if active is not None:  # nothing to read first: the change does not depend on the state
-        command = UpdateUser(user_id, {"active": active}, expected_version=wanted)
-        updated = await bus.handle(command, actor)
+    deadline, attempt = time.monotonic() + _PATCH_RETRY_SECONDS, 0
+    while True:
+        user = await queries.get_user(actor, user_id)
+        attributes, role = from_scim(_patched(user, patch, _location(request, user.id)))
+        version = user.version if wanted is None else wanted
+        command = UpdateUser.to(user_id, attributes, role, expected_version=version)
+        try:
+            updated = await bus.handle(command, actor)
+        except VersionMismatch:
+            if wanted is not None or time.monotonic() > deadline:
+                raise
+            attempt += 1  # a random pause, longer each time, lets the writers take turns
+            await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
+            continue
         return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
-    location = _location(request, user_id)
-
-    def edit(user: DomainUser) -> UpdateUser:  # run on the user as it stands, locked
-        resource = to_scim(user, location)
-        enterprise = resource[EnterpriseUser]
-        if enterprise and enterprise.manager and "managerRef" not in user.extras:
-            enterprise.manager.ref = None  # the $ref reads make up: not the provider's to keep
-        patch.patch(resource, scim_policy=PATCH_POLICY)
-        return _update_command(user, resource)
-
-    updated = await bus.handle(EditUser(user_id, edit, expected_version=wanted), actor)
-    return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
 
 
-def _only_active(patch: PatchOp[Any]) -> bool | None:
-    """The `active` value a PATCH sets when that is all it does (Okta's deactivate and
-    reactivate, Entra ID's `path: active`), else None."""
-    active = None
-    for operation in patch.operations or []:
-        if operation.op not in _SETS:
-            return None
-        if operation.path is None and isinstance(operation.value, dict):
-            if len(operation.value) != 1:
-                return None
-            ((name, value),) = operation.value.items()
-        else:
-            name, value = str(operation.path), operation.value
-        if name.lower() not in _ACTIVE:
-            return None
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            value = value.lower() == "true"  # Entra ID sends booleans as strings
-        if not isinstance(value, bool):
-            return None
-        active = value
-    return active
-
-
-def _update_command(user: DomainUser, patched: User) -> UpdateUser:
-    """The UpdateUser that turns the stored user into the patched resource."""
-    attributes, role = from_scim(patched)
-    current = attributes_of(user)
-    changes = {
-        field.name: getattr(attributes, field.name)
-        for field in dataclasses.fields(attributes)
-        if getattr(attributes, field.name) != getattr(current, field.name)
-    }
-    stated = None if user.role_origin is RoleOrigin.DEFAULT else user.role.key  # as read
-    return UpdateUser(
-        str(user.id),
-        changes,
-        role=role if role is not None and role != stated else None,
-        clear_role=role is None and stated is not None,
-    )
+def _patched(user: DomainUser, patch: PatchOp[Any], location: str) -> User:
+    """The user as a SCIM resource with the patch applied."""
+    resource = to_scim(user, location)
+    enterprise = resource[EnterpriseUser]
+    if enterprise and enterprise.manager and "managerRef" not in user.extras:
+        enterprise.manager.ref = None  # the $ref reads make up: not the provider's to keep
+    patch.patch(resource, scim_policy=PATCH_POLICY)
+    return resource
 
 
 async def delete_user(request: Request) -> Response:

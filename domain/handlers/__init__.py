@@ -19,7 +19,6 @@ HANDLERS: dict[type[c.Command[Any]], Callable[[Any, Any], Awaitable[tuple[Any, A
     c.ProvisionUser: users.provision_user,
     c.ReplaceUser: users.replace_user,
     c.UpdateUser: users.update_user,
-    c.EditUser: users.edit_user,
     c.DeactivateUser: users.deactivate_user,
     c.ReactivateUser: users.reactivate_user,
     c.DeleteUser: users.delete_user,

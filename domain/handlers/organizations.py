@@ -7,8 +7,10 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from domain.actors import Actor
+from domain.actors import Actor, organization_id_of
+from domain.admins import admin_by_email
 from domain.audit import AuditEntry, created, diff
+from domain.clock import utcnow
 from domain.commands import (
     CreateAdmin,
     CreateOrganization,
@@ -19,21 +21,19 @@ from domain.commands import (
 )
 from domain.credentials import hash_password
 from domain.errors import InvalidValue, SlugTaken, UserNameTaken
-from domain.handlers.common import (
-    admin_by_email,
-    organization_id_of,
-    organization_of,
-    required_text,
-    utcnow,
-)
 from domain.handlers.users import apply_attributes, snapshot, value_rows
 from domain.models import Organization, RoleOrigin, Token, TokenKind, User, UserValue
 from domain.permissions import Permission, permissions_for_level
 from domain.roles import builtin_role, create_builtin_roles, resolve_role
+from domain.text import required_text
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
+
+
+async def organization_of(actor: Actor) -> Organization:
+    return await Organization.get(id=organization_id_of(actor))
 
 
 def _snapshot(organization: Organization) -> dict[str, Any]:

@@ -6,20 +6,16 @@ from typing import Any
 
 from tortoise.expressions import F
 
-from domain.actors import Actor
+from domain.actors import Actor, organization_id_of
 from domain.audit import AuditEntry, created, diff, removed
+from domain.clock import utcnow
 from domain.commands import CreateCustomRole, DeleteCustomRole, UpdateCustomRole
 from domain.credentials import new_custom_role_key
 from domain.errors import InvalidValue, NotFound, RoleInUse
-from domain.handlers.common import (
-    check_length,
-    organization_id_of,
-    organization_of,
-    required_text,
-    utcnow,
-)
-from domain.models import Organization, Role, RoleOrigin, User, fits
+from domain.handlers.organizations import organization_of
+from domain.models import Organization, Role, RoleOrigin, User
 from domain.roles import BUILTIN_KEYS, builtin_role, resolve_role
+from domain.text import fits, require_fit, required_text
 
 MAX_RESTRICTED_APPS = 500
 MAX_APP_LENGTH = 200
@@ -52,7 +48,7 @@ def _restricted_apps(values: tuple[str, ...]) -> list[str]:
         app = value.strip()
         if not app:
             raise InvalidValue("restrictedApps", "app names must not be empty")
-        check_length(Role, "restricted_apps", app, "restrictedApps")
+        require_fit(Role, "restricted_apps", app, "restrictedApps")
         if len(app) > MAX_APP_LENGTH:
             raise InvalidValue("restrictedApps", f"app names have at most {MAX_APP_LENGTH} chars")
         if app not in apps:
@@ -65,7 +61,7 @@ def _restricted_apps(values: tuple[str, ...]) -> list[str]:
 def _description(value: str) -> str:
     if len(value) > MAX_DESCRIPTION:
         raise InvalidValue("description", f"at most {MAX_DESCRIPTION} characters")
-    check_length(Role, "description", value)
+    require_fit(Role, "description", value)
     return value.strip()
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from domain import verified_tokens
-from domain.actors import Actor
+from domain.actors import Actor, organization_id_of
 from domain.audit import AuditEntry
+from domain.clock import utcnow
 from domain.commands import (
     TOKEN_KINDS,
     EndSession,
@@ -16,8 +17,9 @@ from domain.commands import (
 )
 from domain.credentials import LOOKUP_LENGTH, IssuedToken, display_prefix, new_token
 from domain.errors import InvalidValue, NotFound
-from domain.handlers.common import organization_id_of, parse_user_id, required_text, utcnow
+from domain.ids import parse_id
 from domain.models import Token, TokenKind
+from domain.text import required_text
 
 
 async def issue_token(
@@ -51,7 +53,7 @@ async def revoke_token(
     kind = TOKEN_KINDS[type(command)]
     tokens = Token.filter(organization_id=organization_id_of(actor), kind=kind)
     reference = command.token.strip()
-    parsed = parse_user_id(reference)
+    parsed = parse_id(reference)
     if parsed is not None:
         token = await tokens.filter(id=parsed).select_for_update().first()
     else:
@@ -87,7 +89,7 @@ async def start_session(command: StartSession, actor: Actor) -> tuple[IssuedToke
 
 
 async def end_session(command: EndSession, actor: Actor) -> tuple[Token, AuditEntry]:
-    parsed = parse_user_id(command.session_id)
+    parsed = parse_id(command.session_id)
     token = None
     if parsed is not None and actor.user_id is not None:
         token = await Token.filter(id=parsed, kind=TokenKind.SESSION, user_id=actor.user_id).first()

@@ -8,13 +8,12 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from domain.actors import Actor, ActorKind
+from domain.actors import Actor, ActorKind, organization_id_of
 from domain.audit import AuditEntry, created, diff, removed
 from domain.commands import (
     AssignRole,
     DeactivateUser,
     DeleteUser,
-    EditUser,
     Email,
     PhoneNumber,
     ProvisionUser,
@@ -23,14 +22,34 @@ from domain.commands import (
     UpdateUser,
     UserAttributes,
 )
-from domain.errors import InvalidValue, UserNameTaken
-from domain.handlers.common import check_length, organization_id_of, user_for_update
+from domain.errors import InvalidValue, NotFound, UserNameTaken, VersionMismatch
+from domain.ids import parse_id
 from domain.models import Role, RoleOrigin, User, UserValue
-from domain.roles import default_role, resolve_role
+from domain.roles import default_role, resolve_role, stated_role_key, with_roles
+from domain.text import require_fit
 
 ATTRIBUTE_NAMES = frozenset(field.name for field in dataclasses.fields(UserAttributes))
 _MAX_MULTI_VALUES = 100
 _MAX_EXTRAS_BYTES = 64 * 1024
+
+
+async def user_for_update(actor: Actor, user_id: str, expected_version: int | None) -> User:
+    """The user, locked for the rest of the transaction (PostgreSQL; SQLite transactions are
+    serialized already), after checking the caller's expected version."""
+    parsed = parse_id(user_id)
+    user = None
+    if parsed is not None:
+        user = (
+            await User.filter(organization_id=organization_id_of(actor), id=parsed)
+            .select_for_update()
+            .first()
+        )
+    if user is None:
+        raise NotFound("user", str(user_id))
+    if expected_version is not None and expected_version != user.version:
+        raise VersionMismatch(expected_version, user.version)
+    await with_roles([user])
+    return user
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -56,7 +75,7 @@ def _multi_values(
         if len(text) > 512:
             raise InvalidValue(f"{field}.value", "at most 512 characters")
         if value.type is not None:  # the `type` column of the rows that filters search
-            check_length(UserValue, "type", value.type, f"{field}.type")
+            require_fit(UserValue, "type", value.type, f"{field}.type")
         if value.display is not None and len(value.display) > 512:
             raise InvalidValue(f"{field}.display", "at most 512 characters")
         item: dict[str, Any] = {"value": text, "type": value.type, "primary": value.primary}
@@ -86,8 +105,8 @@ def apply_attributes(user: User, attributes: UserAttributes) -> None:
     for field in dataclasses.fields(UserAttributes):
         value = getattr(attributes, field.name)
         if isinstance(value, str):
-            check_length(User, field.name, value)
-    check_length(User, "user_name", user_name, "userName")
+            require_fit(User, field.name, value)
+    require_fit(User, "user_name", user_name, "userName")
     emails = _multi_values(attributes.emails, "emails")
     for name in ATTRIBUTE_NAMES - {"user_name", "emails", "phone_numbers", "extras"}:
         setattr(user, name, getattr(attributes, name))
@@ -118,8 +137,11 @@ async def _take_provider_role(user: User, role: str | None) -> None:
     Reads show the role string of users whose role was stated (by the provider or by hand), so
     a provider that sends back the role it read is not taken to have stated it anew: a role
     set by hand stays marked as such. A string sent for a user on the default is a statement."""
+    stated = stated_role_key(user)
+    if role is not None and role == stated:
+        return  # sent back as read
     new_role, origin = await _role_from_provider(user.organization_id, role)
-    echoed = role is not None and user.role_origin is not RoleOrigin.DEFAULT
+    echoed = role is not None and stated is not None
     if echoed and new_role.id == user.role_id:
         return
     user.role, user.role_origin = new_role, origin
@@ -201,11 +223,6 @@ async def update_user(command: UpdateUser, actor: Actor) -> tuple[User, AuditEnt
     return await _update(user, command)
 
 
-async def edit_user(command: EditUser, actor: Actor) -> tuple[User, AuditEntry]:
-    user = await user_for_update(actor, command.user_id, command.expected_version)
-    return await _update(user, command.edit(user))
-
-
 async def _update(user: User, command: UpdateUser) -> tuple[User, AuditEntry]:
     before = snapshot(user)
     unknown = set(command.changes) - ATTRIBUTE_NAMES
@@ -213,8 +230,10 @@ async def _update(user: User, command: UpdateUser) -> tuple[User, AuditEntry]:
         raise InvalidValue(", ".join(sorted(unknown)), "not a user attribute")
     attributes = dataclasses.replace(attributes_of(user), **command.changes)
     apply_attributes(user, attributes)
-    if command.role is not None or command.clear_role:
-        await _take_provider_role(user, None if command.clear_role else command.role)
+    if command.role is not None:
+        await _take_provider_role(user, command.role)
+    elif command.clear_role and stated_role_key(user) is not None:
+        await _take_provider_role(user, None)
     if user.user_name_key != before["user_name"].casefold():
         await _check_user_name_free(user)
     changes = await _save(user, before)

@@ -9,10 +9,10 @@ import pytest
 from domain import bus, verified_tokens
 from domain.actors import Actor, ActorKind
 from domain.authentication import authenticate_api, authenticate_scim
+from domain.clock import utcnow
 from domain.commands import CreateAdmin, IssueApiToken, IssueScimToken, RevokeScimToken
 from domain.credentials import display_prefix
 from domain.errors import InvalidToken, InvalidValue, NotFound
-from domain.handlers.common import utcnow
 from domain.models import Channel, Token, TokenKind
 
 
