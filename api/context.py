@@ -3,16 +3,14 @@ any) and the per-request data loaders."""
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
-from tortoise.functions import Count
 
+from domain import queries
 from domain.actors import Actor
 from domain.models import Role, User
 
@@ -26,24 +24,17 @@ class GraphQLConfig:
 
 
 async def _load_users(keys: Sequence[str]) -> list[User | None]:
-    ids = [uuid.UUID(key) for key in keys]
-    users = {str(u.id): u for u in await User.filter(id__in=ids).prefetch_related("role")}
+    users = await queries.users_by_ids(keys)
     return [users.get(key) for key in keys]
 
 
 async def _load_user_counts(keys: Sequence[int]) -> list[int]:
-    rows = (
-        await User.filter(role_id__in=list(keys))
-        .annotate(n=Count("id"))
-        .group_by("role_id")
-        .values_list("role_id", "n")
-    )
-    counts: dict[int, int] = defaultdict(int, {int(r): int(n) for r, n in rows})
+    counts = await queries.user_counts_by_role(keys)
     return [counts[key] for key in keys]
 
 
 async def _load_roles(keys: Sequence[int]) -> list[Role | None]:
-    roles = {r.id: r for r in await Role.filter(id__in=list(keys))}
+    roles = await queries.roles_by_ids(keys)
     return [roles.get(key) for key in keys]
 
 

@@ -20,7 +20,6 @@ from api.queries import actor_of, viewer_of
 from api.sessions import clear_session_cookie, set_session_cookie
 from api.types import ApiToken, Organization, Role, ScimToken, User, Viewer
 from domain import bus, sessions
-from domain.actors import Actor
 from domain.commands import (
     AssignRole,
     Command,
@@ -171,13 +170,7 @@ class Mutation:
         except (InvalidCredentials, SignInThrottled) as error:
             return as_authentication_error(error)
         set_session_cookie(info.context, signed_in.session.secret)
-        actor = Actor.admin(
-            user_id=str(signed_in.user.id),
-            label=signed_in.user.user_name,
-            organization_id=signed_in.user.organization_id,
-            permission_level=signed_in.user.role.permission_level,
-        )
-        return LoginPayload(viewer=await viewer_of(actor))
+        return LoginPayload(viewer=await viewer_of(signed_in.actor))
 
     @strawberry.mutation(description="Sign out: the session stops working at once.")
     async def logout(self, info: Info[Context, None]) -> LogoutPayload:

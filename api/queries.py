@@ -31,7 +31,6 @@ from api.types import (
 from domain import queries
 from domain.actors import Actor
 from domain.errors import DomainError, NotFound
-from domain.models import Organization as OrganizationModel
 from domain.models import TokenKind
 from domain.paging import KeysetPage, Page
 from domain.queries import UserFilter
@@ -72,12 +71,10 @@ def page_info(page: Page[Any], edges: Sequence[UserEdge | AuditEventEdge]) -> Pa
 
 
 async def viewer_of(actor: Actor) -> Viewer:
-    assert actor.user_id is not None
-    user = await queries.user_by_id(actor.user_id)
-    organization = await OrganizationModel.get(id=user.organization_id)
+    admin = await queries.acting_admin(actor)
     return Viewer(
-        user=User.of(user),
-        organization=Organization.of(organization),
+        user=User.of(admin.user),
+        organization=Organization.of(admin.organization),
         permissions=sorted(permission.name for permission in actor.permissions),
     )
 

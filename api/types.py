@@ -18,6 +18,7 @@ from domain.models import Role as RoleModel
 from domain.models import RoleOrigin as DomainRoleOrigin
 from domain.models import Token as TokenModel
 from domain.models import User as UserModel
+from domain.roles import default_role
 
 
 @strawberry.enum(description="Where a user's role came from.")
@@ -129,8 +130,7 @@ class Organization:
 
     @strawberry.field(description="The role of users that arrive without a role string.")
     async def default_role(self) -> Role:
-        role = await RoleModel.get(organization_id=self.pk, key=self.default_role_key)
-        return Role.of(role)
+        return Role.of(await default_role(self.pk))
 
     @classmethod
     def of(cls, organization: OrganizationModel) -> Organization:

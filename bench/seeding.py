@@ -12,7 +12,7 @@ from datetime import timedelta
 from tortoise.context import TortoiseContext
 from tortoise.transactions import in_transaction
 
-from domain import bus, database, queries
+from domain import bus, database
 from domain.actors import Actor
 from domain.clock import utcnow
 from domain.commands import (
@@ -83,13 +83,12 @@ async def prepare(url: str, *, admin: bool) -> Credentials:
 async def _api_token(operator: Actor) -> str:
     password = secrets.token_urlsafe(16)
     created = await bus.handle(CreateAdmin(email=ADMIN_EMAIL, password=password), operator)
-    user = await queries.user_by_id(str(created.id))
     assert operator.organization_id is not None
     actor = Actor.admin(
-        user_id=str(user.id),
-        label=user.user_name,
+        user_id=str(created.id),
+        label=created.user_name,
         organization_id=operator.organization_id,
-        permission_level=user.role.permission_level,
+        permission_level=created.role.permission_level,
     )
     issued = await bus.handle(IssueApiToken(name="bench"), actor)
     return issued.secret

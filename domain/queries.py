@@ -4,6 +4,7 @@ actor's permission, like the commands."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,12 +106,46 @@ class UserFilter:
     where: Q | None = None
 
 
-async def user_by_id(user_id: str) -> User:
-    """An acting admin's own user record (the actor was authenticated already)."""
-    user = await User.filter(id=parse_id(user_id)).prefetch_related("role").first()
+@dataclass(frozen=True, slots=True)
+class ActingAdmin:
+    user: User  # with its role
+    organization: Organization
+
+
+async def acting_admin(actor: Actor) -> ActingAdmin:
+    """The admin behind the actor (signed in, or through a personal API token) and their
+    organization: what every admin may read of themself, whatever their role."""
+    parsed = parse_id(actor.user_id) if actor.user_id is not None else None
+    user = None
+    if parsed is not None:
+        user = await User.filter(id=parsed).prefetch_related("role", "organization").first()
     if user is None:
-        raise NotFound("user", user_id)
-    return user
+        raise NotFound("admin", actor.label)
+    return ActingAdmin(user, user.organization)
+
+
+async def users_by_ids(user_ids: Sequence[str]) -> dict[str, User]:
+    """Users with their roles, by id, for loaders whose ids a scoped query found already."""
+    ids = [parsed for parsed in map(parse_id, user_ids) if parsed is not None]
+    return {str(user.id): user for user in await User.filter(id__in=ids).prefetch_related("role")}
+
+
+async def roles_by_ids(role_ids: Sequence[int]) -> dict[int, Role]:
+    """Roles by id, for loaders whose ids a scoped query found already."""
+    return {role.id: role for role in await Role.filter(id__in=list(role_ids))}
+
+
+async def user_counts_by_role(role_ids: Sequence[int]) -> dict[int, int]:
+    """How many users hold each role (0 for a role nobody holds)."""
+    rows = (
+        await User.filter(role_id__in=list(role_ids))
+        .annotate(n=Count("id"))
+        .group_by("role_id")
+        .values_list("role_id", "n")
+    )
+    counts = dict.fromkeys(role_ids, 0)
+    counts.update({int(role_id): int(n) for role_id, n in rows})
+    return counts
 
 
 async def get_user(actor: Actor, user_id: str) -> User:

@@ -25,6 +25,7 @@ MAX_FAILURES_PER_ADDRESS = 20
 class SignedIn:
     user: User
     session: IssuedToken
+    actor: Actor  # the admin, acting through the new session
 
 
 def _keys(email: str, client_address: str) -> dict[str, tuple[str, int]]:
@@ -79,4 +80,4 @@ async def sign_in(email: str, password: str, client_address: str) -> SignedIn:
         permission_level=matched.role.permission_level,
     )
     session = await bus.handle(StartSession(), actor)
-    return SignedIn(matched, session)
+    return SignedIn(matched, session, actor)

@@ -29,14 +29,11 @@ from scim2_models.path import (
     ValuePath,
     coerce_value,
 )
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Upper
-from tortoise.models import Model
+from tortoise.expressions import Q
 
-from domain.models import User as UserRow
-from domain.models import UserValue
 from domain.roles import role_stated
 from domain.text import storable
+from domain.user_filters import MultiValued, folded, with_value
 from scim.resources import CORE, ENTERPRISE, User
 
 MAX_FILTER_LENGTH = 4096
@@ -71,9 +68,12 @@ _COLUMNS: dict[str, tuple[str, bool, str]] = {
     f"{ENTERPRISE}:department": ("department", True, "text"),
     f"{ENTERPRISE}:manager.value": ("manager_id", True, "exact"),
 }
-# multi-valued attribute URN -> the `attribute` of its UserValue rows
-_MULTI: dict[str, str] = {f"{CORE}:emails": "emails", f"{CORE}:phoneNumbers": "phone_numbers"}
-# sub-attribute -> (UserValue column, kind)
+# multi-valued attribute URN -> the domain's name for it
+_MULTI: dict[str, MultiValued] = {
+    f"{CORE}:emails": "emails",
+    f"{CORE}:phoneNumbers": "phone_numbers",
+}
+# sub-attribute -> (value row column, kind)
 _MULTI_COLUMNS: dict[str, tuple[str, str]] = {
     "value": ("value_key", "key"),
     "type": ("type", "text"),
@@ -138,7 +138,7 @@ def _compare(
     op: CompareOperator,
     value: Any,
     nullable: bool,
-    model: type[Model] = UserRow,
+    of_values: bool = False,
 ) -> Q:
     if value is None:  # `x eq null`: absent; `x ne null`: present
         absent = ~role_stated() if kind == "role" else _q(f"{column}__isnull", True)
@@ -164,9 +164,7 @@ def _compare(
         lookup = f"{column}__iexact" if insensitive else column
         q = _q(lookup, value if insensitive else _term(value))
     elif insensitive and op in _ORDERING:  # caseExact false: UPPER() both sides, as iexact does
-        wanted = {f"folded__{_SUFFIX[op]}": Upper(ValueWrapper(value))}
-        rows = model.annotate(folded=Upper(column)).filter(**wanted)
-        q = Q(id__in=Subquery(rows.values("id")))
+        q = folded(column, _SUFFIX[op], value, of_values=of_values)
     else:
         suffix = _SUFFIX[op]
         if insensitive and op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
@@ -239,7 +237,7 @@ class _Translator(_Logic):
             return _NOTHING
         attribute, sub = multi
         return _values(
-            attribute, lambda c, k: _compare(c, k, node.op, _plain(value), True, UserValue), sub
+            attribute, lambda c, k: _compare(c, k, node.op, _plain(value), True, True), sub
         )
 
     def visit_present(self, node: Present) -> Q:
@@ -250,9 +248,7 @@ class _Translator(_Logic):
             column, nullable, kind = _COLUMNS[binding.urn]
             return _present(column, kind, nullable)
         if binding.urn in _MULTI:
-            return Q(
-                id__in=Subquery(UserValue.filter(attribute=_MULTI[binding.urn]).values("user_id"))
-            )
+            return with_value(_MULTI[binding.urn])
         multi = _multi(binding)
         if multi is None:
             return _NOTHING
@@ -264,8 +260,7 @@ class _Translator(_Logic):
         if binding is None or binding.urn not in _MULTI:
             return _NOTHING
         inner = _InnerTranslator(self.filter, node.attr_path).visit(node.val_filter)
-        rows = UserValue.filter(inner, attribute=_MULTI[binding.urn])
-        return Q(id__in=Subquery(rows.values("user_id")))
+        return with_value(_MULTI[binding.urn], inner)
 
 
 class _InnerTranslator(_Logic):
@@ -289,7 +284,7 @@ class _InnerTranslator(_Logic):
             return _NOTHING
         binding, column, kind = found
         value = coerce_value(binding, node.value, node.op)
-        return _compare(column, kind, node.op, _plain(value), True, UserValue)
+        return _compare(column, kind, node.op, _plain(value), True, True)
 
     def visit_present(self, node: Present) -> Q:
         found = self._column(node.attr_path)
@@ -299,18 +294,17 @@ class _InnerTranslator(_Logic):
         return _present(column, kind, True)
 
 
-def _multi(binding: AttributeBinding) -> tuple[str, str] | None:
+def _multi(binding: AttributeBinding) -> tuple[MultiValued, str] | None:
     parent, _, sub = binding.urn.rpartition(".")
     if parent not in _MULTI or sub not in _MULTI_COLUMNS:
         return None
     return _MULTI[parent], sub
 
 
-def _values(attribute: str, condition: Callable[[str, str], Q], sub: str) -> Q:
+def _values(attribute: MultiValued, condition: Callable[[str, str], Q], sub: str) -> Q:
     """Users with at least one value of `attribute` whose `sub` meets the condition."""
     column, kind = _MULTI_COLUMNS[sub]
-    rows = UserValue.filter(condition(column, kind), attribute=attribute)
-    return Q(id__in=Subquery(rows.values("user_id")))
+    return with_value(attribute, condition(column, kind))
 
 
 def _plain(value: Any) -> Any:

@@ -38,6 +38,62 @@ def test_a_floor_imports_nothing_from_the_floors_above_it(package):
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
+DOORS = ("api", "scim", "web")
+# what Tortoise's models and querysets answer: reading or writing the database
+_DATABASE_CALLS = frozenset(
+    {"all", "annotate", "bulk_create", "bulk_update", "count", "create", "delete", "exclude",
+     "exists", "filter", "first", "get", "get_or_create", "get_or_none", "raw",
+     "select_for_update", "update", "update_or_create", "fetch_related", "save"}
+)  # fmt: skip
+
+
+def imported_modules(path: Path) -> dict[str, set[str]]:
+    """Each absolute `from X import a, b` of the file: {X: {a, b}} (and `import X`: {X: {}})."""
+    modules: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.setdefault(node.module, set()).update(
+                alias.asname or alias.name for alias in node.names
+            )
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                modules.setdefault(alias.name, set())
+    return modules
+
+
+def door_modules() -> list[Path]:
+    return [path for door in DOORS for path in sorted((ROOT / door).rglob("*.py"))]
+
+
+def test_the_doors_use_no_handler_of_the_domain():
+    """The doors run commands through the bus; a handler's internals are the domain's own."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            module for module in imported_modules(path) if module.startswith("domain.handlers")
+        )
+        for path in door_modules()
+    }
+    assert {path: modules for path, modules in offenders.items() if modules} == {}
+
+
+def test_the_doors_name_the_domains_models_but_never_query_them():
+    """A door may name a model as a type and read the attributes of what a domain query or
+    command returned; reading or writing the database goes through the domain's queries."""
+    offenders = []
+    for path in door_modules():
+        models = imported_modules(path).get("domain.models", set())
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in models
+                and node.func.attr in _DATABASE_CALLS
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert offenders == []
+
+
 def test_only_one_module_imports_passlib():
     importers = [
         str(path.relative_to(ROOT))
