@@ -18,9 +18,6 @@ MAX_PAGE_SIZE = 10_000  # the domain's own bound; each door sets its own, lower 
 class OffsetPage:
     offset: int = 0  # 0-based
     count: int = 100
-    # The cursor of the row just before `offset`, when the caller walked there page by page:
-    # the page is then read by keyset, at the same cost at any depth, instead of skipping rows.
-    after: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ actor's permission, like the commands."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_curs
 from domain.permissions import Permission
 from domain.roles import BUILTIN_KEYS, resolve_role, with_roles
 from domain.text import fits, require_storable
+from domain.walks import Walks
 
 # Sort keys a caller may name, and the column each sorts by. All are NOT NULL, so a keyset
 # (value, id) is a total order.
@@ -104,6 +106,15 @@ class UserFilter:
     role: str | None = None
     role_origin: RoleOrigin | None = None
     where: Q | None = None
+    where_text: str | None = None  # what `where` was translated from: it names the listing
+
+    def listing(self) -> str | None:
+        """What names this filter among listings that walks continue; None when it cannot
+        be named (a `where` without its text)."""
+        if self.where is not None and self.where_text is None:
+            return None
+        parts = [self.search, self.active, self.role, self.role_origin, self.where_text]
+        return self.where_text or "" if not any(parts[:4]) else json.dumps(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,10 +229,13 @@ async def list_users(
     page: OffsetPage | KeysetPage | None = None,
     sort: str = "id",
     descending: bool = False,
-    known_total: int | None = None,
+    walks: Walks | None = None,
 ) -> Page[User]:
-    """Users of the actor's organization, with their roles, in a stable order. A caller that
-    counted the same listing a moment ago passes `known_total` to spare a count."""
+    """Users of the actor's organization, with their roles, in a stable order.
+
+    With `walks`, a page that continues a walk through the same listing (it starts where a
+    page served a moment ago ended) is read from that page's last row, by keyset, at the same
+    cost at any depth, and tells the total counted then instead of counting again."""
     actor.require(Permission.USERS_READ)
     if sort not in _ALL_SORTS:
         raise InvalidValue("sort", f"sort by one of: {', '.join(_ALL_SORTS)}")
@@ -229,32 +243,37 @@ async def list_users(
     keyset = sort in USER_SORTS
     if isinstance(page, KeysetPage) and not keyset:
         raise InvalidValue("sort", f"cursor paging sorts by one of: {', '.join(USER_SORTS)}")
-    matching = await _user_queryset(actor, filters or UserFilter())
-    count = clamp_count(page.count)
+    filters = filters or UserFilter()
+    matching = await _user_queryset(actor, filters)
+    named = filters.listing() if walks is not None and keyset else None
+    listing = (organization_id_of(actor), named, sort, descending) if named is not None else None
+    offset = max(0, page.offset) if isinstance(page, OffsetPage) else 0
+    after = page.after if isinstance(page, KeysetPage) else None
+    if walks is not None and listing is not None and offset:
+        after = await walks.cursor_before(listing, offset)
+    known_total = await walks.total(listing) if walks and listing and after else None
+
+    query = matching.filter(_after(sort, descending, after)) if after else matching.offset(offset)
     column = _ALL_SORTS[sort]
     order = [f"-{column}", "-id"] if descending else [column, "id"]
-    if sort == "id":
-        order = order[:1]
-    query: QuerySet[User] = matching
-    skipped: int | None = 0  # rows before the page, when known
-    if isinstance(page, KeysetPage) and page.after:
-        query, skipped = matching.filter(_after(sort, descending, page.after)), None
-    elif isinstance(page, OffsetPage):
-        skipped = max(0, page.offset)
-        if page.after and keyset:
-            query = matching.filter(_after(sort, descending, page.after))
-        else:
-            query = matching.offset(skipped)
-    users = await query.order_by(*order).limit(count + 1)
+    count = clamp_count(page.count)
+    users = await query.order_by(*order[: 1 if sort == "id" else 2]).limit(count + 1)
     more = len(users) > count
     users = await with_roles(users[:count])
-    if skipped is not None and not more and (users or skipped == 0):
-        total = skipped + len(users)  # the page reached the end: no need to count
+    seen = offset + len(users)  # rows up to the page's end, when the page is an offset's
+    if not more and (isinstance(page, OffsetPage) or not after) and (users or not offset):
+        total = seen  # the page reached the end: no need to count
     elif known_total is not None:
-        total = max(known_total, (skipped or 0) + len(users) + more)  # at least what is in sight
+        total = max(known_total, seen + more)  # at least what is in sight
     else:
         total = await matching.count()
     next_cursor = user_cursor(users[-1], sort) if more and users and keyset else None
+
+    if walks is not None and listing is not None:
+        if known_total is None:
+            await walks.counted(listing, total)
+        if isinstance(page, OffsetPage) and next_cursor:
+            await walks.page_ended(listing, seen, next_cursor)
     return Page(items=users, total=total, next_cursor=next_cursor)
 
 

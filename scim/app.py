@@ -11,11 +11,11 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from domain.walks import Walks
 from scim import discovery, users
 from scim.errors import EXCEPTION_HANDLERS
 from scim.responses import error_response
 from scim.users import ScimConfig
-from scim.walks import Walks
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

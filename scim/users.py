@@ -41,7 +41,6 @@ from scim.resources import (
     to_scim,
 )
 from scim.responses import ScimResponse
-from scim.walks import Walks
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 # Entra ID removes values by naming them and adds to filters that match nothing yet.
@@ -158,6 +157,24 @@ def _start_index(value: Any) -> int:
         ) from error
 
 
+def _order(values: dict[str, Any]) -> tuple[str, bool]:
+    """The domain's sort key and direction for `sortBy` and `sortOrder` (by creation)."""
+    search = _SEARCH.model_validate(values, scim_ctx=Context.SEARCH_REQUEST) if values else None
+    if search is None:
+        return "created_at", False
+    descending = str(search.sort_order).lower() == "descending"
+    if search.sort_by is None:
+        return "created_at", descending
+    binding = search.sort_binding(User)
+    if binding is None or binding.urn not in _SORTS:
+        raise InvalidValueException(
+            detail=f"sortBy {search.sort_by!s} is not supported; sort by userName, "
+            "displayName, name.givenName, name.familyName, externalId, title, emails, "
+            "active, meta.created or meta.lastModified"
+        )
+    return _SORTS[binding.urn], descending
+
+
 async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Response:
     config = _config(request)
     text = values.pop("filter", None)
@@ -165,41 +182,20 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
     count = _count(values.pop("count", None), config.max_results)
     start_index = _start_index(values.pop("startIndex", None))
     cursor = values.pop("cursor", None)
-    search = _SEARCH.model_validate(values, scim_ctx=Context.SEARCH_REQUEST) if values else None
-    sort = "created_at"
-    if search is not None and search.sort_by is not None:
-        binding = search.sort_binding(User)
-        if binding is None or binding.urn not in _SORTS:
-            raise InvalidValueException(
-                detail=f"sortBy {search.sort_by!s} is not supported; sort by userName, "
-                "displayName, name.givenName, name.familyName, externalId, title, emails, "
-                "active, meta.created or meta.lastModified"
-            )
-        sort = _SORTS[binding.urn]
-    descending = search is not None and str(search.sort_order).lower() == "descending"
-    walks: Walks = request.app.state.walks
-    listing = (actor.organization_id or 0, str(text or ""), sort, descending)
+    sort, descending = _order(values)
     page: OffsetPage | KeysetPage
     if cursor is not None:
         page = KeysetPage(after=str(cursor) or None, count=count)
-        known_total = await walks.total(listing) if page.after else None
-    else:
-        offset = min(start_index, _MAX_START_INDEX) - 1  # a page past any user is empty
-        after = await walks.cursor_before(listing, offset)
-        page = OffsetPage(offset=offset, count=count, after=after)
-        known_total = await walks.total(listing) if after else None
+    else:  # a page past any user is empty
+        page = OffsetPage(offset=min(start_index, _MAX_START_INDEX) - 1, count=count)
     result = await queries.list_users(
         actor,
-        UserFilter(where=where),
+        UserFilter(where=where, where_text=str(text or "")),
         page=page,
         sort=sort,
         descending=descending,
-        known_total=known_total,
+        walks=request.app.state.walks,
     )
-    if known_total is None:
-        await walks.counted(listing, result.total)
-    if cursor is None and result.next_cursor:
-        await walks.page_ended(listing, start_index - 1 + len(result.items), result.next_cursor)
     parameters = _response_parameters(values)
     body: dict[str, Any] = {
         "schemas": [LIST_SCHEMA],

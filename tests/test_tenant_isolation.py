@@ -352,7 +352,7 @@ async def test_scim_a_listing_holds_only_the_organization_s_users(scim_a, a, b):
 
 
 async def test_scim_start_index_pages_hold_only_the_organization_s_users(scim_a, scim_b, a, b):
-    # globex walks first: the walk memory (scim/walks.py) must keep its page ends to itself
+    # globex walks first: the walk memory (domain/walks.py) must keep its page ends to itself
     for start in range(1, len(b.users) + 2):
         await scim_b.get(f"/Users?startIndex={start}&count=1")
     seen: list[str] = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from scim import walks
-from scim.walks import TOTAL_SECONDS, Walks
+from domain import walks
+from domain.walks import TOTAL_SECONDS, Walks
 from tests.scim.conftest import okta_user
 
 

@@ -20,7 +20,7 @@ import redis
 from domain import bus
 from domain.commands import IssueScimToken
 from domain.shared_store import RETRY_SECONDS, SharedStore
-from scim.walks import POSITION_SECONDS, TOTAL_SECONDS, Walks
+from domain.walks import POSITION_SECONDS, TOTAL_SECONDS, Walks
 from tests.conftest import running_app
 from tests.processes import free_port
 from tests.web.test_metrics import SCRAPE_TOKEN, SCRAPER, value

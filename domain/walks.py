@@ -1,12 +1,13 @@
-"""Where identity providers' page-by-page walks stand, so that deep pages stay cheap.
+"""Where page-by-page walks through a listing of users stand, so that deep pages stay cheap.
 
 Okta's "Import Users" asks for `startIndex=1&count=100`, then 101, 201, ... A plain OFFSET
 makes each page cost more than the last (the database skips every earlier row), and counting
-100,000 users for each page's `totalResults` costs more than the page itself. So this process
-remembers, for a little while, where each page of a listing ended (the keyset cursor of its
-last row) and the total it counted: the next page starts at that cursor, at the same cost at
-any depth, and reports the total counted at most `TOTAL_SECONDS` ago (never less than the rows
-in sight). A page nobody walked to is still read by OFFSET, and counted afresh.
+100,000 users for each page's `totalResults` costs more than the page itself. So
+`domain.queries.list_users` remembers here, for a little while, where each page of a listing
+ended (the keyset cursor of its last row) and the total it counted: the next page starts at
+that cursor, at the same cost at any depth, and reports the total counted at most
+`TOTAL_SECONDS` ago (never less than the rows in sight). A page nobody walked to is still read
+by OFFSET, and counted afresh.
 
 With Redis (ROSTER_REDIS_URL) page ends and totals are also kept there, with the same expiry,
 so that a page served by another process or host (behind a balancer without stickiness)
@@ -31,7 +32,7 @@ TOTAL_SECONDS = 10.0
 _MAX_ENTRIES = 4096
 STORE = "walks"  # the shared store's name in logs and metrics
 
-# (organization id, the listing's filter and order): what identifies "the same listing"
+# (organization id, the listing's filter, sort key, descending): what makes "the same listing"
 ListingKey = tuple[int, str, str, bool]
 
 
