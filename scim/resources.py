@@ -71,24 +71,15 @@ def _timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def render(user: DomainUser, location: str) -> dict[str, Any]:
-    """The user as JSON, the same as `to_scim(...).model_dump(...)` with no projection, built
-    directly: lists of users are the hot path, and the model round trip costs most of it (a
-    test keeps the two in agreement)."""
-    body = _wire(user, location)
-    meta = body["meta"]
-    meta["created"] = _timestamp(user.created_at)
-    meta["lastModified"] = _timestamp(user.updated_at)
-    return body
-
-
 def to_scim(user: DomainUser, location: str) -> User:
-    """The domain user as a SCIM resource (its role must be loaded)."""
-    return User.model_validate(_wire(user, location))
+    """The user as a scim2-models resource, to patch or to project: `render`'s JSON, read."""
+    return User.model_validate(render(user, location))
 
 
-def _wire(user: DomainUser, location: str) -> dict[str, Any]:
-    """The user in SCIM's JSON shape, absent values left out."""
+def render(user: DomainUser, location: str) -> dict[str, Any]:
+    """The user in SCIM's JSON shape, absent values left out (its role must be loaded). Lists
+    of users are the hot path, so the JSON is built directly rather than dumped from the
+    model; a test keeps it equal to what the model dumps."""
     name = {
         "formatted": user.formatted_name,
         "familyName": user.family_name,
@@ -117,8 +108,8 @@ def _wire(user: DomainUser, location: str) -> dict[str, Any]:
         "permissionsRole": stated_role_key(user),
         "meta": {
             "resourceType": "User",
-            "created": user.created_at,
-            "lastModified": user.updated_at,
+            "created": _timestamp(user.created_at),
+            "lastModified": _timestamp(user.updated_at),
             "location": location,
             "version": etag(user.version),
         },
