@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from types import FrameType
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 from uvicorn import Config, Server
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
+
+from web.response_headers import ResponseHeaders
 
 STATE_KEY = "drain"  # the Drain's key in the lifespan state (request.state.drain)
 logger = logging.getLogger("uvicorn.error")
@@ -58,25 +60,14 @@ def is_draining(scope: Scope) -> bool:
     return isinstance(drain, Drain) and drain.draining
 
 
-class CloseWhileDraining:
+class CloseWhileDraining(ResponseHeaders):
     """Every response that starts while the process drains carries `Connection: close`: the
     server closes the connection after it, and the client's next request opens a new one,
     which the balancer sends to an instance that stays."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start" and is_draining(scope):
-                MutableHeaders(scope=message)["Connection"] = "close"
-            await send(message)
-
-        await self.app(scope, receive, send_closing)
+    def edit(self, scope: Scope, headers: MutableHeaders) -> None:
+        if is_draining(scope):
+            headers["Connection"] = "close"
 
 
 class DrainingServer(Server):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
+
+from web.response_headers import ResponseHeaders
 
 # No inline scripts or styles, nothing from elsewhere, no framing.
 CONTENT_SECURITY_POLICY = (
@@ -20,29 +22,16 @@ HEADERS = {
 }
 
 
-class SecurityHeaders:
+class SecurityHeaders(ResponseHeaders):
     """Adds the headers to every HTTP response. GraphiQL (a developer tool, off by default)
     loads its scripts from a CDN, so its page keeps its own, looser policy: none is added to a
     response that already has one."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                is_graphiql = scope["path"] == "/graphql" and headers.get(
-                    "content-type", ""
-                ).startswith("text/html")
-                for name, value in HEADERS.items():
-                    if is_graphiql and name == "Content-Security-Policy":
-                        continue
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def edit(self, scope: Scope, headers: MutableHeaders) -> None:
+        is_graphiql = scope["path"] == "/graphql" and headers.get("content-type", "").startswith(
+            "text/html"
+        )
+        for name, value in HEADERS.items():
+            if is_graphiql and name == "Content-Security-Policy":
+                continue
+            headers.setdefault(name, value)
