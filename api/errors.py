@@ -2,36 +2,45 @@
 
 Expected outcomes of a mutation are members of its result union (`NotFoundError`,
 `PermissionDeniedError`, `ValidationError`, `ConflictError`, `VersionConflictError`,
-`AuthenticationError`), each with a `message`. Queries cannot return unions, so their expected
-failures (not signed in, not allowed, a bad argument) are GraphQL errors with a `code`
-extension. A database that went away fails the whole request (503 with Retry-After and the
-code `DATABASE_UNAVAILABLE`, answered by the edge). Anything else is a bug: masked to a
-generic message with an error id that is logged with the trace."""
+`AuthenticationError`), each with a `message`: the schema's exception handlers (Strawberry's)
+turn a domain error a mutation raises into its member. Queries cannot return unions, so their
+expected failures (not signed in, not allowed, a bad argument) are GraphQL errors with a `code`
+extension. Both come from one table, `GRAPHQL_ERRORS`. A database that went away fails the
+whole request (503 with Retry-After and the code `DATABASE_UNAVAILABLE`, answered by the
+edge). Anything else is a bug: masked to a generic message with an error id that is logged
+with the trace."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.types import Info
+from strawberry.types.field import StrawberryField
 
 from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import (
     Conflict,
     DomainError,
+    ErrorTable,
     InvalidCredentials,
-    InvalidRole,
     InvalidToken,
     InvalidValue,
     NotFound,
     PermissionDenied,
     SignInThrottled,
     VersionMismatch,
+    narrowed,
 )
 
 logger = logging.getLogger("roster.graphql")
 DATABASE_DOWN_MESSAGE = "The database is unavailable; retry shortly."
+NOT_SIGNED_IN = "Sign in first (or send a personal API token)."
 
 
 @strawberry.interface(description="An expected way for a mutation to fail.")
@@ -70,34 +79,97 @@ class AuthenticationError(Error):
     retry_after_seconds: int | None = None
 
 
+# Every mutation's result union holds all of these (login's holds AuthenticationError only), so
+# clients can select `... on Error { message }`.
 MutationError = (
     NotFoundError | PermissionDeniedError | ValidationError | ConflictError | VersionConflictError
 )
+E = TypeVar("E", bound=DomainError)
+M = TypeVar("M", bound=Error)
 
 
-def as_error(error: DomainError) -> MutationError:
-    """The union member for an expected domain error."""
-    if isinstance(error, NotFound):
-        return NotFoundError(message=str(error))
-    if isinstance(error, PermissionDenied):
-        return PermissionDeniedError(message=f"You are not allowed to {error.action}.")
-    if isinstance(error, VersionMismatch):
-        return VersionConflictError(
-            message=str(error), expected_version=error.expected, current_version=error.actual
-        )
-    if isinstance(error, Conflict):
-        return ConflictError(message=str(error))
-    if isinstance(error, InvalidRole):
-        return ValidationError(message=str(error), field="role")
-    if isinstance(error, InvalidValue):
-        return ValidationError(message=str(error), field=error.field)
-    raise error
+class Outcome:
+    """A domain error in the GraphQL door. In a query: a GraphQL error with `code` and the
+    `message`. In a mutation whose result union holds `member`: that member, by default with
+    the message alone (`build` makes one that says more); with no member, the error is a bug
+    in a mutation (masked)."""
+
+    def __init__(
+        self,
+        error: type[E],
+        code: str,
+        member: type[M] | None = None,
+        *,
+        message: Callable[[E], str] = str,
+        build: Callable[[E], M] | None = None,
+    ) -> None:
+        self.error: type[DomainError] = error
+        self.code = code
+        self.member: type[Error] | None = member
+        self.message = narrowed(error, message)
+        self.build: Callable[[DomainError], Error] | None = None
+        if build is not None:
+            self.build = narrowed(error, build)
+        elif member is not None:
+            self.build = lambda e: member(message=self.message(e))
 
 
-def as_authentication_error(error: InvalidCredentials | SignInThrottled) -> AuthenticationError:
-    if isinstance(error, SignInThrottled):
-        return AuthenticationError(message=str(error), retry_after_seconds=error.retry_after)
+def _not_allowed(error: PermissionDenied) -> str:
+    return f"You are not allowed to {error.action}."
+
+
+def _version_conflict(error: VersionMismatch) -> VersionConflictError:
+    return VersionConflictError(
+        message=str(error), expected_version=error.expected, current_version=error.actual
+    )
+
+
+def _invalid(error: InvalidValue) -> ValidationError:
+    return ValidationError(message=str(error), field=error.field)
+
+
+def _wrong_password(error: InvalidCredentials) -> AuthenticationError:
     return AuthenticationError(message="Wrong email or password.")
+
+
+def _throttled(error: SignInThrottled) -> AuthenticationError:
+    return AuthenticationError(message=str(error), retry_after_seconds=error.retry_after)
+
+
+GRAPHQL_ERRORS = ErrorTable(
+    Outcome(NotFound, "NOT_FOUND", NotFoundError),
+    Outcome(PermissionDenied, "FORBIDDEN", PermissionDeniedError, message=_not_allowed),
+    Outcome(Conflict, "BAD_REQUEST", ConflictError),
+    Outcome(VersionMismatch, "BAD_REQUEST", VersionConflictError, build=_version_conflict),
+    Outcome(InvalidValue, "BAD_REQUEST", ValidationError, build=_invalid),
+    Outcome(InvalidToken, "UNAUTHENTICATED", message=lambda _: NOT_SIGNED_IN),
+    Outcome(InvalidCredentials, "BAD_REQUEST", AuthenticationError, build=_wrong_password),
+    Outcome(SignInThrottled, "BAD_REQUEST", AuthenticationError, build=_throttled),
+)
+
+
+@dataclass(frozen=True)
+class _AsMember:
+    """Strawberry's exception handler for one entry of the table: on a field whose result
+    union holds the entry's member, the entry's errors become that member."""
+
+    exception_type: type[DomainError]
+    error_type: type[Error]
+    build: Callable[[DomainError], Error]
+
+    def handle(self, exception: DomainError, *, field: StrawberryField, info: Info) -> Error:
+        return self.build(exception)
+
+
+def exception_handlers() -> list[_AsMember]:
+    """The schema's exception handlers. Strawberry takes the first whose exception type
+    matches, so each entry comes before its bases': an error becomes the member of its
+    nearest entry that the field's union holds."""
+    return [
+        _AsMember(outcome.error, outcome.member, outcome.build)
+        for outcome in GRAPHQL_ERRORS.most_specific_first()
+        if outcome.member is not None and outcome.build is not None
+    ]
 
 
 class ClientError(GraphQLError):
@@ -108,17 +180,12 @@ class ClientError(GraphQLError):
 
 
 def not_signed_in() -> ClientError:
-    return ClientError("Sign in first (or send a personal API token).", "UNAUTHENTICATED")
+    return ClientError(NOT_SIGNED_IN, "UNAUTHENTICATED")
 
 
 def query_error(error: DomainError) -> ClientError:
-    if isinstance(error, PermissionDenied):
-        return ClientError(f"You are not allowed to {error.action}.", "FORBIDDEN")
-    if isinstance(error, NotFound):
-        return ClientError(str(error), "NOT_FOUND")
-    if isinstance(error, InvalidToken):
-        return not_signed_in()
-    return ClientError(str(error), "BAD_REQUEST")
+    outcome = GRAPHQL_ERRORS[type(error)]
+    return ClientError(outcome.message(error), outcome.code)
 
 
 def is_expected(error: GraphQLError) -> bool:

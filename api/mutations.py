@@ -1,28 +1,23 @@
 """The Mutation type: each mutation runs one domain command as the acting admin, so it is
-checked against the permission table and written to the audit log."""
+checked against the permission table and written to the audit log. An expected failure, a
+domain error the command raises, is returned as a member of the mutation's result union by the
+schema's exception handlers (`api.errors.exception_handlers`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from api.context import Context
-from api.errors import (
-    AuthenticationError,
-    MutationError,
-    as_authentication_error,
-    as_error,
-)
+from api.errors import AuthenticationError, MutationError
 from api.queries import actor_of, viewer_of
 from api.sessions import clear_session_cookie, set_session_cookie
 from api.types import ApiToken, Organization, Role, ScimToken, User, Viewer
 from domain import bus, sessions
 from domain.commands import (
     AssignRole,
-    Command,
     CreateCustomRole,
     DeactivateUser,
     DeleteCustomRole,
@@ -35,24 +30,6 @@ from domain.commands import (
     UpdateCustomRole,
     UpdateOrganization,
 )
-from domain.errors import DomainError, InvalidCredentials, SignInThrottled
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-async def run(
-    info: Info[Context, None], command: Command[R], success: Callable[[R], T]
-) -> T | MutationError:
-    """Run the command as the viewer; an expected failure becomes its union member (every
-    result union holds every error type, so clients can select `... on Error { message }`)."""
-    actor = actor_of(info)
-    try:
-        result = await bus.handle(command, actor)
-    except DomainError as error:
-        return as_error(error)
-    return success(result)
-
 
 # --- payloads -----------------------------------------------------------------------------
 
@@ -165,10 +142,7 @@ def _client_address(info: Info[Context, None]) -> str:
 class Mutation:
     @strawberry.mutation(description="Sign in to the settings page: sets the session cookie.")
     async def login(self, info: Info[Context, None], email: str, password: str) -> LoginResult:
-        try:
-            signed_in = await sessions.sign_in(email, password, _client_address(info))
-        except (InvalidCredentials, SignInThrottled) as error:
-            return as_authentication_error(error)
+        signed_in = await sessions.sign_in(email, password, _client_address(info))
         set_session_cookie(info.context, signed_in.session.secret)
         return LoginPayload(viewer=await viewer_of(signed_in.actor))
 
@@ -185,43 +159,27 @@ class Mutation:
     async def generate_scim_token(
         self, info: Info[Context, None], name: str
     ) -> GenerateScimTokenResult:
-        return await run(
-            info,
-            IssueScimToken(name=name),
-            lambda issued: GenerateScimTokenPayload(
-                token=issued.secret, scim_token=ScimToken.of(issued.token)
-            ),
-        )
+        issued = await bus.handle(IssueScimToken(name=name), actor_of(info))
+        return GenerateScimTokenPayload(token=issued.secret, scim_token=ScimToken.of(issued.token))
 
     @strawberry.mutation
     async def revoke_scim_token(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RevokeScimTokenResult:
-        return await run(
-            info,
-            RevokeScimToken(token=str(id)),
-            lambda token: RevokeScimTokenPayload(scim_token=ScimToken.of(token)),
-        )
+        token = await bus.handle(RevokeScimToken(token=str(id)), actor_of(info))
+        return RevokeScimTokenPayload(scim_token=ScimToken.of(token))
 
     @strawberry.mutation(description="A personal token for scripts; it acts as you.")
     async def create_api_token(self, info: Info[Context, None], name: str) -> CreateApiTokenResult:
-        return await run(
-            info,
-            IssueApiToken(name=name),
-            lambda issued: CreateApiTokenPayload(
-                token=issued.secret, api_token=ApiToken.of(issued.token)
-            ),
-        )
+        issued = await bus.handle(IssueApiToken(name=name), actor_of(info))
+        return CreateApiTokenPayload(token=issued.secret, api_token=ApiToken.of(issued.token))
 
     @strawberry.mutation
     async def revoke_api_token(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RevokeApiTokenResult:
-        return await run(
-            info,
-            RevokeApiToken(token=str(id)),
-            lambda token: RevokeApiTokenPayload(api_token=ApiToken.of(token)),
-        )
+        token = await bus.handle(RevokeApiToken(token=str(id)), actor_of(info))
+        return RevokeApiTokenPayload(api_token=ApiToken.of(token))
 
     @strawberry.mutation
     async def create_custom_role(
@@ -233,7 +191,7 @@ class Mutation:
             description=input.description,
             restricted_apps=tuple(input.restricted_apps),
         )
-        return await run(info, command, lambda role: CustomRolePayload(role=Role.of(role)))
+        return CustomRolePayload(role=Role.of(await bus.handle(command, actor_of(info))))
 
     @strawberry.mutation
     async def update_custom_role(
@@ -248,17 +206,15 @@ class Mutation:
                 tuple(input.restricted_apps) if input.restricted_apps is not None else None
             ),
         )
-        return await run(info, command, lambda role: CustomRolePayload(role=Role.of(role)))
+        return CustomRolePayload(role=Role.of(await bus.handle(command, actor_of(info))))
 
     @strawberry.mutation(description="Users who hold the role move to `reassignTo`.")
     async def delete_custom_role(
         self, info: Info[Context, None], id: strawberry.ID, reassign_to: str | None = None
     ) -> DeleteCustomRoleResult:
-        return await run(
-            info,
-            DeleteCustomRole(role_id=str(id), replacement=reassign_to),
-            lambda role: DeleteCustomRolePayload(deleted_role_id=strawberry.ID(role.key)),
-        )
+        command = DeleteCustomRole(role_id=str(id), replacement=reassign_to)
+        role = await bus.handle(command, actor_of(info))
+        return DeleteCustomRolePayload(deleted_role_id=strawberry.ID(role.key))
 
     @strawberry.mutation(description="Set a user's role by hand (its origin becomes MANUAL).")
     async def set_user_role(
@@ -269,27 +225,26 @@ class Mutation:
         expected_version: int | None = None,
     ) -> UserResult:
         command = AssignRole(str(user_id), role, expected_version=expected_version)
-        return await run(info, command, lambda user: UserPayload(user=User.of(user)))
+        return UserPayload(user=User.of(await bus.handle(command, actor_of(info))))
 
     @strawberry.mutation
     async def deactivate_user(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
     ) -> UserResult:
         command = DeactivateUser(str(id), expected_version=expected_version)
-        return await run(info, command, lambda user: UserPayload(user=User.of(user)))
+        return UserPayload(user=User.of(await bus.handle(command, actor_of(info))))
 
     @strawberry.mutation
     async def reactivate_user(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int | None = None
     ) -> UserResult:
         command = ReactivateUser(str(id), expected_version=expected_version)
-        return await run(info, command, lambda user: UserPayload(user=User.of(user)))
+        return UserPayload(user=User.of(await bus.handle(command, actor_of(info))))
 
     @strawberry.mutation
     async def update_organization(
         self, info: Info[Context, None], input: OrganizationInput
     ) -> OrganizationResult:
         command = UpdateOrganization(name=input.name, default_role=input.default_role)
-        return await run(
-            info, command, lambda org: OrganizationPayload(organization=Organization.of(org))
-        )
+        organization = await bus.handle(command, actor_of(info))
+        return OrganizationPayload(organization=Organization.of(organization))

@@ -1,5 +1,6 @@
 """The schema, with its abuse limits declared once: depth, tokens, aliases, introspection
-only for signed-in admins, and unexpected errors masked."""
+only for signed-in admins; the domain errors a mutation expects returned as its result
+union's members, and unexpected errors masked."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import ExecutionContext
 
 from api.context import Context
-from api.errors import log_error, should_mask
+from api.errors import exception_handlers, log_error, should_mask
 from api.mutations import Mutation
 from api.queries import Query
 from domain.permissions import Permission
@@ -115,6 +116,7 @@ def build_schema() -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        exception_handlers=exception_handlers(),
         extensions=[
             lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -1,5 +1,8 @@
-"""The domain's errors. Each facade maps this tree once (SCIM to RFC 7644 error bodies,
-GraphQL to typed results); nothing here knows about HTTP.
+"""The domain's errors: one tree, the outcomes a command or a query names when it refuses.
+Nothing here knows about HTTP; each door maps the tree once, with an `ErrorTable` (SCIM to
+RFC 7644 error bodies in `scim.errors`, GraphQL to result union members and error codes in
+`api.errors`), and a test checks that every class below has an entry in each door's table,
+its own or a base's.
 
     DomainError
     ├── NotFound(kind, id)                 the thing does not exist in the actor's organization
@@ -9,16 +12,28 @@ GraphQL to typed results); nothing here knows about HTTP.
     │   ├── VersionMismatch(expected, actual)  the caller's version is not the current one
     │   └── RoleInUse(role_id, user_count) custom role still held; name a replacement
     ├── InvalidValue(field, reason)        a value the domain cannot accept
-    │   └── InvalidRole(value, allowed)    a role string that names no role of the organization
+    │   ├── InvalidRole(value, allowed)    a role string that names no role of the organization
+    │   └── InvalidCursor()                a paging cursor this server did not issue
     ├── PermissionDenied(action)           the actor may not do this
     ├── InvalidToken()                     missing, malformed, unknown or revoked token
     ├── InvalidCredentials()               wrong email or password (never says which)
     └── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
+
+Not in this tree, because no command or query names them as its outcome:
+- the database's failures, raised while connecting or querying whatever the command:
+  `DatabaseUnreachable`, `DatabaseMissing`, `DatabaseNotMigrated` (`domain.database`: the
+  command line and the readiness check name them) and `DatabaseBusy`, `DatabaseFileMissing`,
+  `TableMissing` (`domain.sqlite`: Tortoise's `DBConnectionError`, so that the edge answers
+  them as any database that went away, 503 with Retry-After);
+- what a door or the edge finds before the domain is asked: an unreadable SCIM request
+  (`scim.errors.ScimProblem`), a rate limit spent (`web.rate_limits.RateLimited`), a bad
+  setting or command line (`web.settings.SettingsError`, `web.cli.CliError`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 
 class DomainError(Exception):
@@ -86,6 +101,11 @@ class InvalidRole(InvalidValue):
         )
 
 
+class InvalidCursor(InvalidValue):
+    def __init__(self) -> None:
+        super().__init__("cursor", "not a cursor this server issued")
+
+
 class PermissionDenied(DomainError):
     def __init__(self, action: str) -> None:
         self.action = action
@@ -106,3 +126,57 @@ class SignInThrottled(DomainError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
+
+
+# --- how a door maps the tree ----------------------------------------------------------------
+
+E = TypeVar("E", bound=DomainError)
+T = TypeVar("T")
+
+
+class Entry(Protocol):
+    """A door's entry for one class of the tree."""
+
+    @property
+    def error(self) -> type[DomainError]: ...
+
+
+EntryT = TypeVar("EntryT", bound=Entry)
+
+
+class ErrorTable(Generic[EntryT]):
+    """A door's entries, at most one per class of the tree. An error takes the entry of its
+    class or, when its class has none, of its nearest base along its MRO: a subclass the door
+    need not tell apart from its base needs no entry of its own."""
+
+    def __init__(self, *entries: EntryT) -> None:
+        self._entries: dict[type, EntryT] = {}
+        for entry in entries:
+            if entry.error in self._entries:
+                raise ValueError(f"two entries for {entry.error.__name__}")
+            self._entries[entry.error] = entry
+
+    def __getitem__(self, error: type[DomainError]) -> EntryT:
+        """The entry for errors of this class; LookupError when neither the class nor any of
+        its bases has one."""
+        for cls in error.__mro__:
+            if cls in self._entries:
+                return self._entries[cls]
+        raise LookupError(f"no entry for {error.__name__} or any of its bases")
+
+    def most_specific_first(self) -> list[EntryT]:
+        """The entries, each before those of its bases: the order for a search that takes the
+        first entry whose class the error is an instance of (Strawberry's exception handlers)."""
+        return sorted(self._entries.values(), key=lambda e: len(e.error.__mro__), reverse=True)
+
+
+def narrowed(error: type[E], function: Callable[[E], T]) -> Callable[[DomainError], T]:
+    """`function` of an `error`, callable with any domain error that a table resolved to its
+    entry (so, an instance of `error`): how an entry keeps its class's fields typed."""
+
+    def call(instance: DomainError) -> T:
+        if not isinstance(instance, error):
+            raise TypeError(f"{type(instance).__name__} is not a {error.__name__}")
+        return function(instance)
+
+    return call

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from domain.errors import InvalidValue
+from domain.errors import InvalidCursor
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 10_000  # the domain's own bound; each door sets its own, lower one
@@ -47,7 +47,7 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidValue("cursor", "not a cursor this server issued") from error
+        raise InvalidCursor() from error
     if not isinstance(values, list) or len(values) != length:
-        raise InvalidValue("cursor", "not a cursor this server issued")
+        raise InvalidCursor()
     return values

@@ -16,7 +16,7 @@ from tortoise.queryset import QuerySet
 
 from domain.actors import Actor, organization_id_of
 from domain.admins import admin_by_email
-from domain.errors import InvalidValue, NotFound
+from domain.errors import InvalidCursor, InvalidValue, NotFound
 from domain.ids import parse_id
 from domain.models import (
     AuditEvent,
@@ -205,14 +205,14 @@ def _after(sort: str, descending: bool, cursor: str) -> Q:
     value, last_id = decode_cursor(cursor, 2)
     column = USER_SORTS[sort]
     if not isinstance(value, str) or not fits(User, column, value):
-        raise InvalidValue("cursor", "not a cursor this server issued")
+        raise InvalidCursor()
     try:
         last = uuid.UUID(str(last_id))
         key: Any = datetime.fromisoformat(value) if sort in _DATETIME_SORTS else value
         if sort == "id":
             key = uuid.UUID(str(value))
     except (ValueError, TypeError) as error:
-        raise InvalidValue("cursor", "not a cursor this server issued") from error
+        raise InvalidCursor() from error
     op = "lt" if descending else "gt"
     if sort == "id":
         return Q(id__lt=last) if descending else Q(id__gt=last)
@@ -372,7 +372,7 @@ async def list_audit_events(
     if after:
         (last_id,) = decode_cursor(after, 1)
         if not isinstance(last_id, int) or not 0 < last_id < 2**63:  # a BIGINT id
-            raise InvalidValue("cursor", "not a cursor this server issued")
+            raise InvalidCursor()
         query = query.filter(id__lt=last_id)
     count = clamp_count(first)
     events = await query.order_by("-id").limit(count + 1)

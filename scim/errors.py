@@ -1,7 +1,12 @@
-"""Every error a SCIM request can meet, mapped once to an RFC 7644 error response; `refuse`
-renders the edge's refusals (bad token, over the limit, database unavailable) the same way."""
+"""Every error a SCIM request can meet, mapped once to an RFC 7644 error response: the domain's
+errors by the table `SCIM_ERRORS`, scim2-models' and pydantic's by the scimType they carry,
+the door's own `ScimProblem`; `refuse` renders the edge's refusals (bad token, over the limit,
+database unavailable) the same way."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from pydantic import ValidationError
 from scim2_models import Error, SCIMException
@@ -12,17 +17,23 @@ from starlette.responses import Response
 from domain.errors import (
     Conflict,
     DomainError,
-    InvalidRole,
+    ErrorTable,
+    InvalidCredentials,
+    InvalidCursor,
     InvalidToken,
     InvalidValue,
     NotFound,
     PermissionDenied,
+    SignInThrottled,
     UserNameTaken,
     VersionMismatch,
+    narrowed,
 )
 from scim.responses import error_response
 
 TOKEN_REFUSED = "the bearer token is missing, malformed, unknown or revoked"
+E = TypeVar("E", bound=DomainError)
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="roster"'}
 # Domain field names as an identity provider's admin knows them.
 _SCIM_NAMES = {
     "role": "permissionsRole",
@@ -45,7 +56,9 @@ def _scim_name(field: str) -> str:
 
 
 class ScimProblem(Exception):
-    """An error found by the SCIM door itself (a bad header, an unreadable body)."""
+    """An error found by the SCIM door itself (a bad header, an unreadable body): the request
+    never reached the domain, so this is no domain error but SCIM's own, with its status and
+    scimType."""
 
     def __init__(self, status: int, detail: str, scim_type: str | None = None) -> None:
         self.status = status
@@ -54,8 +67,46 @@ class ScimProblem(Exception):
         super().__init__(detail)
 
 
-def unauthorized(detail: str) -> Response:
-    return error_response(401, detail, headers={"WWW-Authenticate": 'Bearer realm="roster"'})
+class ScimError:
+    """A domain error as an RFC 7644 error: its status, scimType and `detail` (the error's own
+    message unless the entry says otherwise), and headers."""
+
+    def __init__(
+        self,
+        error: type[E],
+        status: int,
+        scim_type: str | None = None,
+        *,
+        detail: Callable[[E], str] = str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.error: type[DomainError] = error
+        self.status = status
+        self.scim_type = scim_type
+        self.detail = narrowed(error, detail)
+        self.headers = headers
+
+    def response(self, error: DomainError) -> Response:
+        return error_response(self.status, self.detail(error), self.scim_type, self.headers)
+
+
+def _invalid_value(error: InvalidValue) -> str:
+    return f"{_scim_name(error.field)}: {error.reason}"
+
+
+SCIM_ERRORS = ErrorTable(
+    ScimError(NotFound, 404, detail=lambda e: f"{e.kind.capitalize()} {e.id!r} not found"),
+    ScimError(Conflict, 409),
+    ScimError(UserNameTaken, 409, "uniqueness"),
+    ScimError(VersionMismatch, 412, detail=lambda e: f"If-Match does not match: {e}"),
+    ScimError(InvalidValue, 400, "invalidValue", detail=_invalid_value),
+    ScimError(InvalidCursor, 400, "invalidCursor", detail=_invalid_value),
+    ScimError(PermissionDenied, 403, detail=lambda e: f"this token may not {e.action}"),
+    ScimError(InvalidToken, 401, detail=lambda _: TOKEN_REFUSED, headers=CHALLENGE),
+    # (no one signs in through SCIM)
+    ScimError(InvalidCredentials, 400),
+    ScimError(SignInThrottled, 400),
+)
 
 
 def refuse(status: int, code: str, headers: dict[str, str]) -> Response:
@@ -71,43 +122,6 @@ def refuse(status: int, code: str, headers: dict[str, str]) -> Response:
     )
 
 
-def from_domain(error: DomainError) -> Response:
-    if isinstance(error, NotFound):
-        return error_response(404, f"{error.kind.capitalize()} {error.id!r} not found")
-    if isinstance(error, UserNameTaken):
-        return error_response(409, str(error), "uniqueness")
-    if isinstance(error, VersionMismatch):
-        return error_response(412, f"If-Match does not match: {error}")
-    if isinstance(error, Conflict):
-        return error_response(409, str(error))
-    if isinstance(error, InvalidRole):
-        return error_response(
-            400,
-            f"permissionsRole: unknown role {error.value!r}; accepted values are: "
-            f"{', '.join(error.allowed)}",
-            "invalidValue",
-        )
-    if isinstance(error, InvalidValue) and error.field == "cursor":
-        return error_response(400, f"cursor: {error.reason}", "invalidCursor")
-    if isinstance(error, InvalidValue):
-        field = _scim_name(error.field)
-        return error_response(400, f"{field}: {error.reason}", "invalidValue")
-    if isinstance(error, PermissionDenied):
-        return error_response(403, f"this token may not {error.action}")
-    if isinstance(error, InvalidToken):
-        return unauthorized(TOKEN_REFUSED)
-    return error_response(400, str(error))
-
-
-def from_scim(error: SCIMException) -> Response:
-    return _from_error(error.to_error())
-
-
-def from_validation(error: ValidationError) -> Response:
-    errors = Error.from_validation_errors(error)
-    return _from_error(errors[0]) if errors else error_response(400, str(error), "invalidValue")
-
-
 def _from_error(error: Error) -> Response:
     status = int(error.status or 400)
     return error_response(status, error.detail or "invalid request", error.scim_type or None)
@@ -115,17 +129,18 @@ def _from_error(error: Error) -> Response:
 
 async def handle_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
-    return from_domain(error)
+    return SCIM_ERRORS[type(error)].response(error)
 
 
 async def handle_scim_exception(request: Request, error: Exception) -> Response:
     assert isinstance(error, SCIMException)
-    return from_scim(error)
+    return _from_error(error.to_error())
 
 
 async def handle_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ValidationError)
-    return from_validation(error)
+    errors = Error.from_validation_errors(error)
+    return _from_error(errors[0]) if errors else error_response(400, str(error), "invalidValue")
 
 
 async def handle_problem(request: Request, error: Exception) -> Response:
