@@ -2,7 +2,7 @@
 
 Expected outcomes of a mutation are members of its result union (`NotFoundError`,
 `PermissionDeniedError`, `ValidationError`, `ConflictError`, `VersionConflictError`,
-`AuthenticationError`), each with a `message`. Queries cannot return unions, so their expected
+`AuthenticationError`), each with a `message`. Queries return no error unions, so their expected
 failures (not signed in, not allowed, a bad argument) are GraphQL errors with a `code`
 extension. A database that went away fails the whole request (503 with Retry-After and the
 code `DATABASE_UNAVAILABLE`, answered by the edge). Anything else is a bug: masked to a
