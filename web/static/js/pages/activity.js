@@ -6,18 +6,21 @@ import { pageHeader, section, loading, failure, badge, timeAgoElement } from "..
 import { ACTIONS, CHANNELS, actionLabel, fieldLabel, formatDateTime, formatValue, isEmptyValue, isFailure, parseScimActor, plural } from "../format.js";
 
 const PAGE_SIZE = 30;
-const MAX_ALIASES = 12; // the API allows 15 aliases per query
 const EVENTS = `
   query Activity($first: Int, $after: String, $targetId: ID, $action: String) {
     auditEvents(first: $first, after: $after, targetId: $targetId, action: $action) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { node { id at actor { kind label } channel action targetType targetId changes } }
+      edges {
+        node {
+          id at actor { kind label } channel action targetType targetId targetName changes
+          target { ... on User { userName } ... on Role { name } ... on TokenFields { name prefix } }
+        }
+      }
     }
   }
 `;
 const ROLE_NAMES = `query RoleNames { roles { key name } }`;
-const TOKEN_NAMES = `query TokenNames { scimTokens { id name prefix } }`;
 const FIND_USER = `query FindUser($search: String) { users(first: 5, search: $search) { edges { node { id userName } } } }`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -28,7 +31,7 @@ export async function render(container, context) {
     label: params.get("label") ?? "",
     action: ACTIONS[params.get("action")] ? params.get("action") : "",
   };
-  const names = { users: new Map(), roles: new Map(), tokens: new Map() };
+  const roleNames = new Map(); // role key -> name, for the roles that changes name
   let after = null;
 
   // --- filters -----------------------------------------------------------------------------
@@ -108,33 +111,15 @@ export async function render(container, context) {
     filter.label = exact ? exact.userName : "";
   }
 
-  // --- names of targets --------------------------------------------------------------------------
+  // --- names of roles in changes ------------------------------------------------------------
 
-  async function loadNames() {
-    const jobs = [];
-    if (context.can("ROLES_READ")) {
-      jobs.push(gql(ROLE_NAMES).then((d) => d.roles.forEach((r) => names.roles.set(r.key, r.name))));
+  async function loadRoleNames() {
+    if (!context.can("ROLES_READ")) return;
+    try {
+      (await gql(ROLE_NAMES)).roles.forEach((r) => roleNames.set(r.key, r.name));
+    } catch {
+      // the changes then show role keys alone
     }
-    if (context.can("SCIM_TOKENS_MANAGE")) {
-      jobs.push(gql(TOKEN_NAMES).then((d) => d.scimTokens.forEach((t) => names.tokens.set(t.id, `${t.name} (${t.prefix}…)`))));
-    }
-    await Promise.allSettled(jobs);
-  }
-
-  async function loadUserNames(events) {
-    if (!context.can("USERS_READ")) return;
-    const ids = [...new Set(events.filter((e) => e.targetType === "user" && UUID.test(e.targetId)).map((e) => e.targetId))].filter((id) => !names.users.has(id));
-    const batches = [];
-    for (let i = 0; i < ids.length; i += MAX_ALIASES) batches.push(ids.slice(i, i + MAX_ALIASES));
-    await Promise.allSettled(
-      batches.map(async (batch) => {
-        const declarations = batch.map((_, n) => `$u${n}: ID!`).join(", ");
-        const fields = batch.map((_, n) => `u${n}: user(id: $u${n}) { id userName }`).join(" ");
-        const variables = Object.fromEntries(batch.map((id, n) => [`u${n}`, id]));
-        const data = await gql(`query UserNames(${declarations}) { ${fields} }`, variables);
-        batch.forEach((id, n) => names.users.set(id, data[`u${n}`]?.userName ?? null));
-      }),
-    );
   }
 
   // --- one event -----------------------------------------------------------------------------
@@ -148,10 +133,12 @@ export async function render(container, context) {
     return h("span", { class: "actor-name" }, actor.label);
   }
 
+  // The target as it is now (null once deleted, or when the viewer may not see it), else its
+  // name as the event recorded it.
   function targetView(event) {
-    const { targetType, targetId, changes } = event;
+    const { targetType, targetId, target, targetName, changes } = event;
     if (targetType === "user") {
-      const userName = names.users.get(targetId) ?? changes?.user_name?.after ?? changes?.user_name?.before ?? changes?.userName ?? (UUID.test(targetId) ? null : targetId);
+      const userName = target?.userName ?? targetName ?? (UUID.test(targetId) ? null : targetId);
       const text = userName ?? `user ${targetId.slice(0, 8)}…`;
       if (filter.target === targetId) return h("span", { class: "target" }, text);
       return h(
@@ -165,11 +152,11 @@ export async function render(container, context) {
       );
     }
     if (targetType === "role") {
-      const name = names.roles.get(targetId) ?? changes?.name?.after ?? changes?.name?.before;
+      const name = target?.name ?? targetName;
       return h("span", { class: "target" }, name ? `${name} ` : "", h("code", { class: "small" }, targetId));
     }
     if (targetType === "token") {
-      const name = names.tokens.get(targetId) ?? (changes?.name?.after ? `${changes.name.after} (${changes.prefix?.after ?? ""}…)` : null);
+      const name = target ? `${target.name} (${target.prefix}…)` : targetName ? `${targetName} (${changes?.prefix?.after ?? ""}…)` : null;
       return h("span", { class: "target" }, name ?? `token ${targetId.slice(0, 8)}…`);
     }
     if (targetType === "organization") return h("span", { class: "target" }, "the organization");
@@ -191,8 +178,8 @@ export async function render(container, context) {
     if (!entries.length) return null;
     const created = entries.every(([, change]) => isEmptyValue(change.before));
     const show = (name, value) => {
-      if (["role", "default_role", "moved_to", "permission_level"].includes(name) && typeof value === "string" && names.roles.has(value)) {
-        return `${names.roles.get(value)} (${value})`;
+      if (["role", "default_role", "moved_to", "permission_level"].includes(name) && typeof value === "string" && roleNames.has(value)) {
+        return `${roleNames.get(value)} (${value})`;
       }
       return formatValue(name, value);
     };
@@ -247,9 +234,7 @@ export async function render(container, context) {
     const connection = (
       await gql(EVENTS, { first: PAGE_SIZE, after, targetId: filter.target || null, action: filter.action || null })
     ).auditEvents;
-    const events = connection.edges.map((e) => e.node);
-    await loadUserNames(events);
-    return { connection, events };
+    return { connection, events: connection.edges.map((e) => e.node) };
   }
 
   function describeScope(total) {
@@ -302,6 +287,6 @@ export async function render(container, context) {
     }
   }
 
-  await loadNames();
+  await loadRoleNames();
   await reload();
 }
