@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from domain import queries
 from domain.actors import Actor
 from domain.models import Role, User
+from domain.queries import AuditTarget, TargetKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +40,21 @@ async def _load_roles(keys: Sequence[int]) -> list[Role | None]:
     return [roles.get(key) for key in keys]
 
 
+async def _load_audit_targets(
+    actor: Actor | None, keys: Sequence[TargetKey]
+) -> list[AuditTarget | None]:
+    if actor is None:  # no audit event reaches an anonymous request
+        return [None] * len(keys)
+    return await queries.audit_targets(actor, keys)
+
+
 @dataclass
 class Loaders:
     """One set per request, so nothing is cached across requests or actors. Loaders read by
-    primary key; what they return was already scoped by the query that found the keys."""
+    primary key; what they return was already scoped by the query that found the keys, except
+    `audit_targets`, which the domain scopes to the actor's organization and permissions."""
+
+    actor: Actor | None = None
 
     users: DataLoader[str, User | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_users)
@@ -52,6 +65,10 @@ class Loaders:
     roles: DataLoader[int, Role | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_roles)
     )
+    audit_targets: DataLoader[TargetKey, AuditTarget | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit_targets = DataLoader(load_fn=partial(_load_audit_targets, self.actor))
 
 
 @dataclass
@@ -60,4 +77,7 @@ class Context:
     response: Response
     config: GraphQLConfig
     actor: Actor | None
-    loaders: Loaders = field(default_factory=Loaders)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.actor)

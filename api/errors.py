@@ -3,7 +3,7 @@
 Expected outcomes of a mutation are members of its result union (`NotFoundError`,
 `PermissionDeniedError`, `ValidationError`, `ConflictError`, `VersionConflictError`,
 `AuthenticationError`), each with a `message`: the schema's exception handlers (Strawberry's)
-turn a domain error a mutation raises into its member. Queries cannot return unions, so their
+turn a domain error a mutation raises into its member. Queries return no error unions, so their
 expected failures (not signed in, not allowed, a bad argument) are GraphQL errors with a `code`
 extension. Both come from one table, `GRAPHQL_ERRORS`. A database that went away fails the
 whole request (503 with Retry-After and the code `DATABASE_UNAVAILABLE`, answered by the

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.context import Context
+from domain.audit import recorded_name
 from domain.credentials import display_prefix
 from domain.models import AuditEvent as AuditEventModel
 from domain.models import Organization as OrganizationModel
 from domain.models import Role as RoleModel
 from domain.models import RoleOrigin as DomainRoleOrigin
 from domain.models import Token as TokenModel
+from domain.models import TokenKind
 from domain.models import User as UserModel
+from domain.queries import AuditTarget as AuditTargetModel
 from domain.roles import default_role
 
 
@@ -196,6 +199,20 @@ class AuditActor:
     id: strawberry.ID | None
 
 
+AuditTarget = Annotated[
+    User | Role | ScimToken | ApiToken,
+    strawberry.union("AuditTarget", description="What an audit event concerns."),
+]
+
+
+def audit_target(target: AuditTargetModel) -> User | Role | ScimToken | ApiToken:
+    if isinstance(target, UserModel):
+        return User.of(target)
+    if isinstance(target, RoleModel):
+        return Role.of(target)
+    return ScimToken.of(target) if target.kind is TokenKind.SCIM else ApiToken.of(target)
+
+
 @strawberry.type
 class AuditEvent:
     id: strawberry.ID
@@ -205,7 +222,22 @@ class AuditEvent:
     action: str
     target_type: str
     target_id: strawberry.ID
+    target_name: str | None = strawberry.field(
+        description="The target's name as the event recorded it, when it did (an event that "
+        "created, renamed or deleted it; a failed provisioning's userName): it outlives the "
+        "target."
+    )
     changes: JSON = strawberry.field(description="{field: {before, after}}; never secrets.")
+
+    @strawberry.field(
+        description="The user, role or token the event concerns, as it is now; null when it "
+        "no longer exists or your role may not see it (as in the users, roles and token lists)."
+    )
+    async def target(self, info: Info[Context, None]) -> AuditTarget | None:
+        found = await info.context.loaders.audit_targets.load(
+            (self.target_type, str(self.target_id))
+        )
+        return audit_target(found) if found is not None else None
 
     @classmethod
     def of(cls, event: AuditEventModel) -> AuditEvent:
@@ -221,6 +253,7 @@ class AuditEvent:
             action=event.action,
             target_type=event.target_type,
             target_id=strawberry.ID(event.target_id),
+            target_name=recorded_name(event.target_type, event.changes),
             changes=event.changes,
         )
 

@@ -56,3 +56,27 @@ def created(after: Mapping[str, Any]) -> dict[str, Any]:
 
 def removed(before: Mapping[str, Any]) -> dict[str, Any]:
     return diff({name: value for name, value in before.items() if value not in (None, [], "")}, {})
+
+
+# The fields of an event's changes that hold its target's name, by target type, best first: a
+# user's userName as changed (or as sent, for a failed attempt), a role's, token's or
+# organization's name.
+_NAME_FIELDS: dict[str, tuple[str, ...]] = {
+    "user": ("user_name", "userName"),
+    "role": ("name",),
+    "token": ("name",),
+    "organization": ("name",),
+}
+
+
+def recorded_name(target_type: str, changes: Mapping[str, Any]) -> str | None:
+    """The target's name as an event recorded it, if the event recorded one: events keep no
+    name of their own, but one that created, renamed or deleted its target holds the name in
+    its changes (and a failed provisioning, the userName sent). It outlives the target."""
+    for name in _NAME_FIELDS.get(target_type, ()):
+        value = changes.get(name)
+        if isinstance(value, Mapping):
+            value = value.get("after") if value.get("after") is not None else value.get("before")
+        if isinstance(value, str):
+            return value
+    return None

@@ -384,3 +384,79 @@ async def list_audit_events(
 
 def event_cursor(event: AuditEvent) -> str:
     return encode_cursor([event.id])
+
+
+AuditTarget = User | Role | Token
+TargetKey = tuple[str, str]  # an audit event's (target_type, target_id)
+
+
+async def audit_targets(actor: Actor, keys: Sequence[TargetKey]) -> list[AuditTarget | None]:
+    """What each (target type, target id) of the actor's audit log names now, in order: a user
+    of the actor's organization (with its role), a role by its key, or a token; None where it
+    no longer exists, or the actor may not see it (users need USERS_READ, roles ROLES_READ, a
+    token the permission that manages its kind, as in the listings). At most one query per
+    kind of target (two for users, with their roles), however many keys."""
+    actor.require(Permission.AUDIT_READ)
+    organization_id = organization_id_of(actor)
+    found: dict[TargetKey, AuditTarget] = {}
+    if Permission.USERS_READ in actor.permissions:
+        found.update(await _user_targets(organization_id, _ids_of("user", keys)))
+    if Permission.ROLES_READ in actor.permissions:
+        found.update(await _role_targets(organization_id, _ids_of("role", keys)))
+    kinds = [
+        kind for kind, permission in _TOKEN_PERMISSIONS.items() if permission in actor.permissions
+    ]
+    if kinds:
+        found.update(await _token_targets(organization_id, kinds, _ids_of("token", keys)))
+    return [found.get(key) for key in keys]
+
+
+_TOKEN_PERMISSIONS = {
+    TokenKind.SCIM: Permission.SCIM_TOKENS_MANAGE,
+    TokenKind.API: Permission.API_TOKENS_MANAGE,
+}
+
+
+def _ids_of(target_type: str, keys: Sequence[TargetKey]) -> set[str]:
+    return {target_id for kind, target_id in keys if kind == target_type}
+
+
+def _uuids(ids: set[str]) -> dict[uuid.UUID, list[str]]:
+    """Each id that is a UUID, by its value (an id recorded from a request may be spelled
+    another way than the row's)."""
+    parsed: dict[uuid.UUID, list[str]] = {}
+    for target_id in ids:
+        value = parse_id(target_id)
+        if value is not None:
+            parsed.setdefault(value, []).append(target_id)
+    return parsed
+
+
+async def _user_targets(organization_id: int, ids: set[str]) -> dict[TargetKey, AuditTarget]:
+    wanted = _uuids(ids)
+    if not wanted:
+        return {}
+    users = await with_roles(
+        await User.filter(organization_id=organization_id, id__in=list(wanted))
+    )
+    return {("user", target_id): user for user in users for target_id in wanted[user.id]}
+
+
+async def _role_targets(organization_id: int, keys: set[str]) -> dict[TargetKey, AuditTarget]:
+    keys = {key for key in keys if fits(Role, "key", key)}
+    if not keys:
+        return {}
+    roles = await Role.filter(organization_id=organization_id, key__in=list(keys))
+    return {("role", role.key): role for role in roles}
+
+
+async def _token_targets(
+    organization_id: int, kinds: list[TokenKind], ids: set[str]
+) -> dict[TargetKey, AuditTarget]:
+    wanted = _uuids(ids)
+    if not wanted:
+        return {}
+    tokens = await Token.filter(
+        organization_id=organization_id, id__in=list(wanted), kind__in=kinds
+    )
+    return {("token", target_id): token for token in tokens for target_id in wanted[token.id]}

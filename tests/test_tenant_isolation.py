@@ -637,7 +637,9 @@ async def _api_tokens(case: Case) -> None:
 
 EVENTS = """query($after: String, $targetId: ID, $action: String) {
   auditEvents(first: 200, after: $after, targetId: $targetId, action: $action) {
-    totalCount edges { node { id action targetId actor { kind label id } changes } }
+    totalCount edges { node { id action targetId targetName actor { kind label id } changes
+      target { __typename ... on User { id userName } ... on Role { key name userCount }
+               ... on TokenFields { id name createdBy { id } } } } }
   }
 }"""
 

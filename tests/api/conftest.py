@@ -119,3 +119,36 @@ async def script(app_transport, super_admin_id, organization) -> AsyncIterator[G
     headers = {"Authorization": f"Bearer {issued.secret}"}
     async with httpx.AsyncClient(transport=app_transport, base_url=BASE, headers=headers) as http:
         yield GraphQLClient(http)
+
+
+class QueryCounter:
+    """Counts the SQL statements sent on `connection` while it is entered."""
+
+    def __init__(self, connection) -> None:
+        self.count = 0
+        self.connection = connection
+        self.originals = {}
+
+    def __enter__(self):
+        cls = type(self.connection)
+        for name in ("execute_query", "execute_query_dict"):
+            original = getattr(cls, name)
+            self.originals[name] = original
+
+            async def counting(client, *args, _original=original, **kwargs):
+                self.count += 1
+                return await _original(client, *args, **kwargs)
+
+            setattr(cls, name, counting)
+        return self
+
+    def __exit__(self, *exc):
+        for name, original in self.originals.items():
+            setattr(type(self.connection), name, original)
+
+
+async def queries_for(db, client, query: str, first: int) -> int:
+    """The SQL statements one GraphQL request with `first` costs."""
+    with QueryCounter(db.db()) as counter:
+        await client(query, first=first)
+    return counter.count

@@ -6,6 +6,7 @@ import pytest
 
 from domain import bus
 from domain.commands import DeactivateUser
+from tests.api.conftest import queries_for
 from tests.conftest import provision
 
 
@@ -90,40 +91,10 @@ async def test_an_unexpected_error_is_masked_with_an_error_id(root, monkeypatch,
     assert error_id in caplog.text
 
 
-class QueryCounter:
-    def __init__(self, connection) -> None:
-        self.count = 0
-        self.connection = connection
-        self.originals = {}
-
-    def __enter__(self):
-        cls = type(self.connection)
-        for name in ("execute_query", "execute_query_dict"):
-            original = getattr(cls, name)
-            self.originals[name] = original
-
-            async def counting(client, *args, _original=original, **kwargs):
-                self.count += 1
-                return await _original(client, *args, **kwargs)
-
-            setattr(cls, name, counting)
-        return self
-
-    def __exit__(self, *exc):
-        for name, original in self.originals.items():
-            setattr(type(self.connection), name, original)
-
-
 USERS_WITH_ROLES = """query($first: Int) { users(first: $first) { totalCount edges { node {
   userName role { key name userCount } } } } }"""
 EVENTS_WITH_ACTORS = """query($first: Int) { auditEvents(first: $first) { totalCount edges { node {
   action actor { kind label } } } } }"""
-
-
-async def queries_for(db, client, query: str, first: int) -> int:
-    with QueryCounter(db.db()) as counter:
-        await client(query, first=first)
-    return counter.count
 
 
 @pytest.mark.slow

@@ -418,6 +418,40 @@ def test_roles_without_settings_rights_see_less_or_nothing(
         other.close()
 
 
+def test_activity_names_a_user_as_they_are_now_and_as_recorded_once_deleted(
+    page: Page, roster: Roster, okta_token: str
+):
+    created = roster.provision(okta_token, "sam.old@acme.test")
+    user_id = created.json()["id"]
+    rename = {
+        "schemas": [PATCH_SCHEMA],
+        "Operations": [{"op": "replace", "value": {"userName": "sam.new@acme.test"}}],
+    }
+    assert roster.scim("PATCH", f"/Users/{user_id}", okta_token, rename).status_code == 200
+    queries: list[str] = []
+    page.on("request", lambda r: queries.append(r.post_data or "") if "/graphql" in r.url else None)
+    sign_in(page, roster)
+    go(page, "Activity")
+    page.get_by_label("User").fill(user_id)
+    page.get_by_role("button", name="Apply").click()
+
+    expect(events(page).locator(".event-title")).to_have_text(
+        ["User updated sam.new@acme.test", "User provisioned sam.new@acme.test"]
+    )
+    assert not [q for q in queries if "user(id:" in q], "no query per user: events carry them"
+
+    assert roster.scim("DELETE", f"/Users/{user_id}", okta_token).status_code == 204
+    page.reload()
+    # gone: each event names the user as it recorded them
+    expect(events(page).locator(".event-title")).to_have_text(
+        [
+            "User deleted sam.new@acme.test",
+            "User updated sam.new@acme.test",
+            "User provisioned sam.old@acme.test",
+        ]
+    )
+
+
 def test_long_lists_page_through_users_and_activity(page: Page, roster: Roster, okta_token: str):
     for n in range(27):
         created = roster.provision(okta_token, f"pager.user{n:02d}@acme.test", role="basic-user")

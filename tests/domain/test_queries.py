@@ -1,4 +1,5 @@
-"""Reading users, roles and tokens: filters, sorting and both kinds of paging."""
+"""Reading users, roles and tokens: filters, sorting and both kinds of paging; the targets of
+audit events."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import pytest
 from tortoise.expressions import Q
 
 from domain import bus, queries
-from domain.actors import Actor
-from domain.commands import AssignRole, CreateCustomRole, CreateOrganization, DeactivateUser
-from domain.errors import InvalidValue, NotFound
-from domain.models import RoleOrigin
+from domain.actors import Actor, ActorKind
+from domain.commands import (
+    AssignRole,
+    CreateCustomRole,
+    CreateOrganization,
+    DeactivateUser,
+    IssueScimToken,
+)
+from domain.errors import InvalidValue, NotFound, PermissionDenied
+from domain.models import Channel, RoleOrigin
 from domain.paging import KeysetPage, OffsetPage
+from domain.permissions import Permission
 from domain.queries import UserFilter
 from tests.conftest import provision
 
@@ -189,3 +197,42 @@ async def test_roles_list_built_ins_in_order_then_custom_roles_with_user_counts(
     counts = {v.role.key: v.user_count for v in views}
     assert (counts[finance.key], counts["basic-user"], counts["admin"]) == (2, 1, 0)
     assert (await queries.get_role(operator, finance.key)).user_count == 2
+
+
+def reader_of(organization_id: int, *permissions: Permission) -> Actor:
+    """An actor who may read the audit log and, of the rest, only `permissions`."""
+    return Actor(
+        kind=ActorKind.ADMIN,
+        id=None,
+        label="reader",
+        channel=Channel.GRAPHQL,
+        organization_id=organization_id,
+        permissions=frozenset({Permission.AUDIT_READ, *permissions}),
+    )
+
+
+async def test_audit_targets_are_only_what_the_actor_may_see(organization, operator, scim):
+    jane = await provision(scim, "jane@acme.test")
+    role = await bus.handle(CreateCustomRole("Finance", "limited-user"), operator)
+    scim_token = await bus.handle(IssueScimToken("Okta"), operator)
+    keys = [("user", str(jane.id)), ("role", role.key), ("token", str(scim_token.token.id))]
+
+    everything = await queries.audit_targets(operator, keys)
+    assert [type(target).__name__ for target in everything] == ["User", "Role", "Token"]
+    assert everything[0].role.key == "basic-user"  # with its role, loaded
+
+    auditor = reader_of(organization.id)
+    assert await queries.audit_targets(auditor, keys) == [None, None, None]
+    users_only = await queries.audit_targets(
+        reader_of(organization.id, Permission.USERS_READ), keys
+    )
+    assert [t is not None for t in users_only] == [True, False, False]
+    api_tokens_only = reader_of(organization.id, Permission.API_TOKENS_MANAGE)
+    assert await queries.audit_targets(api_tokens_only, keys) == [None, None, None]
+    with pytest.raises(PermissionDenied):
+        await queries.audit_targets(scim, keys)  # a SCIM token reads no audit log
+
+
+async def test_audit_targets_take_ids_that_name_nothing(operator):
+    keys = [("user", "olga@acme.test"), ("token", "?"), ("role", "x" * 65), ("organization", "1")]
+    assert await queries.audit_targets(operator, keys) == [None, None, None, None]

@@ -33,18 +33,29 @@ export async function render(container, context) {
 
 async function renderSettings(container, context) {
   const retry = () => renderSettings(container, context);
-  let organization;
-  let roles = null;
+  let loaded;
   try {
-    const [org, roleList] = await Promise.allSettled([gql(ORGANIZATION), gql(ROLE_CHOICES)]);
-    if (org.status === "rejected") throw org.reason;
-    organization = org.value.organization;
-    if (roleList.status === "fulfilled") roles = roleList.value.roles;
+    loaded = await loadSettings();
   } catch (error) {
     replaceChildren(container, section({ title: "Organization settings" }, failure(error, retry)));
     return;
   }
-  const editable = context.can("ORGANIZATION_MANAGE");
+  const form = settingsForm(loaded.organization, loaded.roles, context.can("ORGANIZATION_MANAGE"));
+  form.element.addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveSettings(form, context);
+  });
+  replaceChildren(container, section({ title: "Organization settings" }, form.element));
+}
+
+/** The organization, and the roles to choose the default from (null without ROLES_READ). */
+async function loadSettings() {
+  const [org, roleList] = await Promise.allSettled([gql(ORGANIZATION), gql(ROLE_CHOICES)]);
+  if (org.status === "rejected") throw org.reason;
+  return { organization: org.value.organization, roles: roleList.status === "fulfilled" ? roleList.value.roles : null };
+}
+
+function settingsForm(organization, roles, editable) {
   const name = field({
     label: "Organization name",
     control: h("input", { type: "text", class: "input", name: "name", value: organization.name, maxlength: 200, required: true, disabled: !editable, autocomplete: "organization" }),
@@ -61,7 +72,7 @@ async function renderSettings(container, context) {
   });
   const problem = errorArea();
   const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save");
-  const form = h(
+  const element = h(
     "form",
     { class: "form", novalidate: true },
     h("div", { class: "form-grid" }, name.element, defaultRole.element),
@@ -74,46 +85,52 @@ async function renderSettings(container, context) {
     problem.element,
     editable ? h("div", { class: "actions" }, save) : h("p", { class: "muted" }, "Your role can view these settings but not change them."),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!editable) return;
-    name.setError(null);
-    defaultRole.setError(null);
-    problem.show(null);
-    const newName = name.control.value.trim();
-    if (!newName) {
-      name.setError("Enter the organization's name.");
-      name.control.focus();
+  return { element, name, defaultRole, problem, save, editable, organization };
+}
+
+/** What the form changes of the organization ({} when nothing). */
+function changedSettings(form) {
+  const input = {};
+  if (form.name.control.value.trim() !== form.organization.name) input.name = form.name.control.value.trim();
+  if (form.defaultRole.control.value !== form.organization.defaultRole.key) input.defaultRole = form.defaultRole.control.value;
+  return input;
+}
+
+async function saveSettings(form, context) {
+  const { name, defaultRole, problem, save } = form;
+  if (!form.editable) return;
+  name.setError(null);
+  defaultRole.setError(null);
+  problem.show(null);
+  if (!name.control.value.trim()) {
+    name.setError("Enter the organization's name.");
+    name.control.focus();
+    return;
+  }
+  const input = changedSettings(form);
+  if (!Object.keys(input).length) {
+    toast("Nothing to save: no setting changed.", "info");
+    return;
+  }
+  save.disabled = true;
+  try {
+    const result = await mutate(UPDATE, { input }, "updateOrganization");
+    if (result.error) {
+      const { field: where, message } = result.error;
+      if (where === "name") name.setError(message);
+      else if (where === "role" || where === "defaultRole") defaultRole.setError(message);
+      else problem.show(message);
       return;
     }
-    const input = {};
-    if (newName !== organization.name) input.name = newName;
-    if (defaultRole.control.value !== organization.defaultRole.key) input.defaultRole = defaultRole.control.value;
-    if (!Object.keys(input).length) {
-      toast("Nothing to save: no setting changed.", "info");
-      return;
-    }
-    save.disabled = true;
-    try {
-      const result = await mutate(UPDATE, { input }, "updateOrganization");
-      if (result.error) {
-        const { field: where, message } = result.error;
-        if (where === "name") name.setError(message);
-        else if (where === "role" || where === "defaultRole") defaultRole.setError(message);
-        else problem.show(message);
-        return;
-      }
-      const saved = result.ok.organization;
-      organization = saved;
-      name.control.value = saved.name;
-      defaultRole.control.value = saved.defaultRole.key;
-      context.setOrganizationName(saved.name);
-      toast(`Saved: ${saved.name}, default role ${saved.defaultRole.name}.`);
-    } catch (error) {
-      problem.show(describeError(error));
-    } finally {
-      save.disabled = false;
-    }
-  });
-  replaceChildren(container, section({ title: "Organization settings" }, form));
+    const saved = result.ok.organization;
+    form.organization = saved;
+    name.control.value = saved.name;
+    defaultRole.control.value = saved.defaultRole.key;
+    context.setOrganizationName(saved.name);
+    toast(`Saved: ${saved.name}, default role ${saved.defaultRole.name}.`);
+  } catch (error) {
+    problem.show(describeError(error));
+  } finally {
+    save.disabled = false;
+  }
 }

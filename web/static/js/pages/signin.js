@@ -14,6 +14,25 @@ const LOGIN = `
 `;
 
 export function renderSignIn(root, { expired = false, onSignedIn }) {
+  const form = signInForm(expired);
+  form.element.addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn(form, onSignedIn);
+  });
+  replaceChildren(
+    root,
+    h(
+      "main",
+      { class: "signin", id: "main" },
+      h("div", { class: "signin-brand", "aria-hidden": "true" }, h("span", { class: "brand-mark" }, "R"), h("span", {}, "Roster")),
+      form.element,
+      h("p", { class: "signin-footer muted" }, "Forgot your password? Ask another admin of your organization or your Roster operator."),
+    ),
+  );
+  form.email.control.focus();
+}
+
+function signInForm(expired) {
   const email = field({
     label: "Email",
     control: h("input", { type: "email", name: "email", class: "input", autocomplete: "username", required: true, spellcheck: "false" }),
@@ -24,33 +43,7 @@ export function renderSignIn(root, { expired = false, onSignedIn }) {
   });
   const problem = errorArea();
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Sign in");
-  let countdown = null;
-
-  // Throttled: say so once (role="alert"), then count down quietly on the button.
-  function waitThenRetry(seconds) {
-    clearInterval(countdown);
-    let left = seconds;
-    problem.show(`Too many failed sign-ins. Try again in ${left} second${left === 1 ? "" : "s"}.`);
-    submit.disabled = true;
-    submit.textContent = `Try again in ${left} s`;
-    countdown = setInterval(() => {
-      left -= 1;
-      if (!submit.isConnected) {
-        clearInterval(countdown);
-        return;
-      }
-      if (left > 0) {
-        submit.textContent = `Try again in ${left} s`;
-        return;
-      }
-      clearInterval(countdown);
-      submit.disabled = false;
-      submit.textContent = "Sign in";
-      problem.show("You can try again now.");
-    }, 1000);
-  }
-
-  const form = h(
+  const element = h(
     "form",
     { class: "signin-form", novalidate: true, "aria-labelledby": "signin-title" },
     h("h1", { id: "signin-title", tabindex: "-1" }, "Sign in to Roster"),
@@ -61,56 +54,77 @@ export function renderSignIn(root, { expired = false, onSignedIn }) {
     problem.element,
     submit,
   );
+  return { element, email, password, problem, submit, countdown: null };
+}
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    problem.show(null);
-    email.setError(null);
-    password.setError(null);
-    const emailValue = email.control.value.trim();
-    const passwordValue = password.control.value;
-    if (!emailValue) {
-      email.setError("Enter your email address.");
-      email.control.focus();
+/** The email and password, or null (with the field that is missing marked and focused). */
+function credentials({ email, password }) {
+  const emailValue = email.control.value.trim();
+  const passwordValue = password.control.value;
+  if (!emailValue) {
+    email.setError("Enter your email address.");
+    email.control.focus();
+    return null;
+  }
+  if (!passwordValue) {
+    password.setError("Enter your password.");
+    password.control.focus();
+    return null;
+  }
+  return { email: emailValue, password: passwordValue };
+}
+
+async function signIn(form, onSignedIn) {
+  const { problem, email, password, submit } = form;
+  problem.show(null);
+  email.setError(null);
+  password.setError(null);
+  const values = credentials(form);
+  if (!values) return;
+  submit.disabled = true;
+  submit.textContent = "Signing in…";
+  try {
+    const { login } = await gql(LOGIN, values);
+    if (login.__typename === "LoginPayload") {
+      clearInterval(form.countdown);
+      onSignedIn(login.viewer);
       return;
     }
-    if (!passwordValue) {
-      password.setError("Enter your password.");
-      password.control.focus();
+    password.control.value = "";
+    if (login.retryAfterSeconds) {
+      waitThenRetry(form, login.retryAfterSeconds);
       return;
     }
-    submit.disabled = true;
-    submit.textContent = "Signing in…";
-    try {
-      const { login } = await gql(LOGIN, { email: emailValue, password: passwordValue });
-      if (login.__typename === "LoginPayload") {
-        clearInterval(countdown);
-        onSignedIn(login.viewer);
-        return;
-      }
-      password.control.value = "";
-      if (login.retryAfterSeconds) {
-        waitThenRetry(login.retryAfterSeconds);
-        return;
-      }
-      problem.show(login.message);
-      password.control.focus();
-    } catch (error) {
-      problem.show(describeError(error));
+    problem.show(login.message);
+    password.control.focus();
+  } catch (error) {
+    problem.show(describeError(error));
+  }
+  submit.disabled = false;
+  submit.textContent = "Sign in";
+}
+
+// Throttled: say so once (role="alert"), then count down quietly on the button.
+function waitThenRetry(form, seconds) {
+  const { problem, submit } = form;
+  clearInterval(form.countdown);
+  let left = seconds;
+  problem.show(`Too many failed sign-ins. Try again in ${left} second${left === 1 ? "" : "s"}.`);
+  submit.disabled = true;
+  submit.textContent = `Try again in ${left} s`;
+  form.countdown = setInterval(() => {
+    left -= 1;
+    if (!submit.isConnected) {
+      clearInterval(form.countdown);
+      return;
     }
+    if (left > 0) {
+      submit.textContent = `Try again in ${left} s`;
+      return;
+    }
+    clearInterval(form.countdown);
     submit.disabled = false;
     submit.textContent = "Sign in";
-  });
-
-  replaceChildren(
-    root,
-    h(
-      "main",
-      { class: "signin", id: "main" },
-      h("div", { class: "signin-brand", "aria-hidden": "true" }, h("span", { class: "brand-mark" }, "R"), h("span", {}, "Roster")),
-      form,
-      h("p", { class: "signin-footer muted" }, "Forgot your password? Ask another admin of your organization or your Roster operator."),
-    ),
-  );
-  email.control.focus();
+    problem.show("You can try again now.");
+  }, 1000);
 }

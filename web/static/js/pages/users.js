@@ -1,4 +1,8 @@
 // Users: a paged, searchable table; roles set by hand; deactivate and reactivate.
+//
+// render() builds the page's state, lays out its sections and loads them; each section has a
+// view, and each change to a user's row goes through changeUser(), the one flow of a row
+// mutation (version conflict, error, success).
 
 import { gql, mutate, describeError, ERROR_FIELDS, USER_FIELDS } from "../api.js";
 import { h, field, replaceChildren, uid } from "../dom.js";
@@ -46,29 +50,54 @@ const COLUMNS = [
 const NO_ROLE_EXPLANATION =
   "Okta sent no permissionsRole for these users, so they have the organization's default role. They were assigned to the app individually or before the permissionsRole attribute existed: assign them through a group that carries a role in Okta, or give them a role here by hand.";
 
-function originBadge(origin) {
-  const kind = { IDENTITY_PROVIDER: "info", DEFAULT: "warning", MANUAL: "neutral" }[origin] ?? "neutral";
-  return badge(originLabel(origin), kind, ROLE_ORIGINS[origin]?.hint);
+export async function render(container, context) {
+  const filters = filtersFrom(context.params);
+  const page = {
+    context,
+    filters,
+    canAssign: context.can("ROLES_ASSIGN"),
+    canWrite: context.can("USERS_WRITE"),
+    canAudit: context.can("AUDIT_READ"),
+    roles: null, // the role choices, when the viewer may read roles
+    cursors: [null], // the `after` of each page seen: Previous goes back one
+    pageIndex: 0,
+    searchTimer: null,
+    // The newest state of each user this page changed or reloaded: a page of users fetched
+    // before the change (a slow load overtaken by a click) must not show the old values.
+    newest: new Map(),
+    loadCount: 0,
+    controls: filterControls(filters),
+    banner: h("div", {}),
+    explanation: h("div", { id: "no-role-explanation" }),
+    list: listView(),
+  };
+
+  replaceChildren(
+    container,
+    pageHeader("Users", "Everyone Okta provisioned into your organization, with their role and where it came from."),
+    page.banner,
+    section({ title: "All users" }, page.controls.form, page.explanation, page.list.results, page.list.pager),
+  );
+  listenToFilters(page);
+  listenToPager(page);
+
+  await loadRoleChoices(page);
+  await Promise.all([loadPage(page), loadBanner(page)]);
+  return () => clearTimeout(page.searchTimer);
 }
 
-export async function render(container, context) {
-  const params = context.params;
-  const filters = {
+// --- filters -----------------------------------------------------------------------------------
+
+function filtersFrom(params) {
+  return {
     search: params.get("search") ?? "",
     status: ["active", "inactive"].includes(params.get("status")) ? params.get("status") : "all",
     role: params.get("role") ?? "",
     noRole: params.get("origin") === "default",
   };
-  const canAssign = context.can("ROLES_ASSIGN");
-  const canWrite = context.can("USERS_WRITE");
-  const canAudit = context.can("AUDIT_READ");
-  let roles = null;
-  let cursors = [null]; // the `after` of each page seen: Previous goes back one
-  let pageIndex = 0;
-  let searchTimer = null;
+}
 
-  // --- filters ---------------------------------------------------------------------------------
-
+function filterControls(filters) {
   const search = field({
     label: "Search",
     control: h("input", { type: "search", class: "input", name: "search", value: filters.search, placeholder: "Name, userName or email", autocomplete: "off" }),
@@ -83,7 +112,7 @@ export async function render(container, context) {
       h("option", { value: "inactive" }, "Inactive"),
     ),
   });
-  const roleFilter = field({
+  const role = field({
     label: "Role",
     control: h("select", { class: "input", name: "role" }, h("option", { value: "" }, "All roles")),
   });
@@ -95,354 +124,376 @@ export async function render(container, context) {
     h("div", { class: "check" }, noRole, h("label", { for: noRoleId }, "No role from Okta")),
     h("p", { class: "hint", id: `${noRoleId}-hint` }, "Users on the default role because Okta sent none."),
   );
-  const filterForm = h(
+  const form = h(
     "form",
     { class: "filters", role: "search", "aria-label": "Filter users", novalidate: true },
     search.element,
     status.element,
-    roleFilter.element,
+    role.element,
     noRoleField,
   );
+  return { form, search, status, role, noRole };
+}
 
-  const banner = h("div", {});
+function listenToFilters(page) {
+  const { form, search, status, role, noRole } = page.controls;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(page.searchTimer);
+    refilter(page);
+  });
+  search.control.addEventListener("input", () => {
+    clearTimeout(page.searchTimer);
+    page.searchTimer = setTimeout(() => refilter(page), 350);
+  });
+  for (const control of [status.control, role.control, noRole]) control.addEventListener("change", () => refilter(page));
+}
+
+/** Read the filters from their controls; when they changed, show their first page. */
+function refilter(page) {
+  const { search, status, role, noRole } = page.controls;
+  const chosen = {
+    search: search.control.value.trim(),
+    status: status.control.value,
+    role: role.control.value,
+    noRole: noRole.checked,
+  };
+  if (JSON.stringify(chosen) === JSON.stringify(page.filters)) return; // e.g. Enter after typing
+  Object.assign(page.filters, chosen);
+  page.cursors = [null];
+  page.pageIndex = 0;
+  keepFiltersInAddress(page.filters);
+  loadPage(page);
+}
+
+/** The filters in the address (shareable, kept on reload), without a new history entry. */
+function keepFiltersInAddress(filters) {
+  const query = {
+    search: filters.search,
+    status: filters.status === "all" ? "" : filters.status,
+    role: filters.role,
+    origin: filters.noRole ? "default" : "",
+  };
+  const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString();
+  history.replaceState(null, "", `#/users${qs ? `?${qs}` : ""}`);
+}
+
+async function loadRoleChoices(page) {
+  const { role } = page.controls;
+  try {
+    page.roles = (await gql(ROLE_CHOICES)).roles;
+    role.control.append(...page.roles.map((r) => h("option", { value: r.key }, r.builtIn ? r.name : `${r.name} (${r.key})`)));
+    role.control.value = page.filters.role;
+    if (role.control.value !== page.filters.role) page.filters.role = "";
+  } catch {
+    page.roles = null; // without ROLES_READ: no role filter, roles shown as text
+    role.element.hidden = true;
+    page.filters.role = "";
+  }
+}
+
+// --- the list and its pages ----------------------------------------------------------------------
+
+function listView() {
   const results = h("div", { class: "results" }, loading());
   const summary = h("p", { class: "muted", "aria-live": "polite", id: "users-summary" });
   const previous = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Previous");
   const next = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Next");
   const pager = h("nav", { class: "pager", "aria-label": "Pages of users" }, summary, h("div", { class: "pager-buttons" }, previous, next));
+  return { results, summary, previous, next, pager };
+}
 
-  replaceChildren(
-    container,
-    pageHeader("Users", "Everyone Okta provisioned into your organization, with their role and where it came from."),
-    banner,
-    section({ title: "All users" }, filterForm, h("div", { id: "no-role-explanation" }), results, pager),
-  );
-  const explanation = container.querySelector("#no-role-explanation");
-
-  function refilter() {
-    const next = {
-      search: search.control.value.trim(),
-      status: status.control.value,
-      role: roleFilter.control.value,
-      noRole: noRole.checked,
-    };
-    if (JSON.stringify(next) === JSON.stringify(filters)) return; // e.g. Enter after typing
-    Object.assign(filters, next);
-    cursors = [null];
-    pageIndex = 0;
-    const query = {
-      search: filters.search,
-      status: filters.status === "all" ? "" : filters.status,
-      role: filters.role,
-      origin: filters.noRole ? "default" : "",
-    };
-    // keep the filters in the address (shareable, kept on reload) without a new history entry
-    const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString();
-    history.replaceState(null, "", `#/users${qs ? `?${qs}` : ""}`);
-    loadPage();
-  }
-  filterForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    clearTimeout(searchTimer);
-    refilter();
+function listenToPager(page) {
+  page.list.previous.addEventListener("click", () => {
+    if (page.pageIndex === 0) return;
+    page.pageIndex -= 1;
+    loadPage(page);
   });
-  search.control.addEventListener("input", () => {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(refilter, 350);
+  page.list.next.addEventListener("click", () => {
+    if (page.cursors[page.pageIndex + 1] === undefined) return;
+    page.pageIndex += 1;
+    loadPage(page);
   });
-  for (const control of [status.control, roleFilter.control, noRole]) control.addEventListener("change", refilter);
-  previous.addEventListener("click", () => {
-    if (pageIndex === 0) return;
-    pageIndex -= 1;
-    loadPage();
-  });
-  next.addEventListener("click", () => {
-    if (cursors[pageIndex + 1] === undefined) return;
-    pageIndex += 1;
-    loadPage();
-  });
+}
 
-  // --- loading -----------------------------------------------------------------------------
-
-  function variables() {
-    return {
-      first: PAGE_SIZE,
-      after: cursors[pageIndex],
-      search: filters.search || null,
-      active: filters.status === "all" ? null : filters.status === "active",
-      role: filters.role || null,
-      roleOrigin: filters.noRole ? "DEFAULT" : null,
-    };
-  }
-
-  // The newest state of each user this page changed or reloaded: a page of users fetched
-  // before the change (a slow load overtaken by a click) must not show the old values.
-  const newest = new Map();
-  const remember = (user) => {
-    const known = newest.get(user.id);
-    if (!known || known.version <= user.version) newest.set(user.id, user);
-    return newest.get(user.id);
+function variables(page) {
+  const { filters } = page;
+  return {
+    first: PAGE_SIZE,
+    after: page.cursors[page.pageIndex],
+    search: filters.search || null,
+    active: filters.status === "all" ? null : filters.status === "active",
+    role: filters.role || null,
+    roleOrigin: filters.noRole ? "DEFAULT" : null,
   };
+}
 
-  let loadCount = 0;
-  async function loadPage() {
-    const mine = ++loadCount;
-    results.setAttribute("aria-busy", "true");
-    replaceChildren(
-      explanation,
-      filters.noRole ? notice(NO_ROLE_EXPLANATION, "warning") : null,
-    );
-    let connection;
-    try {
-      connection = (await gql(USERS, variables())).users;
-    } catch (error) {
-      if (mine !== loadCount) return;
-      results.removeAttribute("aria-busy");
-      replaceChildren(results, failure(error, loadPage));
-      summary.textContent = "";
-      previous.disabled = next.disabled = true;
-      return;
-    }
-    if (mine !== loadCount) return; // a newer filter won
-    results.removeAttribute("aria-busy");
-    cursors[pageIndex + 1] = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : undefined;
-    cursors.length = pageIndex + 2;
-    const users = connection.edges.map((edge) => remember(edge.node));
-    const filtered = filters.search || filters.status !== "all" || filters.role || filters.noRole;
-    replaceChildren(
-      results,
-      table({
-        caption: "Users",
-        columns: COLUMNS,
-        rows: users.map(userRow),
-        className: "users-table",
-        emptyText: filtered ? "No users match these filters." : "No users yet. Once Okta is connected, the users assigned to the app appear here.",
-      }),
-    );
-    const start = pageIndex * PAGE_SIZE;
-    summary.textContent = users.length
-      ? `${start + 1}\u2013${start + users.length} of ${plural(connection.totalCount, "user")}`
-      : `${plural(connection.totalCount, "user")}`;
-    previous.disabled = pageIndex === 0;
-    next.disabled = !connection.pageInfo.hasNextPage;
+function remember(page, user) {
+  const known = page.newest.get(user.id);
+  if (!known || known.version <= user.version) page.newest.set(user.id, user);
+  return page.newest.get(user.id);
+}
+
+async function loadPage(page) {
+  const mine = ++page.loadCount;
+  page.list.results.setAttribute("aria-busy", "true");
+  replaceChildren(page.explanation, page.filters.noRole ? notice(NO_ROLE_EXPLANATION, "warning") : null);
+  let connection;
+  try {
+    connection = (await gql(USERS, variables(page))).users;
+  } catch (error) {
+    if (mine !== page.loadCount) return;
+    showLoadFailure(page, error);
+    return;
   }
+  if (mine !== page.loadCount) return; // a newer filter won
+  showPage(page, connection);
+}
 
-  async function loadBanner() {
-    try {
-      const count = (await gql(WITHOUT_ROLE)).users.totalCount;
-      if (!count) {
-        replaceChildren(banner);
-        return;
-      }
-      replaceChildren(
-        banner,
-        notice(`${plural(count, "active user")} ${count === 1 ? "has" : "have"} no role from Okta.`, "warning", [
-          h("p", { class: "small" }, NO_ROLE_EXPLANATION),
-          filters.noRole
-            ? null
-            : h("button", {
-                type: "button",
-                class: "btn btn-secondary btn-small",
-                onclick: () => {
-                  noRole.checked = true;
-                  status.control.value = "active";
-                  refilter();
-                },
-              }, "Show them"),
-        ]),
-      );
-    } catch {
-      replaceChildren(banner); // the table says what is wrong
-    }
+function showLoadFailure(page, error) {
+  const { results, summary, previous, next } = page.list;
+  results.removeAttribute("aria-busy");
+  replaceChildren(results, failure(error, () => loadPage(page)));
+  summary.textContent = "";
+  previous.disabled = next.disabled = true;
+}
+
+function showPage(page, connection) {
+  const { results, summary, previous, next } = page.list;
+  const { filters, pageIndex } = page;
+  results.removeAttribute("aria-busy");
+  page.cursors[pageIndex + 1] = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : undefined;
+  page.cursors.length = pageIndex + 2;
+  const users = connection.edges.map((edge) => remember(page, edge.node));
+  const filtered = filters.search || filters.status !== "all" || filters.role || filters.noRole;
+  replaceChildren(
+    results,
+    table({
+      caption: "Users",
+      columns: COLUMNS,
+      rows: users.map((user) => userRow(page, user)),
+      className: "users-table",
+      emptyText: filtered ? "No users match these filters." : "No users yet. Once Okta is connected, the users assigned to the app appear here.",
+    }),
+  );
+  const start = pageIndex * PAGE_SIZE;
+  summary.textContent = users.length
+    ? `${start + 1}\u2013${start + users.length} of ${plural(connection.totalCount, "user")}`
+    : `${plural(connection.totalCount, "user")}`;
+  previous.disabled = pageIndex === 0;
+  next.disabled = !connection.pageInfo.hasNextPage;
+}
+
+// --- the banner: active users without a role from Okta ---------------------------------------
+
+async function loadBanner(page) {
+  try {
+    const count = (await gql(WITHOUT_ROLE)).users.totalCount;
+    replaceChildren(page.banner, count ? noRoleNotice(page, count) : null);
+  } catch {
+    replaceChildren(page.banner); // the table says what is wrong
   }
+}
 
-  // --- one row -----------------------------------------------------------------------------
+function noRoleNotice(page, count) {
+  return notice(`${plural(count, "active user")} ${count === 1 ? "has" : "have"} no role from Okta.`, "warning", [
+    h("p", { class: "small" }, NO_ROLE_EXPLANATION),
+    page.filters.noRole ? null : h("button", { type: "button", class: "btn btn-secondary btn-small", onclick: () => showUsersWithoutRole(page) }, "Show them"),
+  ]);
+}
 
-  function userRow(user) {
-    const tr = row(COLUMNS, cells(user), { dataset: { userId: user.id, userName: user.userName }, class: user.active ? null : "is-inactive" });
-    return tr;
-  }
+function showUsersWithoutRole(page) {
+  page.controls.noRole.checked = true;
+  page.controls.status.control.value = "active";
+  refilter(page);
+}
 
-  function redraw(tr, user) {
-    const fresh = userRow(remember(user));
-    tr.replaceWith(fresh);
-    return fresh;
-  }
+// --- one row -------------------------------------------------------------------------------------
 
-  async function reload(tr, user) {
-    try {
-      const current = (await gql(USER, { id: user.id })).user;
-      if (!current) {
-        tr.remove();
-        toast(`${user.userName} no longer exists.`, "info");
-        return null;
-      }
-      return redraw(tr, current);
-    } catch (error) {
-      toast(describeError(error), "error");
+function originBadge(origin) {
+  const kind = { IDENTITY_PROVIDER: "info", DEFAULT: "warning", MANUAL: "neutral" }[origin] ?? "neutral";
+  return badge(originLabel(origin), kind, ROLE_ORIGINS[origin]?.hint);
+}
+
+function userRow(page, user) {
+  return row(COLUMNS, cells(page, user), { dataset: { userId: user.id, userName: user.userName }, class: user.active ? null : "is-inactive" });
+}
+
+function redraw(page, tr, user) {
+  const fresh = userRow(page, remember(page, user));
+  tr.replaceWith(fresh);
+  return fresh;
+}
+
+/** The row again with the user as it is now (gone if the user is). */
+async function reloadRow(page, tr, user) {
+  try {
+    const current = (await gql(USER, { id: user.id })).user;
+    if (!current) {
+      tr.remove();
+      toast(`${user.userName} no longer exists.`, "info");
       return null;
     }
+    return redraw(page, tr, current);
+  } catch (error) {
+    toast(describeError(error), "error");
+    return null;
   }
+}
 
-  function cells(user) {
-    const roleError = h("p", { class: "field-error", role: "alert", hidden: true });
-    const actionError = h("p", { class: "field-error", role: "alert", hidden: true });
-    const isViewer = user.id === context.viewer.user.id; // no locking yourself out by mistake
+function cells(page, user) {
+  const isViewer = user.id === page.context.viewer.user.id; // no locking yourself out by mistake
+  return [
+    userCell(user, isViewer),
+    roleCell(page, user, isViewer),
+    originBadge(user.roleOrigin),
+    user.active ? badge("Active", "success") : badge("Inactive", "muted"),
+    timeAgoElement(user.updatedAt),
+    actionsCell(page, user, isViewer),
+  ];
+}
 
-    let roleCell;
-    if (canAssign && roles && !isViewer) {
-      const selectId = uid("role-of");
-      const select = h(
-        "select",
-        { class: "input input-small", id: selectId, name: "role", value: user.role.key, "aria-label": null },
-        roles.map((r) => h("option", { value: r.key }, r.name)),
-      );
-      const save = h("button", { type: "button", class: "btn btn-secondary btn-small", disabled: true }, "Save");
-      save.setAttribute("aria-label", `Save role of ${user.userName}`);
-      select.addEventListener("change", () => {
-        save.disabled = select.value === user.role.key;
-        roleError.hidden = true;
-      });
-      save.addEventListener("click", () => setRole(user, select, save, roleError));
-      roleCell = h(
-        "div",
-        { class: "role-edit" },
-        h("label", { for: selectId, class: "sr-only" }, `Role of ${user.userName}`),
-        h("div", { class: "inline" }, select, save),
-        roleError,
-      );
-    } else {
-      roleCell = user.role.name;
-    }
+/** Name, userName, and the email when it is not the userName (Okta's usual case). */
+function userCell(user, isViewer) {
+  const name = personName(user);
+  const email = primaryEmail(user);
+  const you = isViewer ? h("span", { class: "you" }, " (you)") : null;
+  return h(
+    "div",
+    { class: "user-cell" },
+    name
+      ? [h("span", { class: "user-name" }, name, you), h("span", { class: "user-login" }, user.userName)]
+      : h("span", { class: "user-name" }, user.userName, you),
+    email && email.toLowerCase() !== user.userName.toLowerCase() ? h("span", { class: "muted small" }, email) : null,
+  );
+}
 
-    const actions = [];
-    if (canWrite && !isViewer) {
-      actions.push(
-        user.active
-          ? h("button", { type: "button", class: "btn btn-danger-outline btn-small", "aria-label": `Deactivate ${user.userName}`, onclick: (e) => setActive(user, false, e.currentTarget, actionError) }, "Deactivate")
-          : h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Reactivate ${user.userName}`, onclick: (e) => setActive(user, true, e.currentTarget, actionError) }, "Reactivate"),
-      );
-    }
-    if (canAudit) {
-      actions.push(context.link("/activity", { target: user.id, label: user.userName }, "Activity", { class: "btn btn-link btn-small", "aria-label": `Activity of ${user.userName}` }));
-    }
+/** The role, as a choice and a Save button for whoever may assign it (not to themself). */
+function roleCell(page, user, isViewer) {
+  if (!(page.canAssign && page.roles && !isViewer)) return user.role.name;
+  const roleError = rowError();
+  const selectId = uid("role-of");
+  const select = h(
+    "select",
+    { class: "input input-small", id: selectId, name: "role", value: user.role.key, "aria-label": null },
+    page.roles.map((r) => h("option", { value: r.key }, r.name)),
+  );
+  const save = h("button", { type: "button", class: "btn btn-secondary btn-small", disabled: true }, "Save");
+  save.setAttribute("aria-label", `Save role of ${user.userName}`);
+  select.addEventListener("change", () => {
+    save.disabled = select.value === user.role.key;
+    roleError.hidden = true;
+  });
+  save.addEventListener("click", () => setRole(page, user, select, save, roleError));
+  return h(
+    "div",
+    { class: "role-edit" },
+    h("label", { for: selectId, class: "sr-only" }, `Role of ${user.userName}`),
+    h("div", { class: "inline" }, select, save),
+    roleError,
+  );
+}
 
-    return [
-      userCell(user, isViewer),
-      roleCell,
-      originBadge(user.roleOrigin),
-      user.active ? badge("Active", "success") : badge("Inactive", "muted"),
-      timeAgoElement(user.updatedAt),
-      actions.length ? [h("div", { class: "row-actions" }, actions), actionError] : h("span", { class: "muted" }, "—"),
-    ];
-  }
-
-  /** Name, userName, and the email when it is not the userName (Okta's usual case). */
-  function userCell(user, isViewer) {
-    const name = personName(user);
-    const email = primaryEmail(user);
-    const you = isViewer ? h("span", { class: "you" }, " (you)") : null;
-    return h(
-      "div",
-      { class: "user-cell" },
-      name
-        ? [h("span", { class: "user-name" }, name, you), h("span", { class: "user-login" }, user.userName)]
-        : h("span", { class: "user-name" }, user.userName, you),
-      email && email.toLowerCase() !== user.userName.toLowerCase() ? h("span", { class: "muted small" }, email) : null,
+function actionsCell(page, user, isViewer) {
+  const actionError = rowError();
+  const actions = [];
+  if (page.canWrite && !isViewer) {
+    actions.push(
+      user.active
+        ? h("button", { type: "button", class: "btn btn-danger-outline btn-small", "aria-label": `Deactivate ${user.userName}`, onclick: (e) => setActive(page, user, false, e.currentTarget, actionError) }, "Deactivate")
+        : h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Reactivate ${user.userName}`, onclick: (e) => setActive(page, user, true, e.currentTarget, actionError) }, "Reactivate"),
     );
   }
-
-  async function setRole(user, select, save, roleError) {
-    const tr = select.closest("tr");
-    const chosen = select.value;
-    save.disabled = true;
-    roleError.hidden = true;
-    try {
-      const result = await mutate(SET_ROLE, { userId: user.id, role: chosen, expectedVersion: user.version }, "setUserRole");
-      if (result.error) {
-        if (result.error.__typename === "VersionConflictError") {
-          const fresh = await reload(tr, user);
-          showRowError(fresh, "role", `${user.userName} was changed meanwhile (by Okta or another admin). The row now shows the current values: check them and save again.`);
-          return;
-        }
-        roleError.textContent = result.error.message;
-        roleError.hidden = false;
-        save.disabled = false;
-        return;
-      }
-      const saved = result.ok.user;
-      const fresh = redraw(tr, saved);
-      fresh.querySelector("select")?.focus();
-      toast(`${saved.userName} now has the role ${saved.role.name} (set by hand).`);
-      loadBanner();
-    } catch (error) {
-      roleError.textContent = describeError(error);
-      roleError.hidden = false;
-      save.disabled = false;
-    }
+  if (page.canAudit) {
+    actions.push(page.context.link("/activity", { target: user.id, label: user.userName }, "Activity", { class: "btn btn-link btn-small", "aria-label": `Activity of ${user.userName}` }));
   }
+  return actions.length ? [h("div", { class: "row-actions" }, actions), actionError] : h("span", { class: "muted" }, "—");
+}
 
-  function showRowError(tr, where, message) {
-    if (!tr) return;
-    const errors = tr.querySelectorAll(".field-error");
-    const target = where === "role" ? errors[0] : errors[errors.length - 1];
-    if (target) {
-      target.textContent = message;
-      target.hidden = false;
-    } else {
-      toast(message, "error");
-    }
-  }
+function rowError() {
+  return h("p", { class: "field-error", role: "alert", hidden: true });
+}
 
-  async function setActive(user, active, actionButton, actionError) {
-    const tr = actionButton.closest("tr");
-    if (!active) {
-      const confirmed = await confirmDialog({
-        title: `Deactivate ${user.userName}?`,
-        message: "They lose access at once; their data is kept and you can reactivate them later. If Okta still assigns them to the app, Okta may reactivate them: unassign them in Okta too.",
-        confirmLabel: "Deactivate",
-      });
-      if (!confirmed) return;
-    }
-    actionButton.disabled = true;
-    actionError.hidden = true;
-    try {
-      const result = await mutate(active ? REACTIVATE : DEACTIVATE, { id: user.id, expectedVersion: user.version }, active ? "reactivateUser" : "deactivateUser");
-      if (result.error) {
-        if (result.error.__typename === "VersionConflictError") {
-          const fresh = await reload(tr, user);
-          showRowError(fresh, "actions", `${user.userName} was changed meanwhile (by Okta or another admin). The row now shows the current values: check them and try again.`);
-          return;
-        }
-        actionError.textContent = result.error.message;
-        actionError.hidden = false;
-        actionButton.disabled = false;
-        return;
-      }
-      const saved = result.ok.user;
-      const fresh = redraw(tr, saved);
-      fresh.querySelector(".row-actions button")?.focus();
-      toast(active ? `${saved.userName} is active again.` : `${saved.userName} is deactivated.`);
-      loadBanner();
-    } catch (error) {
-      actionError.textContent = describeError(error);
-      actionError.hidden = false;
-      actionButton.disabled = false;
-    }
-  }
+function showError(element, message) {
+  element.textContent = message;
+  element.hidden = false;
+}
 
-  // --- start -----------------------------------------------------------------------------------
+/** A message in the row's role cell ("role") or actions cell (else); a toast without them. */
+function showRowError(tr, where, message) {
+  if (!tr) return;
+  const errors = tr.querySelectorAll(".field-error");
+  const target = where === "role" ? errors[0] : errors[errors.length - 1];
+  if (target) showError(target, message);
+  else toast(message, "error");
+}
 
+// --- changing a user from its row ------------------------------------------------------------
+
+async function setRole(page, user, select, save, roleError) {
+  const chosen = select.value;
+  await changeUser(page, user, {
+    tr: select.closest("tr"),
+    control: save,
+    error: roleError,
+    where: "role",
+    retry: "save again",
+    send: () => mutate(SET_ROLE, { userId: user.id, role: chosen, expectedVersion: user.version }, "setUserRole"),
+    focus: "select",
+    saved: (saved) => `${saved.userName} now has the role ${saved.role.name} (set by hand).`,
+  });
+}
+
+async function setActive(page, user, active, actionButton, actionError) {
+  const tr = actionButton.closest("tr");
+  if (!active && !(await confirmDeactivation(user))) return;
+  await changeUser(page, user, {
+    tr,
+    control: actionButton,
+    error: actionError,
+    where: "actions",
+    retry: "try again",
+    send: () => mutate(active ? REACTIVATE : DEACTIVATE, { id: user.id, expectedVersion: user.version }, active ? "reactivateUser" : "deactivateUser"),
+    focus: ".row-actions button",
+    saved: (saved) => (active ? `${saved.userName} is active again.` : `${saved.userName} is deactivated.`),
+  });
+}
+
+function confirmDeactivation(user) {
+  return confirmDialog({
+    title: `Deactivate ${user.userName}?`,
+    message: "They lose access at once; their data is kept and you can reactivate them later. If Okta still assigns them to the app, Okta may reactivate them: unassign them in Okta too.",
+    confirmLabel: "Deactivate",
+  });
+}
+
+/**
+ * One change to a user from its row: `send` the mutation with the version the row shows. A
+ * user changed meanwhile is reloaded into the row with a message (nothing is overwritten);
+ * another error shows in the row's `error` and `control` can be used again; the change done,
+ * the row is redrawn, focus returns to its `focus` control and a toast says what `saved`.
+ */
+async function changeUser(page, user, { tr, control, error, where, retry, send, focus, saved }) {
+  control.disabled = true;
+  error.hidden = true;
   try {
-    roles = (await gql(ROLE_CHOICES)).roles;
-    roleFilter.control.append(...roles.map((r) => h("option", { value: r.key }, r.builtIn ? r.name : `${r.name} (${r.key})`)));
-    roleFilter.control.value = filters.role;
-    if (roleFilter.control.value !== filters.role) filters.role = "";
-  } catch {
-    roles = null; // without ROLES_READ: no role filter, roles shown as text
-    roleFilter.element.hidden = true;
-    filters.role = "";
+    const result = await send();
+    if (result.error?.__typename === "VersionConflictError") {
+      const fresh = await reloadRow(page, tr, user);
+      showRowError(fresh, where, `${user.userName} was changed meanwhile (by Okta or another admin). The row now shows the current values: check them and ${retry}.`);
+      return;
+    }
+    if (result.error) {
+      showError(error, result.error.message);
+      control.disabled = false;
+      return;
+    }
+    const fresh = redraw(page, tr, result.ok.user);
+    fresh.querySelector(focus)?.focus();
+    toast(saved(result.ok.user));
+    loadBanner(page);
+  } catch (failed) {
+    showError(error, describeError(failed));
+    control.disabled = false;
   }
-  await Promise.all([loadPage(), loadBanner()]);
-  return () => clearTimeout(searchTimer);
 }
