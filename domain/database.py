@@ -93,7 +93,17 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
     rolling back on a connection the server closed is not a second error that hides the first
     (a 500 instead of a 503), and a reset that fails on the way back to the pool, after a
     commit that succeeded, does not turn the commit into an error (the pool opens a new
-    connection next time)."""
+    connection next time).
+
+    Its way back to the pool costs no round trip: asyncpg's reset query (release advisory
+    locks, close cursors, UNLISTEN, RESET ALL) undoes session state that Roster never leaves
+    behind (it opens no cursor, listens to nothing and sets nothing for the session; the
+    migration's advisory lock is released, or its connection closed, by `_migration_lock`).
+    An open transaction is still rolled back. The query would be a second round trip for
+    every statement run outside a transaction."""
+
+    def get_reset_query(self) -> str:
+        return ""
 
     def transaction(
         self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
@@ -436,6 +446,18 @@ async def migrate(
         return pending
 
 
+async def _unlock(connection: asyncpg.Connection) -> None:
+    """Release the migration's lock; a connection that could not release it is closed (the
+    server releases it then), never handed back to the pool holding it."""
+    if connection.is_closed():
+        return
+    try:
+        await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    except BaseException:
+        connection.terminate()
+        raise
+
+
 @contextlib.asynccontextmanager
 async def _migration_lock(
     context: TortoiseContext, waiting: Callable[[], None]
@@ -453,8 +475,7 @@ async def _migration_lock(
             try:
                 yield
             finally:
-                if not connection.is_closed():
-                    await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+                await _unlock(connection)
     elif isinstance(client, SqliteClient) and client.filename != ":memory:":
         folder = os.open(Path(client.filename).parent, os.O_RDONLY)
         try:
