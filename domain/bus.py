@@ -1,8 +1,9 @@
 """The one entry point for changes: `await handle(command, actor)`.
 
 It checks that the actor may run the command, opens one transaction, runs the command's
-handler, writes the handler's audit entry in the same transaction, and returns the result or
-raises a named domain error (nothing is written then, audit entry included).
+handler, writes the handler's audit entry in the same transaction, lets the command forget
+what this process kept of the state it replaced (`Command.committed`), and returns the result
+or raises a named domain error (nothing is written then, audit entry included).
 
 One exception to "nothing": when an identity provider's command fails in a way the
 organization's admin can fix, what the command declares for it (`Command.failure`) is written
@@ -38,4 +39,5 @@ async def handle(command: Command[R], actor: Actor) -> R:
         if failure is not None:
             await audit.record(failure, actor)
         raise
+    command.committed()
     return cast(R, result)  # the registry's handler for Command[R] returns an R (a test checks)

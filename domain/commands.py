@@ -15,6 +15,7 @@ from domain.credentials import IssuedToken
 from domain.errors import DomainError, InvalidValue, UserNameTaken
 from domain.models import Organization, Role, Token, TokenKind, User
 from domain.permissions import Permission
+from domain.roles import forget_roles
 from domain.text import made_storable
 
 R = TypeVar("R", covariant=True)  # what a command's handler returns
@@ -74,6 +75,10 @@ class Command(Generic[R]):
     __slots__ = ()
     # what the actor needs; None: any signed-in actor (signing in and out)
     permission: ClassVar[Permission | None]
+
+    def committed(self) -> None:
+        """What this process does once the command's change is committed: forget what it
+        keeps of the state the change replaced."""
 
     def failure(self, error: DomainError) -> AuditEntry | None:
         """What the activity log records when an identity provider sent this command and it
@@ -261,8 +266,18 @@ class AssignRole(Command[User]):
 # --- custom roles -------------------------------------------------------------------------
 
 
+class RoleChange(Command[Role]):
+    """A change to the organization's roles: this process reads roles afresh after it (others
+    within `domain.roles.ROLE_SECONDS`)."""
+
+    __slots__ = ()
+
+    def committed(self) -> None:
+        forget_roles()
+
+
 @dataclass(frozen=True, slots=True)
-class CreateCustomRole(Command[Role]):
+class CreateCustomRole(RoleChange):
     permission: ClassVar[Permission] = Permission.ROLES_MANAGE
     name: str
     permission_level: str
@@ -271,7 +286,7 @@ class CreateCustomRole(Command[Role]):
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateCustomRole(Command[Role]):
+class UpdateCustomRole(RoleChange):
     permission: ClassVar[Permission] = Permission.ROLES_MANAGE
     role_id: str
     name: str | None = None
@@ -281,7 +296,7 @@ class UpdateCustomRole(Command[Role]):
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteCustomRole(Command[Role]):
+class DeleteCustomRole(RoleChange):
     """Delete a custom role; its users (and the default, if it is) move to `replacement`."""
 
     permission: ClassVar[Permission] = Permission.ROLES_MANAGE

@@ -37,6 +37,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.migrations.graph import MigrationKey
 
+from domain.roles import forget_roles
 from domain.sqlite import DatabaseFileMissing, SqliteClient, TableMissing
 
 APP_LABEL = "models"
@@ -244,6 +245,7 @@ async def open_database(
     Without `global_fallback` the context becomes the current context of this task and the
     tasks it starts; with it, it serves every task that has no context of its own (a server's
     request tasks): Tortoise's supported way for servers."""
+    forget_roles()  # kept from another database, whose ids may name other roles
     context = await _open(database_url, create=False, global_fallback=global_fallback)
     if not connect:
         return context

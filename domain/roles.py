@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -74,14 +75,40 @@ async def resolve_role(organization_id: int, value: str) -> Role:
     return role
 
 
+# Roles change rarely and every read of a user shows one, so this process keeps the roles it
+# read for `ROLE_SECONDS`: reading users costs no role query. A change to a role is seen at once
+# by the process that made it (`forget_roles`) and within `ROLE_SECONDS` by every other (the
+# same bound as a verified token's). A role's id and key never change; a database opened anew
+# (whose ids may name other roles) starts with nothing kept.
+ROLE_SECONDS = 1.0
+_MAX_KEPT_ROLES = 10_000
+_kept: dict[int, tuple[float, Role]] = {}  # role id -> (monotonic expiry, role)
+
+
 async def with_roles(users: list[User]) -> list[User]:
-    """Load the users' roles in one query (a join through the ORM costs more than a second
-    indexed query on the small roles table)."""
-    if users:
-        roles = {role.id: role for role in await Role.filter(id__in={u.role_id for u in users})}
-        for user in users:
-            user.role = roles[user.role_id]
+    """Give each user its role: kept ones, and the others in one query."""
+    if not users:
+        return users
+    now = time.monotonic()
+    missing = {user.role_id for user in users if not _kept_for(user, now)}
+    if missing:
+        if len(_kept) + len(missing) > _MAX_KEPT_ROLES:
+            _kept.clear()
+        for role in await Role.filter(id__in=missing):
+            _kept[role.id] = (now + ROLE_SECONDS, role)
+    for user in users:
+        user.role = _kept[user.role_id][1]
     return users
+
+
+def _kept_for(user: User, now: float) -> bool:
+    kept = _kept.get(user.role_id)
+    return kept is not None and kept[0] > now and kept[1].organization_id == user.organization_id
+
+
+def forget_roles() -> None:
+    """Read every role afresh (one was just created, changed or deleted)."""
+    _kept.clear()
 
 
 async def default_role(organization_id: int) -> Role:

@@ -30,6 +30,7 @@ from domain import bus, database
 from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
 from domain.models import Organization, User
+from domain.roles import forget_roles
 from tests.processes import user_environment
 from web.app import create_app
 from web.settings import Settings
@@ -86,6 +87,7 @@ async def db(database_context: TortoiseContext) -> TortoiseContext:
     # tests, the several-writers test) leaves them in SQLite's; rebuild them for this one.
     assert database_context.apps is not None
     database_context.apps._build_initial_querysets()
+    forget_roles()  # the ids of the emptied tables are given out again
     connection = database_context.db()
     if connection.capabilities.dialect == "postgres":
         await connection.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
@@ -196,3 +198,29 @@ async def running_app(
 async def app_transport(db, database_url, tmp_path) -> AsyncIterator[httpx.ASGITransport]:
     async with running_app(database_url, tmp_path / "data") as transport:
         yield transport
+
+
+class QueryCounter:
+    """Counts the SQL statements sent on `connection` while it is entered."""
+
+    def __init__(self, connection) -> None:
+        self.count = 0
+        self.connection = connection
+        self.originals = {}
+
+    def __enter__(self):
+        cls = type(self.connection)
+        for name in ("execute_query", "execute_query_dict"):
+            original = getattr(cls, name)
+            self.originals[name] = original
+
+            async def counting(client, *args, _original=original, **kwargs):
+                self.count += 1
+                return await _original(client, *args, **kwargs)
+
+            setattr(cls, name, counting)
+        return self
+
+    def __exit__(self, *exc):
+        for name, original in self.originals.items():
+            setattr(type(self.connection), name, original)

@@ -11,6 +11,8 @@ import pytest
 from domain import bus
 from domain.actors import Actor
 from domain.commands import AssignRole, CreateAdmin, IssueApiToken
+from domain.roles import forget_roles
+from tests.conftest import QueryCounter
 
 PASSWORD = "correct horse battery"
 BASE = "http://roster.test"
@@ -121,34 +123,10 @@ async def script(app_transport, super_admin_id, organization) -> AsyncIterator[G
         yield GraphQLClient(http)
 
 
-class QueryCounter:
-    """Counts the SQL statements sent on `connection` while it is entered."""
-
-    def __init__(self, connection) -> None:
-        self.count = 0
-        self.connection = connection
-        self.originals = {}
-
-    def __enter__(self):
-        cls = type(self.connection)
-        for name in ("execute_query", "execute_query_dict"):
-            original = getattr(cls, name)
-            self.originals[name] = original
-
-            async def counting(client, *args, _original=original, **kwargs):
-                self.count += 1
-                return await _original(client, *args, **kwargs)
-
-            setattr(cls, name, counting)
-        return self
-
-    def __exit__(self, *exc):
-        for name, original in self.originals.items():
-            setattr(type(self.connection), name, original)
-
-
 async def queries_for(db, client, query: str, first: int) -> int:
-    """The SQL statements one GraphQL request with `first` costs."""
+    """The SQL statements one GraphQL request with `first` costs, with no role kept from an
+    earlier request."""
+    forget_roles()
     with QueryCounter(db.db()) as counter:
         await client(query, first=first)
     return counter.count

@@ -17,7 +17,7 @@ from domain.commands import (
 from domain.errors import InvalidRole, InvalidValue, NotFound, RoleInUse
 from domain.models import Organization, Role, RoleOrigin, User
 from domain.roles import BUILTIN_ROLES, resolve_role
-from tests.conftest import provision
+from tests.conftest import QueryCounter, provision
 
 EXPECTED_BUILTINS = [
     ("super-admin", "Super Admin"),
@@ -176,3 +176,50 @@ async def test_an_admin_sets_a_role_by_hand_and_it_is_marked_manual(operator, sc
 
     assert assigned.role.key == "appstore-user"
     assert assigned.role_origin is RoleOrigin.MANUAL
+
+
+# --- the roles this process keeps ---------------------------------------------------------
+
+
+async def test_reading_a_user_costs_one_query_once_its_role_was_read(db, operator, scim):
+    from domain import queries
+
+    user = await provision(scim, "jane@acme.test", role="admin")
+    await queries.get_user(operator, str(user.id))  # its role read, and kept
+
+    with QueryCounter(db.db()) as counter:
+        read = await queries.get_user(operator, str(user.id))
+
+    assert (counter.count, read.role.key) == (1, "admin")
+
+
+async def test_a_custom_role_changed_here_shows_at_once(operator, scim):
+    from domain import queries
+
+    role = await bus.handle(CreateCustomRole("Ops", "admin"), operator)
+    user = await provision(scim, "jane@acme.test", role=role.key)
+    await queries.get_user(operator, str(user.id))
+
+    await bus.handle(UpdateCustomRole(role.key, name="Operations"), operator)
+
+    assert (await queries.get_user(operator, str(user.id))).role.name == "Operations"
+
+
+async def test_a_role_changed_by_another_process_shows_within_the_roles_lifetime(
+    operator, scim, monkeypatch
+):
+    import time
+
+    from domain import queries, roles
+
+    role = await bus.handle(CreateCustomRole("Ops", "admin"), operator)
+    user = await provision(scim, "jane@acme.test", role=role.key)
+    await queries.get_user(operator, str(user.id))
+    await Role.filter(id=role.id).update(name="Operations")  # another process's change
+
+    kept = (await queries.get_user(operator, str(user.id))).role.name
+    later = time.monotonic() + roles.ROLE_SECONDS + 0.1
+    monkeypatch.setattr(roles.time, "monotonic", lambda: later)
+    read_again = (await queries.get_user(operator, str(user.id))).role.name
+
+    assert (kept, read_again) == ("Ops", "Operations")
