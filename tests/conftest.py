@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import redis
@@ -30,7 +29,7 @@ from domain import bus, database
 from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
 from domain.models import Organization, User
-from tests.processes import user_environment
+from tests.processes import drop_postgres_database, user_environment
 from web.app import create_app
 from web.settings import Settings
 
@@ -67,15 +66,6 @@ async def database_context(database_url: str) -> AsyncIterator[TortoiseContext]:
         await database.close_database(context)
         if database_url.startswith("postgres"):
             await drop_postgres_database(database_url)
-
-
-async def drop_postgres_database(url: str) -> None:
-    server, _, name = url.rpartition("/")
-    connection = await asyncpg.connect(f"{server}/postgres")
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
