@@ -1,7 +1,7 @@
 """Generated traffic against a real `roster serve`, endpoint by endpoint: filters of every sort
 on GET /Users, user bodies valid and hostile on POST /Users and PUT /Users/{id}, PATCH bodies,
 search bodies on POST /Users/.search, and bytes that are not JSON at all (the strategies of
-`bench.stress.strategies`, shared with the property tests). Roster must answer every one with
+`tests.strategies`, shared with the property tests). Roster must answer every one with
 less than 500, and every error with an RFC 7644 error body: one line per endpoint."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bench.servers import HOST
-from bench.stress import strategies
 from bench.stress.harness import Stress
 from bench.stress.outcome import Outcome
+from tests.strategies import bodies, filters, patches, values
 
 SCIM_JSON = "application/scim+json"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -105,7 +105,7 @@ def _ids(known: list[str]) -> st.SearchStrategy[str]:
 
 
 def _endpoints(ids: list[str]) -> dict[str, st.SearchStrategy[Request]]:
-    bodies = strategies.valid_user_bodies() | strategies.hostile_user_bodies()
+    users = bodies.valid_user_bodies() | bodies.hostile_user_bodies()
 
     def with_body(method: str, path: str) -> Callable[[tuple[bytes, str]], Request]:
         def request(wire: tuple[bytes, str]) -> Request:
@@ -115,12 +115,12 @@ def _endpoints(ids: list[str]) -> dict[str, st.SearchStrategy[Request]]:
         return request
 
     def at_user(method: str, body: st.SearchStrategy[Any]) -> st.SearchStrategy[Request]:
-        return st.tuples(_ids(ids), strategies.wire_requests(body)).map(
+        return st.tuples(_ids(ids), bodies.wire_requests(body)).map(
             lambda pair: with_body(method, f"/Users/{pair[0]}")(pair[1])
         )
 
     listing = st.fixed_dictionaries(
-        {"filter": strategies.any_filters()},
+        {"filter": filters.any_filters()},
         optional={
             "startIndex": st.integers(-5, 10**20).map(str),
             "count": st.integers(-5, 10**6).map(str),
@@ -129,10 +129,10 @@ def _endpoints(ids: list[str]) -> dict[str, st.SearchStrategy[Request]]:
     )
     return {
         "GET /Users?filter=": listing.map(lambda query: ("GET", "/Users", {"params": query})),
-        "POST /Users": strategies.wire_requests(bodies).map(with_body("POST", "/Users")),
-        "PUT /Users/{id}": at_user("PUT", bodies),
-        "PATCH /Users/{id}": at_user("PATCH", strategies.patch_bodies()),
-        "POST /Users/.search": strategies.wire_requests(strategies.search_bodies()).map(
+        "POST /Users": bodies.wire_requests(users).map(with_body("POST", "/Users")),
+        "PUT /Users/{id}": at_user("PUT", users),
+        "PATCH /Users/{id}": at_user("PATCH", patches.patch_bodies()),
+        "POST /Users/.search": bodies.wire_requests(bodies.search_bodies()).map(
             with_body("POST", "/Users/.search")
         ),
     }
@@ -142,7 +142,7 @@ def _seed(client: httpx.Client) -> list[str]:
     ids = []
     for index in range(SEEDED_USERS):
         body = {
-            "schemas": [strategies.CORE],
+            "schemas": [values.CORE],
             "userName": f"fuzz{index:03d}@acme.test",
             "name": {"givenName": "Fuzz", "familyName": f"User{index}"},
             "emails": [{"value": f"fuzz{index:03d}@acme.test", "type": "work", "primary": True}],
