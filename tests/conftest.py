@@ -44,6 +44,21 @@ TABLES = (
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The stress suite's options (tests/stress; here, where pytest reads options early)."""
+    group = parser.getgroup("stress", "the stress suite (tests/stress, marker `stress`)")
+    group.addoption(
+        "--stress-full",
+        action="store_true",
+        help="the full stress suite (`make stress`): longer loads, more requests and rounds",
+    )
+    group.addoption(
+        "--stress-json",
+        metavar="FILE",
+        help="write each stress scenario's figures to FILE as JSON",
+    )
+
+
 def _session_database_url(tmp: Path) -> str:
     server = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
     if not server:
