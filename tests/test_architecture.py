@@ -1,4 +1,5 @@
-"""The floors of the house: web -> api, scim -> domain; api and scim never import each other."""
+"""The floors of the house: web -> api, scim -> domain; api and scim never import each other;
+bench/ and tests/ never import each other."""
 
 from __future__ import annotations
 
@@ -36,6 +37,18 @@ def test_a_floor_imports_nothing_from_the_floors_above_it(package):
         for path in (ROOT / package).rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+@pytest.mark.parametrize(("package", "other"), [("bench", "tests"), ("tests", "bench")])
+def test_the_benchmarks_and_the_tests_import_nothing_from_each_other(package, other):
+    """bench/ measures speed, tests/ checks correctness; tests/test_bench.py runs the
+    benchmark as a program (`python -m bench.run`), which is no import."""
+    importers = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / package).rglob("*.py")
+        if other in imported_top_levels(path)
+    ]
+    assert importers == []
 
 
 def test_only_one_module_imports_passlib():
