@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -42,6 +41,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    run = item.config.stash.get(RUN, None)
+    if run is not None:
+        run.seconds += report.duration  # setup, call and teardown of the suite's tests
     if report.when == "call":
         for figures in item.stash.get(RECORDED, []):
             figures.passed = report.passed
@@ -66,9 +68,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section(f"Roster stress figures on {stress.database} ({mode})")
     for figures in everything:
         terminalreporter.write_line(figures.line())
-    seconds = time.monotonic() - run.started
     terminalreporter.write_line(
-        f"{len(everything) - failed} passed, {failed} failed in {seconds:.0f} s"
+        f"{len(everything) - failed} passed, {failed} failed in {run.seconds:.0f} s"
     )
     path = terminalreporter.config.getoption("stress_json")
     if path:
