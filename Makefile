@@ -43,10 +43,10 @@ bench: install
 	$(BIN)/python -m bench.run --database sqlite --json bench-sqlite.json $(if $(BASELINE_SQLITE),--baseline $(BASELINE_SQLITE))
 	$(BIN)/python -m bench.run --database postgres --json bench-postgres.json $(if $(BASELINE_POSTGRES),--baseline $(BASELINE_POSTGRES))
 
-## stress: (developers) the full stress suite on both databases (CI runs its --quick version)
+## stress: (developers) the full stress suite on both databases (`make test` runs its quick version)
 stress: install
-	$(BIN)/python -m bench.stress --database sqlite --json stress-sqlite.json
-	$(BIN)/python -m bench.stress --database postgres --json stress-postgres.json
+	$(BIN)/pytest tests/stress --stress-full --stress-json stress-sqlite.json
+	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest tests/stress --stress-full --stress-json stress-postgres.json
 
 ## migrations: (developers) write a migration for model changes
 migrations: install

@@ -115,18 +115,13 @@ def wait_ready(server: Server, path: str, log: IO[bytes]) -> None:
 
 @contextmanager
 def serving(
-    command: list[str],
-    env: dict[str, str],
-    ready_path: str,
-    *,
-    workers: int = 1,
-    log_path: Path | None = None,
+    command: list[str], env: dict[str, str], ready_path: str, *, workers: int = 1
 ) -> Iterator[Server]:
-    """The server running; what it writes to stderr goes to `log_path` (kept) or to a
-    temporary file (shown if it does not start)."""
+    """The server running; what it writes to stderr goes to a temporary file (shown if it
+    does not start)."""
     port = free_port()
     extra = ["--workers", str(workers)] if workers > 1 else []
-    with _log_file(log_path) as log:
+    with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(  # noqa: S603 - our own commands
             [*command, "--port", str(port), *extra],
             env=env,
@@ -145,12 +140,6 @@ def serving(
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def _log_file(path: Path | None) -> IO[bytes]:
-    if path is None:
-        return tempfile.TemporaryFile()
-    return path.open("w+b")
 
 
 def _wait_for_workers(server: Server) -> None:

@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import redis
@@ -31,7 +30,7 @@ from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
 from domain.models import Organization, User
 from domain.roles import forget_roles
-from tests.processes import user_environment
+from tests.processes import drop_postgres_database, user_environment
 from web.app import create_app
 from web.settings import Settings
 
@@ -44,6 +43,21 @@ TABLES = (
     "roles",
     "organizations",
 )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The stress suite's options (tests/stress; here, where pytest reads options early)."""
+    group = parser.getgroup("stress", "the stress suite (tests/stress, marker `stress`)")
+    group.addoption(
+        "--stress-full",
+        action="store_true",
+        help="the full stress suite (`make stress`): longer loads, more requests and rounds",
+    )
+    group.addoption(
+        "--stress-json",
+        metavar="FILE",
+        help="write each stress scenario's figures to FILE as JSON",
+    )
 
 
 def _session_database_url(tmp: Path) -> str:
@@ -68,15 +82,6 @@ async def database_context(database_url: str) -> AsyncIterator[TortoiseContext]:
         await database.close_database(context)
         if database_url.startswith("postgres"):
             await drop_postgres_database(database_url)
-
-
-async def drop_postgres_database(url: str) -> None:
-    server, _, name = url.rpartition("/")
-    connection = await asyncpg.connect(f"{server}/postgres")
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The floors of the house: web -> api, scim -> domain; api and scim never import each other."""
+"""The floors of the house: web -> api, scim -> domain; api and scim never import each other;
+bench/ and tests/ never import each other."""
 
 from __future__ import annotations
 
@@ -92,6 +93,18 @@ def test_the_doors_name_the_domains_models_but_never_query_them():
             ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(("package", "other"), [("bench", "tests"), ("tests", "bench")])
+def test_the_benchmarks_and_the_tests_import_nothing_from_each_other(package, other):
+    """bench/ measures speed, tests/ checks correctness; tests/test_bench.py runs the
+    benchmark as a program (`python -m bench.run`), which is no import."""
+    importers = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / package).rglob("*.py")
+        if other in imported_top_levels(path)
+    ]
+    assert importers == []
 
 
 def test_only_one_module_imports_passlib():

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,8 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.helpers import DESKTOP, Roster, watch_console
-from tests.conftest import drop_postgres_database
-from tests.processes import ROSTER, free_port, ok, user_environment, wait_until_ready
+from tests.processes import drop_postgres_database, ok, serving, user_environment
 
 # Never a browser download: Debian's chromium (apt), or the one ROSTER_TEST_CHROMIUM names.
 CHROMIUM_ARGS = [
@@ -68,36 +65,15 @@ def start_roster(
     """A migrated database with one organization and its admin, and `roster serve` on it;
     stopped with SIGTERM (and its PostgreSQL database dropped) afterwards."""
     env, postgres_url = user_environment(tmp, "browser")
-    port = free_port()
     if public_url:
         env["ROSTER_PUBLIC_URL"] = public_url
-    roster = Roster(url=f"http://127.0.0.1:{port}", env=env, org=slug, admin_email=admin_email)
     try:
         ok(env, "migrate")
         ok(env, "org", "create", slug, "--name", name)
-        roster.create_admin(roster.admin_email, roster.admin_password)
-        log_path = tmp / "serve.log"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own console script
-                [ROSTER, "serve", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        try:
-            try:
-                wait_until_ready(process, f"{roster.url}/readyz")
-            except AssertionError as error:
-                raise AssertionError(f"{error}\n{log_path.read_text()}") from error
+        with serving(env, log=tmp / "serve.log") as server:
+            roster = Roster(url=server.url, env=env, org=slug, admin_email=admin_email)
+            roster.create_admin(roster.admin_email, roster.admin_password)
             yield roster
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
     finally:
         if postgres_url:
             # in a thread of its own: Playwright's sync API keeps an event loop in this one

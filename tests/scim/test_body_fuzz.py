@@ -15,16 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tortoise.fields import CharField
 
-from bench.stress.strategies import (
-    ENTERPRISE,
+from domain.models import AuditEvent, User, UserValue
+from tests.scim.conftest import ERROR_SCHEMA, SCIM_JSON, assert_scim_error, okta_user
+from tests.strategies.bodies import (
     hostile_user_bodies,
-    patch_bodies,
     search_bodies,
     valid_user_bodies,
     wire_requests,
 )
-from domain.models import AuditEvent, User, UserValue
-from tests.scim.conftest import ERROR_SCHEMA, SCIM_JSON, assert_scim_error, okta_user
+from tests.strategies.patches import patch_bodies
+from tests.strategies.values import ENTERPRISE
 
 PROPERTY = settings(
     max_examples=80,

@@ -3,15 +3,12 @@ token made by `roster token create`: every check passes."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-
 import pytest
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
-from tests.processes import ROSTER, free_port, ok, wait_until_ready
+from tests.processes import ok, serving
 
 
 @pytest.mark.slow
@@ -19,26 +16,17 @@ def test_scim2_tester_passes_every_check(env):
     ok(env, "migrate")
     ok(env, "org", "create", "acme", "--name", "Acme")
     token = ok(env, "token", "create", "--org", "acme", "--name", "scim2-tester").strip()
-    port = free_port()
     # scim2-tester fires its checks back to back and, unlike Okta and Entra, does not back
     # off on 429: it runs without the rate limit (tests/web/test_rate_limits.py covers that)
-    with subprocess.Popen(  # noqa: S603
-        [ROSTER, "serve", "--port", str(port)],
-        env={**env, "ROSTER_SCIM_RATE_LIMIT": "off"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as server:
-        try:
-            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
-            with Client(
-                base_url=f"http://127.0.0.1:{port}/scim/v2",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-            ) as http:
-                results = check_server(SyncSCIMClient(http), raise_exceptions=False)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=15)
+    with (
+        serving({**env, "ROSTER_SCIM_RATE_LIMIT": "off"}) as server,
+        Client(
+            base_url=f"{server.url}/scim/v2",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ) as http,
+    ):
+        results = check_server(SyncSCIMClient(http), raise_exceptions=False)
 
     failures = [
         f"{r.status.name} {r.title}: {r.reason}"

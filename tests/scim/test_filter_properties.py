@@ -20,7 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.stress.strategies import (
+from domain import bus
+from domain.commands import DeactivateUser, Email
+from domain.models import RoleOrigin, User
+from tests.conftest import provision
+from tests.scim.conftest import assert_scim_error
+from tests.strategies.filters import (
     Attribute,
     Compare,
     EmailsWhere,
@@ -34,11 +39,6 @@ from bench.stress.strategies import (
     filters,
     invalid_filters,
 )
-from domain import bus
-from domain.commands import DeactivateUser, Email
-from domain.models import RoleOrigin, User
-from tests.conftest import provision
-from tests.scim.conftest import assert_scim_error
 
 SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 PROPERTY = settings(

@@ -17,18 +17,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bench.stress.strategies import (
-    ALPHABET,
-    CORE,
-    ENTERPRISE,
-    PATCH_SCHEMA,
-    SIMPLE_PATHS,
-    encode,
-    patch_bodies,
-    patch_operations,
-)
 from domain.models import AuditEvent, User
 from tests.scim.conftest import ERROR_SCHEMA, okta_user
+from tests.strategies.bodies import encode
+from tests.strategies.patches import SIMPLE_PATHS, patch_bodies, patch_operations
+from tests.strategies.values import ALPHABET, CORE, ENTERPRISE, PATCH_SCHEMA
 
 PROPERTY = settings(
     max_examples=120,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
 
 import pytest
 
-from tests.processes import ROSTER, TOKEN, free_port, ok, roster, wait_until_ready
+from tests.processes import TOKEN, ok, roster, serving
 
 
 def refused(env, *args: str) -> str:
@@ -125,46 +124,23 @@ def test_demo_creates_what_is_missing_and_prints_how_to_connect(env):
 
 @pytest.mark.slow
 def test_serve_answers_readyz_and_stops_on_sigterm(acme):
-    port = free_port()
-    with subprocess.Popen(  # noqa: S603
-        [ROSTER, "serve", "--port", str(port)],
-        env=acme,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as server:
-        try:
-            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
-        finally:
-            server.send_signal(signal.SIGTERM)
-            _, stderr = server.communicate(timeout=15)
+    with serving(acme) as server:
+        pass  # ready: /readyz answered 200
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status shows it
-    assert server.returncode in (0, -signal.SIGTERM)
-    assert "Application shutdown complete" in stderr
+    assert server.process.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in server.stderr
 
 
 @pytest.mark.slow
 def test_metrics_of_several_workers_are_summed_whichever_worker_answers(acme):
     import httpx
 
-    port = free_port()
     scraper = {"Authorization": "Bearer scrape-token-0123456789"}
     env = {**acme, "ROSTER_METRICS_TOKEN": "scrape-token-0123456789"}
-    with subprocess.Popen(  # noqa: S603
-        [ROSTER, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as server:
-        try:
-            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(40):  # a new connection each: the kernel spreads them over workers
-                assert httpx.get(f"{base}/healthz").status_code == 200
-            scrapes = [httpx.get(f"{base}/metrics", headers=scraper) for _ in range(6)]
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=15)
+    with serving(env, workers=2) as server:
+        for _ in range(40):  # a new connection each: the kernel spreads them over workers
+            assert httpx.get(f"{server.url}/healthz").status_code == 200
+        scrapes = [httpx.get(f"{server.url}/metrics", headers=scraper) for _ in range(6)]
     line = 'roster_http_requests_total{method="GET",route="/healthz",status="200"} 40.0'
     for scrape in scrapes:
         assert scrape.status_code == 200

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import http.client
 import signal
-import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from tests.processes import ROSTER, free_port, ok, wait_until_ready
+from tests.processes import Server, ok, serving
 from web.app import create_app
 from web.drain import STATE_KEY, Drain
 from web.settings import Settings, SettingsError
@@ -72,24 +70,8 @@ def test_drain_seconds_refuse_what_is_not_0_to_60_seconds(tmp_path, value):
 # --- `roster serve`, signalled --------------------------------------------------------------
 
 
-@contextmanager
-def serving(env: dict[str, str], workers: int) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    ok(env, "migrate")
-    port = free_port()
-    with subprocess.Popen(  # noqa: S603
-        [ROSTER, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as server:
-        try:
-            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
-            yield server, port
-        finally:
-            if server.poll() is None:
-                server.kill()
-            server.communicate(timeout=15)
+def connection(server: Server, timeout: float) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
 
 
 def get(connection: http.client.HTTPConnection, path: str) -> http.client.HTTPResponse:
@@ -102,14 +84,15 @@ def get(connection: http.client.HTTPConnection, path: str) -> http.client.HTTPRe
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_readyz_answers_503_within_half_a_second_of_sigterm(env, workers):
-    with serving(env, workers) as (server, port):
-        server.send_signal(signal.SIGTERM)
+    ok(env, "migrate")
+    with serving(env, workers=workers) as server:
+        server.process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
         statuses = []
         while time.monotonic() - signalled < 0.5:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            statuses.append(get(connection, "/readyz").status)  # a new connection: any worker
-            connection.close()
+            fresh = connection(server, timeout=2)
+            statuses.append(get(fresh, "/readyz").status)  # a new connection: any worker
+            fresh.close()
             time.sleep(0.02)
 
     assert statuses[-4:] == [503] * 4
@@ -118,10 +101,11 @@ def test_readyz_answers_503_within_half_a_second_of_sigterm(env, workers):
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_request_during_the_drain_is_served_with_connection_close(env, workers):
-    with serving(env, workers) as (server, port):
-        kept = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    ok(env, "migrate")
+    with serving(env, workers=workers) as server:
+        kept = connection(server, timeout=5)
         before = get(kept, "/healthz")
-        server.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
         time.sleep(1.0)  # well inside the 3 s drain
         during = get(kept, "/healthz")
         kept.close()
@@ -133,12 +117,13 @@ def test_a_request_during_the_drain_is_served_with_connection_close(env, workers
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_stops_listening_and_exits_within_ten_seconds_of_sigterm(env, workers):
-    with serving(env, workers) as (server, port):
-        server.send_signal(signal.SIGTERM)
+    ok(env, "migrate")
+    with serving(env, workers=workers) as server:
+        server.process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
-        server.wait(timeout=EXIT_SECONDS + 5)
+        server.process.wait(timeout=EXIT_SECONDS + 5)
         exited = time.monotonic() - signalled
 
         with pytest.raises(ConnectionRefusedError):
-            http.client.HTTPConnection("127.0.0.1", port, timeout=2).connect()
+            connection(server, timeout=2).connect()
     assert 3.0 <= exited <= EXIT_SECONDS  # the drain's 3 s, then the graceful shutdown

@@ -8,10 +8,8 @@ import json
 import logging
 import logging.config
 import re
-import signal
 import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import uuid
@@ -25,7 +23,7 @@ import pytest
 from uvicorn.config import LOGGING_CONFIG
 
 from domain import sessions
-from tests.processes import ROSTER, free_port, ok, roster, wait_until_ready
+from tests.processes import SERVE, free_port, ok, roster, serving
 from tests.scim.conftest import SCIM_JSON, okta_user
 from web.logs import (
     REQUEST_ID,
@@ -249,27 +247,14 @@ def parse_lines(text: str) -> list[dict[str, object]]:
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path, *command: str) -> Iterator[str]:
+def serving_to(
+    log: Path, env: dict[str, str], command: tuple[str, ...] = SERVE, workers: int = 1
+) -> Iterator[str]:
     """A server process started with `command`, its stderr in `log`; its base URL (stopped
     with SIGTERM afterwards, as a supervisor stops it)."""
-    port = free_port()
-    with (
-        log.open("w") as stderr,
-        subprocess.Popen(  # noqa: S603 - our own commands
-            [*command, "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        ) as server,
-    ):
-        try:
-            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz", seconds=60)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.send_signal(signal.SIGTERM)
-            stdout, _ = server.communicate(timeout=30)
-    assert stdout == "", "a server writes nothing on stdout (no access log)"
+    with serving(env, log=log, command=command, workers=workers) as server:
+        yield server.url
+    assert server.stdout == "", "a server writes nothing on stdout (no access log)"
 
 
 class DatabaseRelay:
@@ -364,7 +349,7 @@ def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(
     outage = Outage(acme)
     log = tmp_path / "serve.log"
     responses: dict[str, httpx.Response] = {}
-    with serving(outage.server_env, log, ROSTER, "serve", "--workers", "2") as base:
+    with serving_to(log, outage.server_env, workers=2) as base:
         scim = {"Authorization": f"Bearer {scim_token}", "Content-Type": SCIM_JSON}
         login = (
             "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }"
@@ -422,7 +407,7 @@ def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(
     # what the doors log, they log within a request, with its id
     for entry in lines:
         if entry["logger"] in {"roster.request", "roster.graphql", "roster.scim"}:
-            assert entry.get("request_id"), entry  # (wait_until_ready's /readyz lines too)
+            assert entry.get("request_id"), entry  # (the readiness checks' /readyz lines too)
     # expected errors at INFO; the outage a WARNING with its request's id; nothing at ERROR
     graphql_errors = [e for e in lines if e["logger"] == "roster.graphql"]
     assert {ids[str(e["request_id"])] for e in graphql_errors} == {
@@ -444,7 +429,7 @@ def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(
 @pytest.mark.slow
 def test_console_format_is_one_readable_line_per_record(acme, tmp_path):
     log = tmp_path / "serve.log"
-    with serving({**acme, "ROSTER_LOG_FORMAT": "console"}, log, ROSTER, "serve") as base:
+    with serving_to(log, {**acme, "ROSTER_LOG_FORMAT": "console"}) as base:
         response = httpx.get(f"{base}/healthz")
 
     request_id = response.headers["x-request-id"]
@@ -459,7 +444,7 @@ def test_the_app_uvicorn_builds_from_the_environment_logs_its_requests(acme, tmp
     uvicorn = str(Path(sys.executable).parent / "uvicorn")
     log = tmp_path / "uvicorn.log"
     command = (uvicorn, "--factory", "web.asgi:app_from_environment", "--host", "127.0.0.1")
-    with serving(acme, log, *command) as base:
+    with serving_to(log, acme, command) as base:
         response = httpx.get(f"{base}/healthz", headers={"X-Request-ID": "probe-1"})
 
     assert response.status_code == 200

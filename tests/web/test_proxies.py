@@ -5,37 +5,14 @@ sign-in throttle hold each client to its own budget and a forged header dodges n
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
-from tests.processes import ROSTER, free_port, ok, wait_until_ready
+from tests.processes import ok, serving
 from web.settings import Settings, SettingsError
 
 FAILURES = 25  # more than the 20 failed sign-ins an address may make in 15 minutes
-
-
-@contextmanager
-def serving(env: dict[str, str], **settings: str) -> Iterator[str]:
-    ok(env, "migrate")
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - our own console script
-        [ROSTER, "serve", "--port", str(port)],
-        env={**env, **settings},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(server, f"{base}/readyz")
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
 
 
 def sign_in(base: str, email: str, forwarded_for: str) -> dict[str, object]:
@@ -66,7 +43,9 @@ def throttled(result: dict[str, object]) -> bool:
 
 @pytest.mark.slow
 def test_behind_a_trusted_proxy_one_clients_failures_do_not_throttle_another(env):
-    with serving(env, ROSTER_TRUSTED_PROXIES="127.0.0.1") as base:
+    ok(env, "migrate")
+    with serving({**env, "ROSTER_TRUSTED_PROXIES": "127.0.0.1"}) as server:
+        base = server.url
         from_a = [sign_in(base, f"a{n}@acme.test", "203.0.113.7") for n in range(FAILURES)]
         from_b = sign_in(base, "b@acme.test", "198.51.100.9")
 
@@ -77,7 +56,9 @@ def test_behind_a_trusted_proxy_one_clients_failures_do_not_throttle_another(env
 
 @pytest.mark.slow
 def test_a_forged_forwarded_for_from_an_untrusted_peer_changes_nothing(env):
-    with serving(env) as base:  # no trusted proxy: every peer talks for itself
+    ok(env, "migrate")
+    with serving(env) as server:  # no trusted proxy: every peer talks for itself
+        base = server.url
         forged = [sign_in(base, f"a{n}@acme.test", f"203.0.113.{n}") for n in range(FAILURES)]
         another = sign_in(base, "b@acme.test", "198.51.100.9")
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,38 +12,20 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.processes import ROSTER, free_port, ok, wait_until_ready
+from tests.processes import free_port, ok, serving
 
 pytestmark = pytest.mark.slow
 SCIM_TOKEN = "rst_scim_" + "x" * 55
 
 
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
-    """`roster serve` up (answering /healthz): its base URL, and the messages of the warning
-    lines it logged about itself, not about requests (filled in once it has stopped)."""
-    port = free_port()
-    warnings: list[str] = []
-    with subprocess.Popen(  # noqa: S603 - our own console script
-        [ROSTER, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as server:
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_ready(server, f"{base}/healthz")
-            yield base, warnings
-        finally:
-            server.send_signal(signal.SIGTERM)
-            _, stderr = server.communicate(timeout=15)
-            lines = [json.loads(line) for line in stderr.splitlines()]
-            warnings.extend(line["message"] for line in lines if is_startup_warning(line))
-
-
-def is_startup_warning(line: dict[str, str]) -> bool:
-    return line["level"] == "WARNING" and line["logger"] == "uvicorn.error"
+def startup_warnings(stderr: str) -> list[str]:
+    """The messages of the warning lines a server logged about itself, not about requests."""
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    return [
+        line["message"]
+        for line in lines
+        if line["level"] == "WARNING" and line["logger"] == "uvicorn.error"
+    ]
 
 
 def create_empty_database(url: str) -> None:
@@ -76,7 +54,8 @@ def readyz(base: str) -> tuple[int, str]:
 
 
 def test_readyz_follows_the_database_from_missing_to_unmigrated_to_ready(env):
-    with serving(env) as (base, warnings):
+    with serving(env, ready="/healthz") as server:
+        base = server.url
         status, detail = readyz(base)
         assert status == 503
         assert "does not exist; `roster migrate` creates it" in detail
@@ -91,14 +70,15 @@ def test_readyz_follows_the_database_from_missing_to_unmigrated_to_ready(env):
 
         ok(env, "migrate")
         assert readyz(base) == (200, "")
-    [warning] = warnings
+    [warning] = startup_warnings(server.stderr)
     assert "does not exist" in warning
 
 
 def test_serve_with_its_database_unreachable_starts_warns_once_and_answers_503(env):
     port = free_port()
     env = {**env, "ROSTER_DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/x"}
-    with serving(env) as (base, warnings):
+    with serving(env, ready="/healthz") as server:
+        base = server.url
         assert readyz(base) == (
             503,
             f"database unreachable: cannot reach PostgreSQL at 127.0.0.1:{port} "
@@ -106,5 +86,5 @@ def test_serve_with_its_database_unreachable_starts_warns_once_and_answers_503(e
         )
         scim = scim_request(base)
         assert (scim.status_code, scim.headers.get("retry-after")) == (503, "5"), scim.text
-    [warning] = warnings
+    [warning] = startup_warnings(server.stderr)
     assert f"cannot reach PostgreSQL at 127.0.0.1:{port}" in warning

@@ -5,18 +5,15 @@ page, and a revoked token is refused by both within a second."""
 from __future__ import annotations
 
 import asyncio
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import drop_postgres_database
-from tests.processes import ROSTER, free_port, ok, user_environment, wait_until_ready
+from tests.processes import ROSTER, drop_postgres_database, ok, serving, user_environment
 from tests.scim.conftest import okta_user
 
 pytestmark = pytest.mark.slow
@@ -52,27 +49,8 @@ def deployment(tmp_path: Path, redis_url: str, redis_prefix: str) -> Iterator[di
 def two_servers(environment: dict[str, str], **settings: str) -> Iterator[list[str]]:
     """Two `roster serve` processes (two hosts behind a balancer); their base URLs."""
     env = {**environment, **settings}
-    with ExitStack() as stack:
-        bases = []
-        for _ in range(2):
-            port = free_port()
-            server = stack.enter_context(
-                subprocess.Popen(  # noqa: S603 - our own console script
-                    [ROSTER, "serve", "--port", str(port)],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            stack.callback(_stop, server)
-            wait_until_ready(server, f"http://127.0.0.1:{port}/readyz")
-            bases.append(f"http://127.0.0.1:{port}/scim/v2")
-        yield bases
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=15)
+    with serving(env) as first, serving(env) as second:
+        yield [f"{first.url}/scim/v2", f"{second.url}/scim/v2"]
 
 
 def scim_token(environment: dict[str, str]) -> str:
