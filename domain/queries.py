@@ -30,6 +30,7 @@ from domain.models import (
 from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
 from domain.permissions import Permission
 from domain.roles import BUILTIN_KEYS, resolve_role, with_roles
+from domain.statements import Statement
 from domain.text import fits, require_storable
 from domain.walks import Walks
 
@@ -159,16 +160,25 @@ async def user_counts_by_role(role_ids: Sequence[int]) -> dict[int, int]:
     return counts
 
 
+def _user_by_id(organization_id: int, user_id: uuid.UUID) -> QuerySet[User]:
+    return User.filter(organization_id=organization_id, id=user_id).limit(1)
+
+
+def _user_by_id_values(organization_id: int, user_id: uuid.UUID) -> list[object]:
+    return [organization_id, str(user_id), 1]
+
+
+_USER_BY_ID = Statement(User, _user_by_id, _user_by_id_values)
+
+
 async def get_user(actor: Actor, user_id: str) -> User:
     actor.require(Permission.USERS_READ)
     parsed = parse_id(user_id)
-    user = None
-    if parsed is not None:
-        user = await User.filter(organization_id=organization_id_of(actor), id=parsed).first()
-    if user is None:
+    found = await _USER_BY_ID.rows(organization_id_of(actor), parsed) if parsed else []
+    if not found:
         raise NotFound("user", user_id)
-    await with_roles([user])
-    return user
+    await with_roles(found)
+    return found[0]
 
 
 async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:
