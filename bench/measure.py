@@ -10,9 +10,10 @@ from typing import Any
 import uvloop
 
 from bench import loadgen
-from bench.servers import HOST, Server
+from bench.servers import HOST, Server, hello, serving
 
 OK = {200, 201, 204}
+CEILING_REQUESTS = 20_000_000  # the generator's ceiling is bounded by time, not requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +94,21 @@ def run_scenarios(
     for name, make in scenarios.items():
         record(f"{label} {name}", measure(server.port, make, load), server, into, name)
 
+
+def generator_ceiling(load: Load, env: dict[str, str]) -> dict[str, Any]:
+    """The load generator's ceiling: a GET driven as the scenarios are (same connections,
+    warm-up and time) against bench/hello.py, a trivial server; its figures, with the client's
+    CPU time per request."""
+    with serving(hello(), env, "/") as server:
+        raw = loadgen.request("GET", "/", host=f"{HOST}:{server.port}")
+        result = measure(
+            server.port, lambda n: raw, dataclasses.replace(load, max_requests=CEILING_REQUESTS)
+        )
+        rss = server.peak_rss_mb()
+    print(
+        f"load generator ceiling: {result.rate:,.0f} req/s "
+        f"(client CPU {result.cpu_per_request * 1e6:.1f} µs/request, "
+        f"{result.cpu_share:.0%} of a core; p99 {result.percentile(0.99):.1f} ms)",
+        flush=True,
+    )
+    return figures(result, rss)
