@@ -4,6 +4,7 @@ scenario."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,10 +106,12 @@ def generator_ceiling(load: Load, env: dict[str, str]) -> dict[str, Any]:
             server.port, lambda n: raw, dataclasses.replace(load, max_requests=CEILING_REQUESTS)
         )
         rss = server.peak_rss_mb()
+    load_average = os.getloadavg()[0]  # how much else ran: figures here depend on it
     print(
         f"load generator ceiling: {result.rate:,.0f} req/s "
         f"(client CPU {result.cpu_per_request * 1e6:.1f} µs/request, "
-        f"{result.cpu_share:.0%} of a core; p99 {result.percentile(0.99):.1f} ms)",
+        f"{result.cpu_share:.0%} of a core; p99 {result.percentile(0.99):.1f} ms; "
+        f"load average {load_average:.1f})",
         flush=True,
     )
-    return figures(result, rss)
+    return {**figures(result, rss), "load_average": round(load_average, 2)}
