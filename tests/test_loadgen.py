@@ -124,15 +124,26 @@ def get(n: int) -> bytes:
     return loadgen.request("GET", f"/{n}", host="127.0.0.1")
 
 
-async def test_a_run_sends_each_request_number_once_and_counts_every_answer(small_server):
-    numbers: list[int] = []
+def recording(numbers: list[int]) -> loadgen.RequestFactory:
+    """`get`, keeping each request number it is asked for."""
 
     def make(n: int) -> bytes:
         numbers.append(n)
         return get(n)
 
+    return make
+
+
+async def test_a_run_sends_each_request_number_once_and_counts_every_answer(small_server):
+    numbers: list[int] = []
     result = await loadgen.run(
-        "127.0.0.1", small_server, make, concurrency=4, seconds=30, warmup=0, max_requests=500
+        "127.0.0.1",
+        small_server,
+        recording(numbers),
+        concurrency=4,
+        seconds=30,
+        warmup=0,
+        max_requests=500,
     )
     assert sorted(numbers) == list(range(500))
     assert result.count == 500
@@ -152,13 +163,8 @@ async def test_a_run_opens_a_new_connection_when_the_server_closes_one(closing_s
 
 async def test_a_run_is_bounded_in_time_and_measures_after_the_warm_up(small_server):
     sent: list[int] = []
-
-    def make(n: int) -> bytes:
-        sent.append(n)
-        return get(n)
-
     result = await loadgen.run(
-        "127.0.0.1", small_server, make, concurrency=2, seconds=0.3, warmup=0.2
+        "127.0.0.1", small_server, recording(sent), concurrency=2, seconds=0.3, warmup=0.2
     )
     assert result.seconds == pytest.approx(0.3)
     assert 0 < result.count < len(sent)  # the warm-up's requests are not measured
