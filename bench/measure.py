@@ -1,16 +1,20 @@
-"""Driving a server with the load generator, and the line and figures of one scenario."""
+"""Driving a server with the load generator (on uvloop), and the line and figures of one
+scenario."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
+import uvloop
+
 from bench import loadgen
-from bench.servers import HOST, Server
+from bench.servers import HOST, Server, hello, serving
 
 OK = {200, 201, 204}
+CEILING_REQUESTS = 20_000_000  # the generator's ceiling is bounded by time, not requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,7 @@ async def drive(port: int, make: loadgen.RequestFactory, load: Load) -> loadgen.
 
 
 def measure(port: int, make: loadgen.RequestFactory, load: Load) -> loadgen.Result:
-    return asyncio.run(drive(port, make, load))
+    return uvloop.run(drive(port, make, load))
 
 
 def line(name: str, result: loadgen.Result, rss: float) -> str:
@@ -53,7 +57,7 @@ def line(name: str, result: loadgen.Result, rss: float) -> str:
     return (
         f"{name:<28} {result.rate:>9.0f} req/s  p50 {result.percentile(0.5):6.1f} ms  "
         f"p95 {result.percentile(0.95):6.1f} ms  p99 {result.percentile(0.99):6.1f} ms  "
-        f"errors {errors}  peak RSS {rss:.0f} MB"
+        f"errors {errors}  peak RSS {rss:.0f} MB  client CPU {result.cpu_share:.0%}"
     )
 
 
@@ -66,6 +70,8 @@ def figures(result: loadgen.Result, rss: float) -> dict[str, Any]:
         "p99_ms": round(result.percentile(0.99), 2),
         "errors": {str(k): v for k, v in result.errors(OK).items()},
         "peak_rss_mb": round(rss, 1),
+        "client_cpu_share": round(result.cpu_share, 4),
+        "client_cpu_us_per_request": round(result.cpu_per_request * 1e6, 2),
     }
 
 
@@ -88,3 +94,24 @@ def run_scenarios(
     """Measure each scenario against the server; print a line and keep the figures."""
     for name, make in scenarios.items():
         record(f"{label} {name}", measure(server.port, make, load), server, into, name)
+
+
+def generator_ceiling(load: Load, env: dict[str, str]) -> dict[str, Any]:
+    """The load generator's ceiling: a GET driven as the scenarios are (same connections,
+    warm-up and time) against bench/hello.py, a trivial server; its figures, with the client's
+    CPU time per request."""
+    with serving(hello(), env, "/") as server:
+        raw = loadgen.request("GET", "/", host=f"{HOST}:{server.port}")
+        result = measure(
+            server.port, lambda n: raw, dataclasses.replace(load, max_requests=CEILING_REQUESTS)
+        )
+        rss = server.peak_rss_mb()
+    load_average = os.getloadavg()[0]  # how much else ran: figures here depend on it
+    print(
+        f"load generator ceiling: {result.rate:,.0f} req/s "
+        f"(client CPU {result.cpu_per_request * 1e6:.1f} µs/request, "
+        f"{result.cpu_share:.0%} of a core; p99 {result.percentile(0.99):.1f} ms; "
+        f"load average {load_average:.1f})",
+        flush=True,
+    )
+    return {**figures(result, rss), "load_average": round(load_average, 2)}

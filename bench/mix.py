@@ -10,6 +10,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+import uvloop
+
 from bench import loadgen
 from bench.measure import Load, drive
 from bench.scim import ScimRequests
@@ -83,4 +85,4 @@ async def _with_memory(server: Server, make: loadgen.RequestFactory, load: Load)
 
 def mix_with_memory(server: Server, requests: ScimRequests, load: Load) -> Growth:
     """Drive the mix for `load.seconds` after the warm-up, sampling the server's memory."""
-    return asyncio.run(_with_memory(server, okta_mix(requests), load))
+    return uvloop.run(_with_memory(server, okta_mix(requests), load))

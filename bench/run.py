@@ -1,4 +1,5 @@
-"""`make bench`: Roster on a fresh database against the ceiling (bare Starlette + Tortoise doing
+"""`make bench`: the load generator's own ceiling against a trivial server first; then Roster on
+a fresh database against the ceiling (bare Starlette + Tortoise doing
 the same database work) and the peer (scim2-server in memory), at concurrency 32; then Okta's
 import walk on a database of its own. Prints one line per scenario and every performance target
 with pass/FAIL, and writes the figures to a JSON file. Exits 1 when requests failed (a missed
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -24,7 +26,7 @@ from typing import Any
 from bench import loadgen, seeding, targets
 from bench.baseline import comparison
 from bench.graphql import GraphQLRequests
-from bench.measure import Load, measure, record, run_scenarios
+from bench.measure import Load, generator_ceiling, measure, record, run_scenarios
 from bench.mix import WEIGHTS, mix_with_memory
 from bench.scim import CeilingRequests, ScimRequests, seed_peer
 from bench.seeding import Credentials
@@ -68,6 +70,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _load(args: argparse.Namespace) -> Load:
+    return Load(args.concurrency, args.seconds, args.warmup, args.max_requests)
+
+
 @dataclass
 class Run:
     """One benchmark run on one database: the environment `roster serve` runs in, the seeded
@@ -81,8 +87,7 @@ class Run:
 
     @property
     def load(self) -> Load:
-        args = self.args
-        return Load(args.concurrency, args.seconds, args.warmup, args.max_requests)
+        return _load(self.args)
 
     def roster(self) -> None:
         """SCIM and GraphQL against `roster serve`, then the Okta-like mix with memory samples."""
@@ -137,6 +142,8 @@ class Run:
 def _errors(report: dict[str, Any]) -> dict[str, Any]:
     """Every failed request or broken walk of the run (the peer's are its own business)."""
     errors: dict[str, Any] = {}
+    if report["load_generator"]["errors"]:
+        errors["load generator ceiling"] = report["load_generator"]["errors"]
     for side in SIDES:
         if side == "peer":
             continue
@@ -168,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": {"concurrency": args.concurrency, "seconds": args.seconds, "warmup": args.warmup},
         **{side: {} for side in SIDES},
     }
+    report["load_generator"] = generator_ceiling(_load(args), dict(os.environ))
     try:
         try:
             credentials = asyncio.run(seeding.prepare(url, admin=True))

@@ -156,6 +156,12 @@ def uvicorn(app: str) -> list[str]:
             "--http", "httptools", "--log-level", "warning"]  # fmt: skip
 
 
+def hello() -> list[str]:
+    """The command that serves bench/hello.py, the trivial server of the load generator's
+    ceiling."""
+    return [sys.executable, "-m", "bench.hello"]
+
+
 def roster_serve() -> list[str]:
     return [ROSTER, "serve"]
 

@@ -47,9 +47,7 @@ class TokenCheck:
     def _merged(results: list[loadgen.Result]) -> loadgen.Result:
         merged = loadgen.Result()
         for result in results:
-            merged.seconds += result.seconds
-            merged.latencies.extend(result.latencies)
-            merged.statuses.update(result.statuses)
+            merged.merge(result)
         return merged
 
     def report(self, server: Server) -> dict[str, Any]:

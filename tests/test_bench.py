@@ -33,11 +33,14 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "load generator ceiling: " in result.stdout
     for scenario in ("get", "filter", "create", "deactivate", "list100"):
         assert f"scim {scenario}" in result.stdout
         assert f"ceiling {scenario}" in result.stdout
         assert f"peer {scenario}" in result.stdout
     report = json.loads(output.read_text())
+    assert report["load_generator"]["requests_per_second"] > 0
+    assert report["load_generator"]["client_cpu_us_per_request"] > 0
     assert report["roster"]["okta_mix"]["requests"] > 0
     assert report["graphql"]["users100"]["requests"] > 0
     assert report["graphql"]["set_role"]["requests"] > 0
