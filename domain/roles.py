@@ -64,9 +64,11 @@ async def resolve_role(organization_id: int, value: str) -> Role:
     key = builtin.key if builtin else value.strip()
     if len(key) > _KEY_LENGTH:  # names no role, and the error would repeat all of it
         raise InvalidValue("role", f"at most {_KEY_LENGTH} characters")
-    role = None
-    if fits(Role, "key", key):
+    role = _kept_by_key(organization_id, key)
+    if role is None and fits(Role, "key", key):
         role = await Role.get_or_none(organization_id=organization_id, key=key)
+        if role is not None:
+            _keep(role, time.monotonic())
     if role is None or (builtin is None and role.builtin):
         custom_keys = await Role.filter(organization_id=organization_id, builtin=False).values_list(
             "key", flat=True
@@ -83,6 +85,7 @@ async def resolve_role(organization_id: int, value: str) -> Role:
 ROLE_SECONDS = 1.0
 _MAX_KEPT_ROLES = 10_000
 _kept: dict[int, tuple[float, Role]] = {}  # role id -> (monotonic expiry, role)
+_kept_keys: dict[tuple[int, str], int] = {}  # (organization id, key) -> role id
 
 
 async def with_roles(users: list[User]) -> list[User]:
@@ -92,10 +95,8 @@ async def with_roles(users: list[User]) -> list[User]:
     now = time.monotonic()
     missing = {user.role_id for user in users if not _kept_for(user, now)}
     if missing:
-        if len(_kept) + len(missing) > _MAX_KEPT_ROLES:
-            _kept.clear()
         for role in await Role.filter(id__in=missing):
-            _kept[role.id] = (now + ROLE_SECONDS, role)
+            _keep(role, now)
     for user in users:
         user.role = _kept[user.role_id][1]
     return users
@@ -106,9 +107,25 @@ def _kept_for(user: User, now: float) -> bool:
     return kept is not None and kept[0] > now and kept[1].organization_id == user.organization_id
 
 
+def _keep(role: Role, now: float) -> None:
+    if len(_kept) >= _MAX_KEPT_ROLES:
+        forget_roles()
+    _kept[role.id] = (now + ROLE_SECONDS, role)
+    _kept_keys[(role.organization_id, role.key)] = role.id
+
+
+def _kept_by_key(organization_id: int, key: str) -> Role | None:
+    role_id = _kept_keys.get((organization_id, key))
+    kept = _kept.get(role_id) if role_id is not None else None
+    if kept is None or kept[0] <= time.monotonic() or kept[1].key != key:
+        return None
+    return kept[1]
+
+
 def forget_roles() -> None:
     """Read every role afresh (one was just created, changed or deleted)."""
     _kept.clear()
+    _kept_keys.clear()
 
 
 async def default_role(organization_id: int) -> Role:

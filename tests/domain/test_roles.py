@@ -223,3 +223,12 @@ async def test_a_role_changed_by_another_process_shows_within_the_roles_lifetime
     read_again = (await queries.get_user(operator, str(user.id))).role.name
 
     assert (kept, read_again) == ("Ops", "Operations")
+
+
+async def test_resolving_a_role_string_read_a_moment_ago_costs_no_query(db, organization):
+    await resolve_role(organization.id, "admin")
+
+    with QueryCounter(db.db()) as counter:
+        role = await resolve_role(organization.id, "Admin")
+
+    assert (counter.count, role.key) == (0, "admin")
