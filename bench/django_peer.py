@@ -38,19 +38,26 @@ PROJECT = "bench.peers.django_scim2"
 LABEL = "django-scim2"
 
 
+PYTHON = VENV / "bin" / "python"
+INSTALLED = VENV / "requirements.txt"  # the requirements the venv was made from
+
+
+def peers_ready() -> bool:
+    """The venv is made, from the requirements as they are now."""
+    wanted = REQUIREMENTS.read_text()
+    return PYTHON.exists() and INSTALLED.exists() and INSTALLED.read_text() == wanted
+
+
 def peers_python() -> Path:
     """The venv's interpreter, the venv made or brought up to date first (pip reaches PyPI)."""
-    python = VENV / "bin" / "python"
-    installed = VENV / "requirements.txt"  # the requirements it was made from
-    wanted = REQUIREMENTS.read_text()
-    if python.exists() and installed.exists() and installed.read_text() == wanted:
-        return python
+    if peers_ready():
+        return PYTHON
     print(f"making {VENV.name}/ for the {LABEL} peer from {REQUIREMENTS.name}", flush=True)
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)  # noqa: S603
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "--requirement", str(REQUIREMENTS)], check=True)  # noqa: S603
-    installed.write_text(wanted)
-    return python
+    INSTALLED.write_text(REQUIREMENTS.read_text())
+    return PYTHON
 
 
 @dataclass(frozen=True, slots=True)
