@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bench import django_peer, loadgen
+from bench import django_peer, loadgen, targets
 from tests.processes import bench_environment
 
 
@@ -85,3 +85,22 @@ def test_django_scim2_answers_every_scenario_with_success(monkeypatch):
     assert bodies["deactivate 150"]["active"] is True
     assert bodies["filter 0"]["totalResults"] == 1
     assert len(bodies["list100 0"]["Resources"]) == 100
+
+
+def _django_figures(rate: float, requests: int, errors: dict[str, int]) -> dict[str, object]:
+    return {"requests_per_second": rate, "requests": requests, "errors": errors}
+
+
+def test_ratio_against_django_scim2_is_told_only_when_it_answered_every_request():
+    report = {
+        "django": {
+            "get": _django_figures(200.0, 1000, {}),
+            "filter": _django_figures(200.0, 1000, {"500": 3}),
+            "list100": _django_figures(0.0, 0, {}),
+        }
+    }
+    passed = targets.versus_django(report, "get", 400.0)
+    assert (passed.name, passed.value, passed.verdict) == ("get vs django-scim2", 2.0, "pass")
+    assert targets.versus_django(report, "get", 399.0).verdict == "FAIL"
+    assert targets.versus_django(report, "filter", 1000.0).verdict == "n/a"
+    assert targets.versus_django(report, "list100", 40.0).verdict == "n/a"
