@@ -9,8 +9,8 @@ What differs from Roster's requests, and why:
 - Authentication: django-scim2 has none of its own; a middleware takes the run's fixed bearer
   token for a superuser read once per process (no query per request: this favours the peer).
 - Okta's create body goes without `password`: Roster stores none, and django-scim2 would hash
-  it with Django's default PBKDF2 (1,000,000 iterations, about a third of a second of CPU), so
-  the create would measure the hasher. `permissionsRole` stays: django-scim2 ignores it.
+  it with Django's default PBKDF2 (1,000,000 iterations, about 0.2 s of CPU here), so the
+  create would measure the hasher. `permissionsRole` stays: django-scim2 ignores it.
 - Everything else (paths under /scim/v2, the filter, Okta's no-path deactivate PATCH, list
   100 by startIndex/count) is sent as to Roster."""
 
