@@ -57,4 +57,4 @@ schema: install
 	$(BIN)/roster export-schema
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-peers .mypy_cache .ruff_cache .pytest_cache

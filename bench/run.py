@@ -1,12 +1,13 @@
 """`make bench`: the load generator's own ceiling against a trivial server first; then Roster on
-a fresh database against the ceiling (bare Starlette + Tortoise doing
-the same database work) and the peer (scim2-server in memory), at concurrency 32; then Okta's
-import walk on a database of its own. Prints one line per scenario and every performance target
-with pass/FAIL, and writes the figures to a JSON file. Exits 1 when requests failed (a missed
-target is a finding, not a failure of the run).
+a fresh database against the ceiling (bare Starlette + Tortoise doing the same database work)
+and the peers (scim2-server in memory; on PostgreSQL, django-scim2 from its own venv), at
+concurrency 32; then Okta's import walk on a database of its own. Prints one line per scenario
+and every performance target with pass/FAIL, and writes the figures to a JSON file. Exits 1
+when requests failed (a missed target is a finding, not a failure of the run), and when
+django-scim2 answered an error (its ratios would mean nothing).
 
     python -m bench.run --database sqlite|postgres [--seconds 5] [--mix-seconds 60]
-                        [--walk-users 100000] [--smoke] [--json FILE]
+                        [--walk-users 100000] [--smoke] [--[no-]django-peer] [--json FILE]
 
 Everything listens on 127.0.0.1; every load is bounded in time and in requests."""
 
@@ -25,6 +26,7 @@ from typing import Any
 
 from bench import loadgen, seeding, targets
 from bench.baseline import comparison
+from bench.django_peer import LABEL, django_scim2
 from bench.graphql import GraphQLRequests
 from bench.measure import Load, generator_ceiling, measure, record, run_scenarios
 from bench.mix import WEIGHTS, mix_with_memory
@@ -42,7 +44,7 @@ from bench.servers import (
 from bench.tokencheck import token_check
 from bench.walk import import_walk
 
-SIDES = ("roster", "graphql", "ceiling", "peer", "workers")
+SIDES = ("roster", "graphql", "ceiling", "peer", "django", "workers")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +61,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--walk-batch", type=int, default=2000, help="users per seed insert")
     parser.add_argument("--walk-seconds", type=float, default=90.0, help="bound of each walk")
     parser.add_argument("--smoke", action="store_true", help="a few seconds: check the suite works")
+    parser.add_argument(
+        "--django-peer",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="django-scim2 on PostgreSQL (default: on, but not with --smoke)",
+    )
     parser.add_argument("--json", default=None, help="where to write the figures")
     parser.add_argument(
         "--baseline", default=None, help="an earlier run's --json file: print before and after"
@@ -131,6 +139,19 @@ class Run:
             requests = ScimRequests(server.port, None, ids, prefix="/v2", role=False)
             run_scenarios("peer", server, requests.scenarios(), self.report["peer"], self.load)
 
+    def django_peer(self) -> None:
+        """The SCIM scenarios against django-scim2, seeded with as many users and analyzed as
+        Roster's database is (bench/django_peer.py says what differs in the requests)."""
+        args = self.args
+        wanted = not args.smoke if args.django_peer is None else args.django_peer
+        if args.database != "postgres" or not wanted:
+            why = "it runs on PostgreSQL only" if wanted else "not asked for (--smoke)"
+            print(f"{LABEL} peer skipped: {why}", flush=True)
+            return
+        with django_scim2(len(self.ids), analyze=True) as peer:
+            scenarios = peer.requests().scenarios()
+            run_scenarios(LABEL, peer.server, scenarios, self.report["django"], self.load)
+
     def workers(self) -> None:
         """GET and filter on `roster serve --workers 2` (PostgreSQL)."""
         with serving(roster_serve(), self.env, "/readyz", workers=2) as server:
@@ -140,7 +161,8 @@ class Run:
 
 
 def _errors(report: dict[str, Any]) -> dict[str, Any]:
-    """Every failed request or broken walk of the run (the peer's are its own business)."""
+    """Every failed request or broken walk of the run (scim2-server's are its own business;
+    django-scim2's count, since its ratios rest on them)."""
     errors: dict[str, Any] = {}
     if report["load_generator"]["errors"]:
         errors["load generator ceiling"] = report["load_generator"]["errors"]
@@ -184,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             run.roster()
             run.ceiling()
             run.peer()
+            run.django_peer()
             if args.database == "postgres":
                 run.workers()
         finally:

@@ -1,6 +1,6 @@
 """The SCIM requests of the scenarios, as Okta sends them, for Roster (`/scim/v2`, with its
-token) or the peer (`/v2`); the ceiling's requests doing the same database work; the peer's
-seed over HTTP."""
+token), the scim2-server peer (`/v2`) or django-scim2 (`/scim/v2`, with its token); the
+ceiling's requests doing the same database work; the scim2-server peer's seed over HTTP."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ def okta_body(
     *,
     family_name: str = "User",
     external_id: str | None = None,
+    password: bool = True,
 ) -> bytes:
-    """Okta's body for POST /Users (and for PUT: the whole profile again)."""
+    """Okta's body for POST /Users (and for PUT: the whole profile again); Okta sends the
+    password when its password push is on (`password=False`: the same body without it)."""
     body: dict[str, Any] = {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": name,
@@ -34,9 +36,10 @@ def okta_body(
         "locale": "en-US",
         "externalId": external_id or "00u" + uuid.uuid4().hex[:12],
         "groups": [],
-        "password": "1mz050nq",
         "active": True,
     }
+    if password:
+        body["password"] = "1mz050nq"
     if role is not None:
         body["permissionsRole"] = role
     return json.dumps(body).encode()
@@ -51,7 +54,8 @@ def _patch(operation: dict[str, Any]) -> bytes:
 class ScimRequests:
     """Request `n` of each SCIM scenario. Seeded user `i` is `ids[i]`, named `user_name(i)`; a
     scenario's request `n` acts on user `n % len(ids)`, so concurrent requests never share a
-    user."""
+    user. `role=False` leaves out Okta's custom `permissionsRole`, `password=False` the
+    password."""
 
     def __init__(
         self,
@@ -61,11 +65,13 @@ class ScimRequests:
         *,
         prefix: str = "/scim/v2",
         role: bool = True,
+        password: bool = True,
     ) -> None:
         self.host = f"{HOST}:{port}"
         self.ids = ids
         self.prefix = prefix
         self.role = role
+        self.password = password
         self.headers = {"Accept": SCIM_TYPE}
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
@@ -85,7 +91,8 @@ class ScimRequests:
         return loadgen.request("GET", path, host=self.host, headers=self.headers)
 
     def create(self, n: int) -> bytes:
-        body = okta_body(f"new-{self.run_id}-{n}@bench.test", "basic-user" if self.role else None)
+        role = "basic-user" if self.role else None
+        body = okta_body(f"new-{self.run_id}-{n}@bench.test", role, password=self.password)
         path = f"{self.prefix}/Users"
         return loadgen.request("POST", path, host=self.host, headers=self.json_headers, body=body)
 
@@ -106,6 +113,7 @@ class ScimRequests:
             provider_role(index) if self.role else None,
             family_name=f"User{index}-{n}",
             external_id=seeded.external_id,
+            password=self.password,
         )
         return loadgen.request("PUT", path, host=self.host, headers=self.json_headers, body=body)
 

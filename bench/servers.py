@@ -70,10 +70,14 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
     workers: int = 1
+    forked: bool = False  # the process is an arbiter whose children serve (gunicorn)
 
     def worker_pids(self) -> list[int]:
-        """The processes that serve: the server itself, or with --workers the children that
-        uvicorn spawned (not its supervisor, nor multiprocessing's resource tracker)."""
+        """The processes that serve: the server itself, the arbiter's forked children, or with
+        --workers the children that uvicorn spawned (not its supervisor, nor multiprocessing's
+        resource tracker)."""
+        if self.forked:
+            return _children(self.process.pid) or [self.process.pid]
         if self.workers == 1:
             return [self.process.pid]
         spawned = [pid for pid in _children(self.process.pid) if b"spawn_main" in _cmdline(pid)]
@@ -115,10 +119,16 @@ def wait_ready(server: Server, path: str, log: IO[bytes]) -> None:
 
 @contextmanager
 def serving(
-    command: list[str], env: dict[str, str], ready_path: str, *, workers: int = 1
+    command: list[str],
+    env: dict[str, str],
+    ready_path: str,
+    *,
+    workers: int = 1,
+    forked: bool = False,
 ) -> Iterator[Server]:
     """The server running; what it writes to stderr goes to a temporary file (shown if it
-    does not start)."""
+    does not start). `forked`: the command's process forks the worker that serves (its memory
+    is the worker's)."""
     port = free_port()
     extra = ["--workers", str(workers)] if workers > 1 else []
     with tempfile.TemporaryFile() as log:
@@ -128,7 +138,7 @@ def serving(
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
-        server = Server(process, port, workers)
+        server = Server(process, port, workers, forked)
         try:
             wait_ready(server, ready_path, log)
             if workers > 1:

@@ -8,6 +8,7 @@ from typing import Any
 # scenario -> the least Roster / ceiling and Roster / peer throughput ratios
 CEILING_TARGETS = {"get": 0.6, "filter": 0.6, "create": 0.5, "deactivate": 0.5, "list100": 0.5}
 PEER_TARGETS = {"get": 1.2, "filter": 2.0, "create": 1.5, "deactivate": 1.5, "list100": 20.0}
+DJANGO_TARGET = 2.0  # Roster / django-scim2 throughput, on every scenario
 GRAPHQL_VS_SCIM_LIST = 0.5  # GraphQL users(first: 100) / SCIM list of 100
 TOKEN_CHECK_COST = 0.05  # 1 - authenticated / unauthenticated throughput of the same route
 WALK_VS_ORM = 3.0  # an import walk over HTTP / the bare keyset walk through the ORM
@@ -56,6 +57,18 @@ def rate(report: dict[str, Any], side: str, scenario: str) -> float:
     return float(report[side][scenario]["requests_per_second"])
 
 
+def versus_django(report: dict[str, Any], name: str, ours: float) -> Target:
+    """Roster against django-scim2 on one scenario: n/a when django-scim2 answered errors, or
+    answered no request sent within the measured window (each took longer than the window)."""
+    figures = report["django"][name]
+    errors = figures["errors"]
+    note = f"django-scim2 answered {errors}" if errors else ""
+    if not figures["requests"]:
+        note = "django-scim2 answered no request within the window"
+    versus = ratio(ours, rate(report, "django", name))
+    return Target(f"{name} vs django-scim2", versus, DJANGO_TARGET, note=note, known=not note)
+
+
 def targets(report: dict[str, Any]) -> list[Target]:
     """Every target the run has the figures for."""
     found = []
@@ -66,6 +79,8 @@ def targets(report: dict[str, Any]) -> list[Target]:
         )
         peer = ratio(ours, rate(report, "peer", name))
         found.append(Target(f"{name} vs peer", peer, PEER_TARGETS[name]))
+        if name in report.get("django", {}):
+            found.append(versus_django(report, name, ours))
     graphql = ratio(rate(report, "graphql", "users100"), rate(report, "roster", "list100"))
     found.append(Target("graphql users(first: 100) / scim list100", graphql, GRAPHQL_VS_SCIM_LIST))
     check = report["token_check"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 
 import pytest
 
+from bench import django_peer, loadgen, targets
 from tests.processes import bench_environment
 
 
@@ -38,6 +40,7 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
         assert f"scim {scenario}" in result.stdout
         assert f"ceiling {scenario}" in result.stdout
         assert f"peer {scenario}" in result.stdout
+    assert "django-scim2 peer skipped" in result.stdout  # PostgreSQL only, and not in smoke
     report = json.loads(output.read_text())
     assert report["load_generator"]["requests_per_second"] > 0
     assert report["load_generator"]["client_cpu_us_per_request"] > 0
@@ -56,3 +59,51 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
     assert len(report["targets"]) == expected_targets
     for target in report["targets"].values():
         assert target["verdict"] in ("pass", "FAIL", "n/a")
+
+
+@pytest.mark.slow
+def test_django_scim2_answers_every_scenario_with_success(monkeypatch):
+    """Its ratios mean something only if it does the work: every scenario's request, as the
+    bench sends it, gets a 2xx (the deactivate PATCH twice: deactivate, then reactivate)."""
+    database, env = bench_environment()
+    if database != "postgres":
+        pytest.skip("django-scim2 runs on PostgreSQL only")
+    if not django_peer.peers_ready():
+        pytest.skip("no .venv-peers yet: `make bench` makes it (pip from PyPI)")
+    monkeypatch.setenv("ROSTER_BENCH_POSTGRES", env["ROSTER_BENCH_POSTGRES"])
+
+    async def send(port: int, requests: list[bytes]) -> list[tuple[int, bytes]]:
+        async with loadgen.Connection("127.0.0.1", port) as connection:
+            return [await connection.send(raw) for raw in requests]
+
+    with django_peer.django_scim2(150, analyze=False) as peer:
+        scenarios = peer.requests().scenarios()
+        sent = [make(n) for make in scenarios.values() for n in (0, 150)]
+        answers = asyncio.run(send(peer.server.port, sent))
+    named = [f"{name} {n}" for name in scenarios for n in (0, 150)]
+    statuses = {label: status for label, (status, _) in zip(named, answers, strict=True)}
+    assert statuses == {label: 201 if label.startswith("create") else 200 for label in named}
+    bodies = {label: json.loads(body) for label, (_, body) in zip(named, answers, strict=True)}
+    assert bodies["deactivate 0"]["active"] is False
+    assert bodies["deactivate 150"]["active"] is True
+    assert bodies["filter 0"]["totalResults"] == 1
+    assert len(bodies["list100 0"]["Resources"]) == 100
+
+
+def _django_figures(rate: float, requests: int, errors: dict[str, int]) -> dict[str, object]:
+    return {"requests_per_second": rate, "requests": requests, "errors": errors}
+
+
+def test_ratio_against_django_scim2_is_told_only_when_it_answered_every_request():
+    report = {
+        "django": {
+            "get": _django_figures(200.0, 1000, {}),
+            "filter": _django_figures(200.0, 1000, {"500": 3}),
+            "list100": _django_figures(0.0, 0, {}),
+        }
+    }
+    passed = targets.versus_django(report, "get", 400.0)
+    assert (passed.name, passed.value, passed.verdict) == ("get vs django-scim2", 2.0, "pass")
+    assert targets.versus_django(report, "get", 399.0).verdict == "FAIL"
+    assert targets.versus_django(report, "filter", 1000.0).verdict == "n/a"
+    assert targets.versus_django(report, "list100", 40.0).verdict == "n/a"
