@@ -1,7 +1,16 @@
-"""The ceiling: bare Starlette routes doing the same database operations as the SCIM
-scenarios through Tortoise, with no SCIM, authentication or audit; and the same get behind
-Roster's real SCIM token check (`/authed/users/{id}`), to price that check. Run by
-bench/run.py: `uvicorn bench.ceiling:app` with ROSTER_DATABASE_URL set."""
+"""The ceiling: bare Starlette routes doing through Tortoise the statements each SCIM scenario
+must run, with no SCIM, authentication, validation or rendering beyond a small JSON:
+
+- get: SELECT the user by id;
+- filter: SELECT the users of the organization with that userName;
+- create: in one transaction, INSERT the user, INSERT one index row per email (as filters on
+  emails need), INSERT the audit event;
+- deactivate: in one transaction, SELECT the user FOR UPDATE, UPDATE it, INSERT the audit
+  event;
+- list: SELECT a page of 100 of the organization's users by (created_at, id).
+
+And the same get behind Roster's real SCIM token check (`/authed/users/{id}`), to price that
+check. Run by bench/run.py: `uvicorn bench.ceiling:app` with ROSTER_DATABASE_URL set."""
 
 from __future__ import annotations
 
@@ -16,11 +25,12 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tortoise.transactions import in_transaction
 
 from domain.authentication import authenticate_scim
 from domain.database import close_database, open_database
 from domain.errors import InvalidToken
-from domain.models import Organization, Role, RoleOrigin, User
+from domain.models import AuditEvent, Channel, Organization, Role, RoleOrigin, User, UserValue
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -68,25 +78,57 @@ async def list_users(request: Request) -> Response:
 async def create_user(request: Request) -> Response:
     body = json.loads(await request.body())
     state = request.app.state
-    user = await User.create(
-        organization_id=state.organization_id,
-        user_name=body["userName"],
-        user_name_key=body["userName"].casefold(),
-        given_name=body["name"]["givenName"],
-        family_name=body["name"]["familyName"],
-        emails=body["emails"],
-        role_id=state.role_id,
-        role_origin=RoleOrigin.IDENTITY_PROVIDER,
-    )
+    async with in_transaction():
+        user = await User.create(
+            organization_id=state.organization_id,
+            user_name=body["userName"],
+            user_name_key=body["userName"].casefold(),
+            given_name=body["name"]["givenName"],
+            family_name=body["name"]["familyName"],
+            emails=body["emails"],
+            role_id=state.role_id,
+            role_origin=RoleOrigin.IDENTITY_PROVIDER,
+        )
+        await UserValue.bulk_create(
+            [
+                UserValue(
+                    user_id=user.id,
+                    attribute="emails",
+                    value=email["value"],
+                    value_key=email["value"].casefold(),
+                    type=email.get("type"),
+                    primary=bool(email.get("primary")),
+                )
+                for email in body["emails"]
+            ]
+        )
+        await _audit(state.organization_id, "user.provisioned", user)
     return _json(_user(user), 201)
 
 
 async def update_user(request: Request) -> Response:
     body = json.loads(await request.body())
     user_id = uuid.UUID(request.path_params["id"])
-    await User.filter(id=user_id).update(active=body["active"])
-    user = await User.get(id=user_id)
+    async with in_transaction():
+        user = await User.filter(id=user_id).select_for_update().get()
+        user.active = body["active"]
+        user.version += 1
+        await user.save(update_fields=["active", "version", "updated_at"])
+        await _audit(user.organization_id, "user.deactivated", user)
     return _json(_user(user))
+
+
+async def _audit(organization_id: int, action: str, user: User) -> None:
+    await AuditEvent.create(
+        organization_id=organization_id,
+        actor_kind="scim_token",
+        actor_label="ceiling",
+        channel=Channel.SCIM,
+        action=action,
+        target_type="user",
+        target_id=str(user.id),
+        changes={"active": {"before": None, "after": user.active}},
+    )
 
 
 async def ok(request: Request) -> Response:

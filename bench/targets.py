@@ -7,7 +7,7 @@ from typing import Any
 
 # scenario -> the least Roster / ceiling and Roster / peer throughput ratios
 CEILING_TARGETS = {"get": 0.6, "filter": 0.6, "create": 0.5, "deactivate": 0.5, "list100": 0.5}
-PEER_TARGETS = {"get": 1.2, "filter": 2.0, "create": 1.5, "deactivate": 1.5, "list100": 20.0}
+PEER_TARGETS = {"get": 1.2, "filter": 2.0, "create": 1.0, "deactivate": 1.0, "list100": 5.0}
 DJANGO_TARGET = 2.0  # Roster / django-scim2 throughput, on every scenario
 GRAPHQL_VS_SCIM_LIST = 0.5  # GraphQL users(first: 100) / SCIM list of 100
 TOKEN_CHECK_COST = 0.05  # 1 - authenticated / unauthenticated throughput of the same route
