@@ -173,6 +173,14 @@ class DatabaseMissing(DatabaseUnreachable):
         super().__init__(f"{why or f'database {name} does not exist'}; `roster migrate` creates it")
 
 
+# Connections a process keeps open to PostgreSQL, unless the URL says `maxsize`. A transaction
+# holds its connection across several round trips, and between them waits for the event loop,
+# which serves the other requests: Tortoise's default of 5 left requests queueing for a
+# connection while the database idled. 20 per process leaves PostgreSQL's default of 100
+# connections room for several processes and hosts.
+POOL_MAXSIZE = 20
+
+
 def connection_config(database_url: str) -> dict[str, Any]:
     """Tortoise's connection settings for a `sqlite://` or `postgres://` URL. A PostgreSQL URL
     may carry asyncpg's pool and cache settings as query parameters (`minsize`, `maxsize`,
@@ -192,6 +200,7 @@ def connection_config(database_url: str) -> dict[str, Any]:
     else:
         credentials = config["credentials"]
         credentials["connection_class"] = _Connection
+        credentials.setdefault("maxsize", POOL_MAXSIZE)
         credentials.pop("sslmode", None)
         ssl_mode = _ssl_mode(database_url)
         if ssl_mode is None:
