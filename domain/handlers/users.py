@@ -156,12 +156,31 @@ async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dic
     if not new:
         user.version += 1
     try:
-        await user.save(force_create=new)
+        if new:
+            await user.save(force_create=True)
+        else:  # the changed columns only
+            await user.save(update_fields=_columns(changes))
     except IntegrityError as error:
         raise UserNameTaken(user.user_name) from error
     if new or {"emails", "phone_numbers"} & changes.keys():
         await _index_values(user, new=new)
     return changes
+
+
+# snapshot keys -> the columns that hold them, where they are not the same name
+_COLUMNS_OF = {
+    "role": ("role_id",),
+    "user_name": ("user_name", "user_name_key"),
+    "emails": ("emails", "email_key"),
+}
+
+
+def _columns(changes: dict[str, Any]) -> list[str]:
+    """The columns an update writes: those of the changed attributes, the version, the time."""
+    columns = {"version", "updated_at"}
+    for name in changes:
+        columns.update(_COLUMNS_OF.get(name, (name,)))
+    return sorted(columns)
 
 
 def value_rows(user: User) -> list[UserValue]:
