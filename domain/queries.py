@@ -99,14 +99,19 @@ async def organization(actor: Actor) -> Organization:
 
 @dataclass(frozen=True, slots=True)
 class UserFilter:
-    """The settings page's filters; `where` is a facade's own translated filter (SCIM)."""
+    """The settings page's filters; `where` is a facade's own translated filter (SCIM).
+
+    `user_name` names one user (userName is unique in an organization, whatever its case):
+    the listing holds at most that user, read by the organization's unique userName index,
+    with no ORDER BY, LIMIT or COUNT (Okta asks this before every create)."""
 
     search: str | None = None
     active: bool | None = None
     role: str | None = None
     role_origin: RoleOrigin | None = None
+    user_name: str | None = None
     where: Q | None = None
-    where_text: str | None = None  # what `where` was translated from: it names the listing
+    where_text: str | None = None  # what the filter was translated from: it names the listing
 
     def listing(self) -> str | None:
         """What names this filter among listings that walks continue; None when it cannot
@@ -114,6 +119,8 @@ class UserFilter:
         if self.where is not None and self.where_text is None:
             return None
         parts = [self.search, self.active, self.role, self.role_origin, self.where_text]
+        if self.user_name is not None:
+            parts.append(self.user_name)
         return self.where_text or "" if not any(parts[:4]) else json.dumps(parts)
 
 
@@ -191,6 +198,8 @@ async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:
         query = query.filter(role_id=role.id)
     if filters.role_origin is not None:
         query = query.filter(role_origin=filters.role_origin)
+    if filters.user_name is not None:
+        query = query.filter(user_name_key=filters.user_name.casefold())
     if filters.where is not None:
         query = query.filter(filters.where)
     return query
@@ -244,6 +253,8 @@ async def list_users(
     if isinstance(page, KeysetPage) and not keyset:
         raise InvalidValue("sort", f"cursor paging sorts by one of: {', '.join(USER_SORTS)}")
     filters = filters or UserFilter()
+    if filters.user_name is not None:
+        return await _named_user(actor, filters, page, sort, descending)
     matching = await _user_queryset(actor, filters)
     named = filters.listing() if walks is not None and keyset else None
     listing = (organization_id_of(actor), named, sort, descending) if named is not None else None
@@ -275,6 +286,28 @@ async def list_users(
         if isinstance(page, OffsetPage) and next_cursor:
             await walks.page_ended(listing, seen, next_cursor)
     return Page(items=users, total=total, next_cursor=next_cursor)
+
+
+async def _named_user(
+    actor: Actor, filters: UserFilter, page: OffsetPage | KeysetPage, sort: str, descending: bool
+) -> Page[User]:
+    """The listing of a filter that names one user by userName: that user (if it exists and
+    meets the other conditions) on the page that starts the listing, and a total of 0 or 1.
+    One query on the unique index (two after a cursor), whatever the organization's size."""
+    assert filters.user_name is not None
+    if not fits(User, "user_name_key", filters.user_name.casefold()):
+        return Page(items=[], total=0, next_cursor=None)  # longer than any userName: nobody
+    matching = await _user_queryset(actor, filters)
+    found = await matching  # at most one row: the key is unique in the organization
+    count = clamp_count(page.count)
+    if isinstance(page, OffsetPage):
+        shown = found[max(0, page.offset) :][:count]
+    elif page.after:
+        after = _after(sort, descending, page.after)
+        shown = (await matching.filter(after) if found else [])[:count]
+    else:
+        shown = found[:count]
+    return Page(items=await with_roles(shown), total=len(found), next_cursor=None)
 
 
 def user_cursor(user: User, sort: str = "id") -> str:

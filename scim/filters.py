@@ -31,6 +31,7 @@ from scim2_models.path import (
 )
 from tortoise.expressions import Q
 
+from domain.queries import UserFilter
 from domain.roles import role_stated
 from domain.text import storable
 from domain.user_filters import MultiValued, folded, with_value
@@ -118,18 +119,35 @@ _USER_NAME_EQ = re.compile(
 )
 
 
+def user_filter(text: str) -> UserFilter:
+    """The domain's filter for a SCIM filter: Okta's `userName eq "…"` names one user, which
+    the domain reads by its unique key; any other filter is translated by the grammar."""
+    user_name = _user_name_lookup(text)
+    if user_name is not None:
+        return UserFilter(user_name=user_name, where_text=text)
+    return UserFilter(where=to_query(text), where_text=text)
+
+
 def to_query(text: str) -> Q:
     """The `Q` that selects the users the filter matches."""
-    match = _USER_NAME_EQ.match(text) if len(text) <= MAX_FILTER_LENGTH else None
-    if match is not None:
-        try:
-            value = json.loads(f'"{match.group(1)}"')
-        except ValueError:
-            value = None  # not a JSON string after all: let the grammar say why
-        if isinstance(value, str) and storable(value):
-            return _q("user_name_key", _term(value.casefold()))
+    user_name = _user_name_lookup(text)
+    if user_name is not None:
+        return _q("user_name_key", _term(user_name.casefold()))
     scim_filter = parse(text)
     return _Translator(scim_filter).visit(scim_filter.ast)
+
+
+def _user_name_lookup(text: str) -> str | None:
+    """The userName of `userName eq "…"`, read without the grammar; None for any other filter
+    (or a value no database can hold, which the grammar refuses)."""
+    match = _USER_NAME_EQ.match(text) if len(text) <= MAX_FILTER_LENGTH else None
+    if match is None:
+        return None
+    try:
+        value = json.loads(f'"{match.group(1)}"')
+    except ValueError:
+        return None  # not a JSON string after all: let the grammar say why
+    return value if isinstance(value, str) and storable(value) else None
 
 
 def _compare(

@@ -8,7 +8,7 @@ from scim2_models import InvalidFilterException
 from domain import bus, queries
 from domain.commands import DeactivateUser, Email, PhoneNumber
 from domain.queries import UserFilter
-from scim.filters import to_query
+from scim.filters import to_query, user_filter
 from scim.resources import ENTERPRISE
 from tests.conftest import provision
 
@@ -172,3 +172,33 @@ async def test_okta_s_user_name_lookup_matches_what_the_grammar_would(operator, 
     assert await matching(operator, people, text) == {
         name for name, user in people.items() if user.id in {u.id for u in page.items}
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "user_name"),
+    [
+        ('userName eq "Jane.Doe@ACME.test"', "Jane.Doe@ACME.test"),
+        ('  urn:ietf:params:scim:schemas:core:2.0:User:userName EQ "a\\"b" ', 'a"b'),
+        ('userName eq ""', ""),
+    ],
+)
+def test_okta_s_user_name_lookup_names_one_user_to_the_domain(text, user_name):
+    chosen = user_filter(text)
+
+    assert (chosen.user_name, chosen.where, chosen.where_text) == (user_name, None, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName ne "a@acme.test"',
+        'userName eq "a" or userName eq "b"',
+        'emails[value eq "a@acme.test"]',
+    ],
+)
+def test_any_other_filter_is_translated_by_the_grammar(text):
+    chosen = user_filter(text)
+
+    assert chosen.user_name is None
+    assert chosen.where is not None
+    assert chosen.where_text == text
