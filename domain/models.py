@@ -168,6 +168,25 @@ class User(Model):
         )
 
 
+class UserCount(Model):
+    """How many users an organization has, deactivated ones included: kept by the database
+    itself, never written by Roster's code. Triggers (see the migration that made this table)
+    give each new organization its row and add or take away its users as rows of `users` are
+    inserted or deleted, in the transaction that does it, whoever writes them. A listing with
+    no filter reads its total here instead of counting every user of the organization (the
+    first page of Okta's import walk, of the settings page)."""
+
+    id = fields.IntField(primary_key=True)
+    organization: fields.OneToOneRelation[Organization] = fields.OneToOneField(
+        "models.Organization", related_name="user_count", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    users = fields.IntField(default=0)
+
+    class Meta:
+        table = "user_counts"
+
+
 class UserValue(Model):
     """One row per value of a user's multi-valued attributes (emails, phoneNumbers): what
     filters such as `emails[type eq "work" and value co "@acme.com"]` search. The `emails` and

@@ -26,6 +26,7 @@ from domain.models import (
     Token,
     TokenKind,
     User,
+    UserCount,
 )
 from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
 from domain.permissions import Permission
@@ -122,6 +123,12 @@ class UserFilter:
         if self.user_name is not None:
             parts.append(self.user_name)
         return self.where_text or "" if not any(parts[:4]) else json.dumps(parts)
+
+    def selects_everyone(self) -> bool:
+        """Whether the filter lets every user of the organization through."""
+        searched = bool(self.search and self.search.strip())
+        conditions = (self.active, self.role, self.role_origin, self.user_name, self.where)
+        return not searched and all(condition is None for condition in conditions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +284,7 @@ async def list_users(
     elif known_total is not None:
         total = max(known_total, seen + more)  # at least what is in sight
     else:
-        total = await matching.count()
+        total = await _total(organization_id_of(actor), filters, matching)
     next_cursor = user_cursor(users[-1], sort) if more and users and keyset else None
 
     if walks is not None and listing is not None:
@@ -286,6 +293,16 @@ async def list_users(
         if isinstance(page, OffsetPage) and next_cursor:
             await walks.page_ended(listing, seen, next_cursor)
     return Page(items=users, total=total, next_cursor=next_cursor)
+
+
+async def _total(organization_id: int, filters: UserFilter, matching: QuerySet[User]) -> int:
+    """How many users the listing holds: for every user of the organization, the count the
+    database keeps (one row), else a COUNT over the users that match."""
+    if filters.selects_everyone():
+        kept = await UserCount.get_or_none(organization_id=organization_id)
+        if kept is not None:
+            return kept.users
+    return await matching.count()
 
 
 async def _named_user(
