@@ -4,6 +4,7 @@ audit events."""
 from __future__ import annotations
 
 import pytest
+from pypika_tortoise.terms import ValueWrapper
 from tortoise.expressions import Q
 
 from domain import bus, queries
@@ -13,6 +14,7 @@ from domain.commands import (
     CreateCustomRole,
     CreateOrganization,
     DeactivateUser,
+    Email,
     IssueScimToken,
 )
 from domain.errors import InvalidValue, NotFound, PermissionDenied
@@ -20,6 +22,7 @@ from domain.models import Channel, RoleOrigin
 from domain.paging import KeysetPage, OffsetPage
 from domain.permissions import Permission
 from domain.queries import UserFilter
+from domain.user_filters import with_value
 from tests.conftest import provision
 
 
@@ -238,6 +241,42 @@ async def test_a_named_user_of_another_organization_is_never_listed(operator, sc
     page = await queries.list_users(operator, UserFilter(user_name="jane@acme.test"))
 
     assert (page.items, page.total) == ([], 0)
+
+
+async def test_an_email_names_the_users_who_have_it_whatever_its_case(operator, scim):
+    await provision(scim, "jane@acme.test", emails=(Email("Shared@Acme.test", "work"),))
+    await provision(scim, "john@acme.test", emails=(Email("shared@acme.test", "home"),))
+    await provision(scim, "ann@acme.test")
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    await provision(
+        Actor.scim_token("okta-globex", "Okta", other.id),
+        "jane@globex.test",
+        emails=(Email("shared@acme.test", "work"),),
+    )
+
+    page = await queries.list_users(
+        operator, UserFilter(email="SHARED@acme.test"), sort="created_at"
+    )
+
+    assert ([u.user_name for u in page.items], page.total) == (
+        ["jane@acme.test", "john@acme.test"],
+        2,
+    )
+
+
+@pytest.mark.parametrize("page", [OffsetPage(0, 100), OffsetPage(1, 1), KeysetPage(None, 1)])
+@pytest.mark.parametrize("email", ["user003@acme.test", "a" * 600, "nobody@acme.test"])
+async def test_an_email_lists_its_users_as_the_general_filter_lists_them(
+    operator, scim, page, email
+):
+    await seed(scim, 5)
+    general = UserFilter(where=with_value("emails", Q(value_key=ValueWrapper(email.casefold()))))
+
+    named = await queries.list_users(operator, UserFilter(email=email), page=page)
+    everyone = await queries.list_users(operator, general, page=page)
+
+    assert [u.id for u in named.items] == [u.id for u in everyone.items]
+    assert (named.total, named.next_cursor) == (everyone.total, everyone.next_cursor)
 
 
 async def test_users_of_other_organizations_are_never_listed(operator, scim):

@@ -193,7 +193,8 @@ def test_okta_s_user_name_lookup_names_one_user_to_the_domain(text, user_name):
     [
         'userName ne "a@acme.test"',
         'userName eq "a" or userName eq "b"',
-        'emails[value eq "a@acme.test"]',
+        'emails[type eq "work"]',
+        'emails[value eq "a@acme.test" and primary eq true]',
     ],
 )
 def test_any_other_filter_is_translated_by_the_grammar(text):
@@ -202,3 +203,57 @@ def test_any_other_filter_is_translated_by_the_grammar(text):
     assert chosen.user_name is None
     assert chosen.where is not None
     assert chosen.where_text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ('emails[value eq "Jane@Home.test"]', "Jane@Home.test"),
+        ('emails.value EQ "jane@home.test"', "jane@home.test"),
+        ('urn:ietf:params:scim:schemas:core:2.0:User:emails[ value eq "a\\"b" ]', 'a"b'),
+    ],
+)
+def test_a_lookup_by_email_names_its_address_to_the_domain(text, email):
+    chosen = user_filter(text)
+
+    assert (chosen.email, chosen.where, chosen.where_text) == (email, None, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'emails[value eq "jane@home.test"]',
+        'EMAILS[VALUE EQ "JANE.DOE@acme.TEST"]',
+        'emails.value eq "john@home.test"',
+        'urn:ietf:params:scim:schemas:core:2.0:User:emails.value eq "ann@globex.test"',
+        'emails[value eq "nobody@acme.test"]',
+        'emails[value eq "j\\u0061ne@home.test"]',
+        'emails[value eq ""]',
+    ],
+)
+async def test_a_lookup_by_email_matches_what_the_grammar_would(operator, people, text):
+    from scim.filters import _Translator, parse
+
+    general = _Translator(parse(text)).visit(parse(text).ast)
+    expected = await queries.list_users(operator, UserFilter(where=general))
+    found = await queries.list_users(operator, user_filter(text))
+
+    assert [user.id for user in found.items] == [user.id for user in expected.items]
+    assert found.total == expected.total
+
+
+async def test_a_lookup_by_email_finds_the_users_with_that_address_whatever_its_case(
+    operator, people
+):
+    assert await named(operator, people, user_filter('emails[value eq "JANE@home.test"]')) == {
+        "jane"
+    }
+    assert await named(operator, people, user_filter('emails.value eq "john@HOME.test"')) == {
+        "john"
+    }
+
+
+async def named(operator, people, chosen: UserFilter) -> set[str]:
+    page = await queries.list_users(operator, chosen)
+    by_id = {str(user.id): name for name, user in people.items()}
+    return {by_id[str(user.id)] for user in page.items}
