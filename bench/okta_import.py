@@ -88,9 +88,8 @@ async def push(port: int, token: str, users: int, slice_users: int) -> Import:
             for index in numbers:
                 name = f"import{index:06d}@bench.test"
                 expression = urllib.parse.quote(f'userName eq "{name}"')
-                lookup = loadgen.request(
-                    "GET", f"/scim/v2/Users?filter={expression}", host=host, headers=headers
-                )
+                path = f"/scim/v2/Users?filter={expression}&startIndex=1&count=100"
+                lookup = loadgen.request("GET", path, host=host, headers=headers)
                 status, body = await connection.send(lookup)
                 if status != 200 or json.loads(body).get("totalResults") != 0:
                     found.error(f"filter for user {index} answered {status}: {body[:200]!r}")

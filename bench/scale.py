@@ -120,7 +120,9 @@ class TenantRequests:
         )
 
     def _filtered(self, expression: str) -> bytes:
-        return self._scim("GET", f"/Users?filter={urllib.parse.quote(expression)}")
+        """A filter as Okta sends it."""
+        query = f"filter={urllib.parse.quote(expression)}&startIndex=1&count={PAGE}"
+        return self._scim("GET", f"/Users?{query}")
 
     def _index(self, n: int) -> tuple[int, str]:
         return self.sample[n % len(self.sample)]
