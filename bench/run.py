@@ -1,13 +1,16 @@
 """`make bench`: the load generator's own ceiling against a trivial server first; then Roster on
 a fresh database against the ceiling (bare Starlette + Tortoise doing the same database work)
 and the peers (scim2-server in memory; on PostgreSQL, django-scim2 from its own venv), at
-concurrency 32; then Okta's import walk on a database of its own. Prints one line per scenario
-and every performance target with pass/FAIL, and writes the figures to a JSON file. Exits 1
-when requests failed (a missed target is a finding, not a failure of the run), and when
-django-scim2 answered an error (its ratios would mean nothing).
+concurrency 32; then Okta's import walk on a database of its own; the scale bench (the same
+requests at 1,000, 10,000 and 100,000 users, on databases never analyzed); and Okta's initial
+import of 10,000 users into a new organization. Prints one line per scenario and every
+performance target with pass/FAIL, and writes the figures to a JSON file. Exits 1 when requests
+failed (a missed target is a finding, not a failure of the run), and when django-scim2 answered
+an error (its ratios would mean nothing).
 
     python -m bench.run --database sqlite|postgres [--seconds 5] [--mix-seconds 60]
-                        [--walk-users 100000] [--smoke] [--[no-]django-peer] [--json FILE]
+                        [--walk-users 100000] [--scale-sizes 1000,10000,100000]
+                        [--import-users 10000] [--smoke] [--[no-]django-peer] [--json FILE]
 
 Everything listens on 127.0.0.1; every load is bounded in time and in requests."""
 
@@ -24,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import loadgen, seeding, targets
+from bench import loadgen, scale, seeding, targets
 from bench.baseline import comparison
 from bench.django_peer import LABEL, django_scim2
 from bench.graphql import GraphQLRequests
 from bench.measure import Load, generator_ceiling, measure, record, run_scenarios
 from bench.mix import WEIGHTS, mix_with_memory
+from bench.okta_import import okta_import
 from bench.scim import CeilingRequests, ScimRequests, seed_peer
 from bench.seeding import Credentials
 from bench.servers import (
@@ -60,6 +64,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--walk-users", type=int, default=100_000, help="0: no import walk")
     parser.add_argument("--walk-batch", type=int, default=2000, help="users per seed insert")
     parser.add_argument("--walk-seconds", type=float, default=90.0, help="bound of each walk")
+    parser.add_argument(
+        "--scale-sizes",
+        type=_sizes,
+        default=scale.SIZES,
+        help="users of each organization of the scale bench, comma-separated; empty: none",
+    )
+    parser.add_argument("--import-users", type=int, default=10_000, help="0: no Okta import")
+    parser.add_argument("--import-slice", type=int, default=1000, help="users per timed slice")
     parser.add_argument("--smoke", action="store_true", help="a few seconds: check the suite works")
     parser.add_argument(
         "--django-peer",
@@ -75,10 +87,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.seconds, args.warmup, args.users, args.concurrency = 0.5, 0.2, 150, 4
         args.mix_seconds, args.walk_users, args.token_pairs = 1.0, 300, 4
+        args.scale_sizes, args.import_users, args.import_slice = scale.SMOKE_SIZES, 400, 100
     return args
 
 
-def _load(args: argparse.Namespace) -> Load:
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(size) for size in text.split(",") if size.strip())
+
+
+def run_load(args: argparse.Namespace) -> Load:
     return Load(args.concurrency, args.seconds, args.warmup, args.max_requests)
 
 
@@ -95,7 +112,7 @@ class Run:
 
     @property
     def load(self) -> Load:
-        return _load(self.args)
+        return run_load(self.args)
 
     def roster(self) -> None:
         """SCIM and GraphQL against `roster serve`, then the Okta-like mix with memory samples."""
@@ -178,6 +195,12 @@ def _errors(report: dict[str, Any]) -> dict[str, Any]:
     for how in ("orm_by_id", "orm_by_created_at", "startIndex", "cursor"):
         if report.get("walk", {}).get(how, {}).get("errors"):
             errors[f"walk {how}"] = report["walk"][how]["errors"]
+    for size, found in report.get("scale", {}).get("by_size", {}).items():
+        for name, figures in found.items():
+            if figures["errors"]:
+                errors[f"scale {size} {name}"] = figures["errors"]
+    if report.get("okta_import", {}).get("errors"):
+        errors["okta import"] = report["okta_import"]["errors"]
     return errors
 
 
@@ -197,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": {"concurrency": args.concurrency, "seconds": args.seconds, "warmup": args.warmup},
         **{side: {} for side in SIDES},
     }
-    report["load_generator"] = generator_ceiling(_load(args), dict(os.environ))
+    report["load_generator"] = generator_ceiling(run_load(args), dict(os.environ))
     try:
         try:
             credentials = asyncio.run(seeding.prepare(url, admin=True))
@@ -215,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:
             walk_url = database_url(args.database, folder, "walk")
             bounds = (args.walk_users, args.walk_batch, args.walk_seconds)
             report["walk"] = import_walk(walk_url, folder / "walk-data", *bounds)
+        if args.scale_sizes:
+            report["scale"] = scale.scale(
+                args.database, folder, args.scale_sizes, args.walk_batch, run_load(args)
+            )
+        if args.import_users:
+            report["okta_import"] = okta_import(
+                args.database, folder, args.import_users, args.import_slice
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print("\n# Targets: ratios of one run; GraphQL's query count is fixed by tests/api")

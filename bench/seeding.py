@@ -98,7 +98,7 @@ async def seed(url: str, credentials: Credentials, count: int) -> list[str]:
     """`count` users provisioned through the domain, as Okta would; their ids."""
     async with opened(url) as context:
         actor = Actor.scim_token("seed", "seed", credentials.organization_id)
-        ids = []
+        ids: list[str] = []
         for index in range(count):
             command = ProvisionUser(attributes(index), role=provider_role(index))
             user = await bus.handle(command, actor)
@@ -107,16 +107,21 @@ async def seed(url: str, credentials: Credentials, count: int) -> list[str]:
         return ids
 
 
-async def bulk_seed(url: str, credentials: Credentials, count: int, batch: int) -> None:
+async def bulk_seed(
+    url: str, credentials: Credentials, count: int, batch: int, *, analyzed: bool = True
+) -> list[str]:
     """`count` users written straight into the tables, `batch` per transaction, as the domain
     stores them (`apply_attributes` fills the columns; the role and its origin as
     ProvisionUser sets them; one user_values row per email), created one millisecond apart in
-    index order. No audit events: the walk does not read them."""
+    index order; their ids. No audit events: the walk does not read them. Unless `analyzed`,
+    the planner is left with no statistics, as on a new deployment right after its first
+    import."""
     async with opened(url) as context:
         organization_id = credentials.organization_id
         roles = {role.key: role for role in await Role.filter(organization_id=organization_id)}
         organization = await Organization.get(id=organization_id)
         start = utcnow() - timedelta(milliseconds=count)
+        ids: list[str] = []
         for first in range(0, count, batch):
             users = []
             for index in range(first, min(first + batch, count)):
@@ -130,9 +135,12 @@ async def bulk_seed(url: str, credentials: Credentials, count: int, batch: int) 
             async with in_transaction():
                 await User.bulk_create(users)
                 await UserValue.bulk_create([row for user in users for row in value_rows(user)])
-            if first == 0:
+            ids.extend(str(user.id) for user in users)
+            if first == 0 and analyzed:
                 await analyze(context)  # the foreign key checks were planned on an empty table
-        await analyze(context)
+        if analyzed:
+            await analyze(context)
+        return ids
 
 
 async def analyze(context: TortoiseContext) -> None:
@@ -143,3 +151,25 @@ async def analyze(context: TortoiseContext) -> None:
     none unless told, nor does Roster: left as a deployment has it."""
     if context.db().capabilities.dialect == "postgres":
         await context.db().execute_script("ANALYZE")
+
+
+async def autovacuum_off(url: str) -> list[str]:
+    """PostgreSQL: no autovacuum (nor its ANALYZE) on any table of the database at `url`, so
+    that a measurement cannot depend on whether it ran; the tables it was turned off for.
+    PostgreSQL has no such setting per database (`autovacuum` is the server's), so each table
+    gets the storage parameters `autovacuum_enabled` and `toast.autovacuum_enabled`. SQLite:
+    nothing to turn off."""
+    async with opened(url) as context:
+        connection = context.db()
+        if connection.capabilities.dialect != "postgres":
+            return []
+        _, rows = await connection.execute_query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        tables = sorted(str(row["tablename"]) for row in rows)
+        for table in tables:
+            await connection.execute_script(
+                f'ALTER TABLE "{table}" SET '
+                "(autovacuum_enabled = false, toast.autovacuum_enabled = false)"
+            )
+        return tables

@@ -16,6 +16,8 @@ LAST_VS_FIRST_PAGE = 1.5
 WALK_RSS_MB = 200.0  # per worker, after the walk
 MIX_RSS_GROWTH = 0.10  # over the mixed load
 WORKERS_SPEEDUP = 1.6  # PostgreSQL, --workers 2 / one worker, on get and filter
+SCALE_VS_SMALLEST = 0.8  # each scenario's throughput at the largest size / at the smallest
+IMPORT_LAST_VS_FIRST = 1.2  # Okta's import: the last slice's time / the first's
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,4 +141,34 @@ def targets(report: dict[str, Any]) -> list[Target]:
         for name in ("get", "filter"):
             speedup = ratio(rate(report, "workers", name), rate(report, "roster", name))
             found.append(Target(f"{name} with --workers 2 / one worker", speedup, WORKERS_SPEEDUP))
+    found.extend(_scale(report.get("scale")))
+    imported = report.get("okta_import")
+    if imported:
+        found.append(
+            Target(
+                f"okta import: last / first {imported['slice']} users",
+                imported["last_vs_first"],
+                IMPORT_LAST_VS_FIRST,
+                True,
+                f"{imported['created']} users in {imported['seconds']:.1f} s",
+            )
+        )
     return found
+
+
+def _scale(scale: dict[str, Any] | None) -> list[Target]:
+    """Each scale scenario's throughput at the largest size against the smallest."""
+    if not scale or len(scale["sizes"]) < 2:
+        return []
+    small, large = (scale["by_size"][str(size)] for size in (scale["sizes"][0], scale["sizes"][-1]))
+    sizes = f"{scale['sizes'][-1]} / {scale['sizes'][0]} users"
+    return [
+        Target(
+            f"scale {name}: {sizes}",
+            ratio(large[name]["requests_per_second"], small[name]["requests_per_second"]),
+            SCALE_VS_SMALLEST,
+            note=f"{small[name]['requests_per_second']:.0f} -> "
+            f"{large[name]['requests_per_second']:.0f} req/s",
+        )
+        for name in scale["scenarios"]
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -31,6 +31,41 @@ class Channel(StrEnum):
     SCIM = "SCIM"
     GRAPHQL = "GRAPHQL"
     CLI = "CLI"
+
+
+_Text = TypeVar("_Text", str, str | None)
+
+
+class BoundedText(fields.CharField[_Text]):
+    """Text of at most `max_length` characters, checked before it is written (Tortoise's
+    validator, and `domain.text.require_fit` where a value is refused with a reason), stored as
+    TEXT on PostgreSQL.
+
+    Not VARCHAR(n) there: until a table is first analyzed, PostgreSQL estimates its rows from
+    its size and its declared row width, taking a VARCHAR(256..512) as 516 bytes. The users
+    row, with two dozen such columns, was estimated wider than a page, so an unanalyzed users
+    table (a new deployment right after its first import) looked empty at any size: every index
+    of the organization then costs the same, and a lookup by id or userName could walk the
+    whole organization through whichever index was created last. As TEXT the row is estimated
+    at about 1 KB, the table at its size, and a unique index wins the lookups it serves."""
+
+    @overload
+    def __init__(
+        self: BoundedText[str], max_length: int, *, null: Literal[False] = False, **kwargs: Any
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: BoundedText[str | None], max_length: int, *, null: Literal[True], **kwargs: Any
+    ) -> None: ...
+
+    def __init__(self, max_length: int, **kwargs: Any) -> None:
+        # CharField's overloads bind `self` to CharField[str] or CharField[str | None], which
+        # mypy cannot match with BoundedText[_Text] itself; the overloads above type the fields
+        super().__init__(max_length, **kwargs)  # type: ignore[misc]
+
+    class _db_postgres:
+        SQL_TYPE = "TEXT"
 
 
 class Organization(Model):
@@ -78,44 +113,44 @@ class User(Model):
         "models.Organization", related_name="users", on_delete=fields.CASCADE
     )
     organization_id: int
-    user_name = fields.CharField(max_length=512)
+    user_name = BoundedText(max_length=512)
     # user_name.casefold(): the unique key that makes userName case-insensitive, in every database.
-    user_name_key = fields.CharField(max_length=512)
-    external_id = fields.CharField(max_length=512, null=True)
-    given_name = fields.CharField(max_length=256, null=True)
-    family_name = fields.CharField(max_length=256, null=True)
-    middle_name = fields.CharField(max_length=256, null=True)
-    formatted_name = fields.CharField(max_length=512, null=True)
-    honorific_prefix = fields.CharField(max_length=64, null=True)
-    honorific_suffix = fields.CharField(max_length=64, null=True)
-    display_name = fields.CharField(max_length=512, null=True)
-    nick_name = fields.CharField(max_length=256, null=True)
-    title = fields.CharField(max_length=256, null=True)
-    user_type = fields.CharField(max_length=64, null=True)
-    preferred_language = fields.CharField(max_length=64, null=True)
-    locale = fields.CharField(max_length=64, null=True)
-    timezone = fields.CharField(max_length=64, null=True)
+    user_name_key = BoundedText(max_length=512)
+    external_id = BoundedText(max_length=512, null=True)
+    given_name = BoundedText(max_length=256, null=True)
+    family_name = BoundedText(max_length=256, null=True)
+    middle_name = BoundedText(max_length=256, null=True)
+    formatted_name = BoundedText(max_length=512, null=True)
+    honorific_prefix = BoundedText(max_length=64, null=True)
+    honorific_suffix = BoundedText(max_length=64, null=True)
+    display_name = BoundedText(max_length=512, null=True)
+    nick_name = BoundedText(max_length=256, null=True)
+    title = BoundedText(max_length=256, null=True)
+    user_type = BoundedText(max_length=64, null=True)
+    preferred_language = BoundedText(max_length=64, null=True)
+    locale = BoundedText(max_length=64, null=True)
+    timezone = BoundedText(max_length=64, null=True)
     emails: Any = fields.JSONField(default=list)  # [{"value", "type", "primary"}]
     phone_numbers: Any = fields.JSONField(default=list)  # [{"value", "type", "primary"}]
     # profile attributes kept as sent and returned as they were (addresses, ims, photos,
     # entitlements, roles, x509Certificates, profileUrl): Roster does not interpret them
     extras: Any = fields.JSONField(default=dict)
     # primary (else first) email, casefolded: for lookups and search
-    email_key = fields.CharField(max_length=512, null=True)
+    email_key = BoundedText(max_length=512, null=True)
     # the enterprise extension (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)
-    employee_number = fields.CharField(max_length=128, null=True)
-    cost_center = fields.CharField(max_length=128, null=True)
-    organization_name = fields.CharField(max_length=256, null=True)
-    division = fields.CharField(max_length=256, null=True)
-    department = fields.CharField(max_length=256, null=True)
-    manager_id = fields.CharField(max_length=512, null=True)
+    employee_number = BoundedText(max_length=128, null=True)
+    cost_center = BoundedText(max_length=128, null=True)
+    organization_name = BoundedText(max_length=256, null=True)
+    division = BoundedText(max_length=256, null=True)
+    department = BoundedText(max_length=256, null=True)
+    manager_id = BoundedText(max_length=512, null=True)
     active = fields.BooleanField(default=True)
     role: fields.ForeignKeyRelation[Role] = fields.ForeignKeyField(
         "models.Role", related_name="users", on_delete=fields.RESTRICT
     )
     role_id: int
     role_origin = fields.CharEnumField(RoleOrigin, max_length=32)
-    password_hash = fields.CharField(max_length=256, null=True)  # admins of the settings page
+    password_hash = BoundedText(max_length=256, null=True)  # admins of the settings page
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -131,6 +166,25 @@ class User(Model):
             Index(fields=("organization_id", "created_at", "id"), name="users_org_created"),
             Index(fields=("organization_id", "updated_at", "id"), name="users_org_updated"),
         )
+
+
+class UserCount(Model):
+    """How many users an organization has, deactivated ones included: kept by the database
+    itself, never written by Roster's code. Triggers (see the migration that made this table)
+    give each new organization its row and add or take away its users as rows of `users` are
+    inserted or deleted, in the transaction that does it, whoever writes them. A listing with
+    no filter reads its total here instead of counting every user of the organization (the
+    first page of Okta's import walk, of the settings page)."""
+
+    id = fields.IntField(primary_key=True)
+    organization: fields.OneToOneRelation[Organization] = fields.OneToOneField(
+        "models.Organization", related_name="user_count", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    users = fields.IntField(default=0)
+
+    class Meta:
+        table = "user_counts"
 
 
 class UserValue(Model):

@@ -26,6 +26,8 @@ from domain.models import (
     Token,
     TokenKind,
     User,
+    UserCount,
+    UserValue,
 )
 from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
 from domain.permissions import Permission
@@ -100,14 +102,23 @@ async def organization(actor: Actor) -> Organization:
 
 @dataclass(frozen=True, slots=True)
 class UserFilter:
-    """The settings page's filters; `where` is a facade's own translated filter (SCIM)."""
+    """The settings page's filters; `where` is a facade's own translated filter (SCIM).
+
+    `user_name` names one user (userName is unique in an organization, whatever its case):
+    the listing holds at most that user, read by the organization's unique userName index,
+    with no ORDER BY, LIMIT or COUNT (Okta asks this before every create). `email` names the
+    users who have that email address among theirs (whatever its case): they are found in the
+    index of emails first, then read by id, so that no database walks the organization's
+    users to find them."""
 
     search: str | None = None
     active: bool | None = None
     role: str | None = None
     role_origin: RoleOrigin | None = None
+    user_name: str | None = None
+    email: str | None = None
     where: Q | None = None
-    where_text: str | None = None  # what `where` was translated from: it names the listing
+    where_text: str | None = None  # what the filter was translated from: it names the listing
 
     def listing(self) -> str | None:
         """What names this filter among listings that walks continue; None when it cannot
@@ -115,7 +126,17 @@ class UserFilter:
         if self.where is not None and self.where_text is None:
             return None
         parts = [self.search, self.active, self.role, self.role_origin, self.where_text]
-        return self.where_text or "" if not any(parts[:4]) else json.dumps(parts)
+        named = [self.user_name, self.email]
+        if all(name is None for name in named):
+            return self.where_text or "" if not any(parts[:4]) else json.dumps(parts)
+        return json.dumps([*parts, *named])
+
+    def selects_everyone(self) -> bool:
+        """Whether the filter lets every user of the organization through."""
+        searched = bool(self.search and self.search.strip())
+        named = (self.user_name, self.email, self.where)
+        conditions = (self.active, self.role, self.role_origin, *named)
+        return not searched and all(condition is None for condition in conditions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +222,23 @@ async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:
         query = query.filter(role_id=role.id)
     if filters.role_origin is not None:
         query = query.filter(role_origin=filters.role_origin)
+    if filters.user_name is not None:
+        query = query.filter(user_name_key=filters.user_name.casefold())
+    if filters.email is not None:
+        query = query.filter(id__in=await _with_email(filters.email))
     if filters.where is not None:
         query = query.filter(filters.where)
     return query
+
+
+async def _with_email(email: str) -> list[uuid.UUID]:
+    """The ids of the users who have `email` among their emails (of any organization: the
+    listing keeps its own)."""
+    key = email.casefold()
+    if not fits(UserValue, "value_key", key):
+        return []  # longer than any stored email: nobody has it
+    rows = await UserValue.filter(attribute="emails", value_key=key).only("user_id")
+    return [row.user_id for row in rows]
 
 
 def _sort_value(user: User, sort: str) -> Any:
@@ -254,6 +289,8 @@ async def list_users(
     if isinstance(page, KeysetPage) and not keyset:
         raise InvalidValue("sort", f"cursor paging sorts by one of: {', '.join(USER_SORTS)}")
     filters = filters or UserFilter()
+    if filters.user_name is not None:
+        return await _named_user(actor, filters, page, sort, descending)
     matching = await _user_queryset(actor, filters)
     named = filters.listing() if walks is not None and keyset else None
     listing = (organization_id_of(actor), named, sort, descending) if named is not None else None
@@ -276,7 +313,7 @@ async def list_users(
     elif known_total is not None:
         total = max(known_total, seen + more)  # at least what is in sight
     else:
-        total = await matching.count()
+        total = await _total(organization_id_of(actor), filters, matching)
     next_cursor = user_cursor(users[-1], sort) if more and users and keyset else None
 
     if walks is not None and listing is not None:
@@ -285,6 +322,38 @@ async def list_users(
         if isinstance(page, OffsetPage) and next_cursor:
             await walks.page_ended(listing, seen, next_cursor)
     return Page(items=users, total=total, next_cursor=next_cursor)
+
+
+async def _total(organization_id: int, filters: UserFilter, matching: QuerySet[User]) -> int:
+    """How many users the listing holds: for every user of the organization, the count the
+    database keeps (one row), else a COUNT over the users that match."""
+    if filters.selects_everyone():
+        kept = await UserCount.get_or_none(organization_id=organization_id)
+        if kept is not None:
+            return kept.users
+    return await matching.count()
+
+
+async def _named_user(
+    actor: Actor, filters: UserFilter, page: OffsetPage | KeysetPage, sort: str, descending: bool
+) -> Page[User]:
+    """The listing of a filter that names one user by userName: that user (if it exists and
+    meets the other conditions) on the page that starts the listing, and a total of 0 or 1.
+    One query on the unique index (two after a cursor), whatever the organization's size."""
+    assert filters.user_name is not None
+    if not fits(User, "user_name_key", filters.user_name.casefold()):
+        return Page(items=[], total=0, next_cursor=None)  # longer than any userName: nobody
+    matching = await _user_queryset(actor, filters)
+    found = await matching  # at most one row: the key is unique in the organization
+    count = clamp_count(page.count)
+    if isinstance(page, OffsetPage):
+        shown = found[max(0, page.offset) :][:count]
+    elif page.after:
+        after = _after(sort, descending, page.after)
+        shown = (await matching.filter(after) if found else [])[:count]
+    else:
+        shown = found[:count]
+    return Page(items=await with_roles(shown), total=len(found), next_cursor=None)
 
 
 def user_cursor(user: User, sort: str = "id") -> str:

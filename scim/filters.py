@@ -31,6 +31,7 @@ from scim2_models.path import (
 )
 from tortoise.expressions import Q
 
+from domain.queries import UserFilter
 from domain.roles import role_stated
 from domain.text import storable
 from domain.user_filters import MultiValued, folded, with_value
@@ -116,20 +117,48 @@ _USER_NAME_EQ = re.compile(
     r'^\s*(?:urn:ietf:params:scim:schemas:core:2\.0:User:)?userName\s+eq\s+"((?:[^"\\\x00-\x1f]|\\.)*)"\s*$',
     re.IGNORECASE,
 )
+# A lookup by email address, `emails[value eq "…"]` or `emails.value eq "…"`: the same.
+_EMAIL_EQ = re.compile(
+    r"^\s*(?:urn:ietf:params:scim:schemas:core:2\.0:User:)?emails"
+    r'(?:\[\s*value\s+eq\s+"((?:[^"\\\x00-\x1f]|\\.)*)"\s*\]|\.value\s+eq\s+"((?:[^"\\\x00-\x1f]|\\.)*)")\s*$',
+    re.IGNORECASE,
+)
+
+
+def user_filter(text: str) -> UserFilter:
+    """The domain's filter for a SCIM filter: `userName eq "…"` names one user, which the
+    domain reads by its unique key, and an email lookup names the users with that address,
+    which it finds in its index of emails; any other filter is translated by the grammar."""
+    user_name = _looked_up(_USER_NAME_EQ, text)
+    if user_name is not None:
+        return UserFilter(user_name=user_name, where_text=text)
+    email = _looked_up(_EMAIL_EQ, text)
+    if email is not None:
+        return UserFilter(email=email, where_text=text)
+    return UserFilter(where=to_query(text), where_text=text)
 
 
 def to_query(text: str) -> Q:
     """The `Q` that selects the users the filter matches."""
-    match = _USER_NAME_EQ.match(text) if len(text) <= MAX_FILTER_LENGTH else None
-    if match is not None:
-        try:
-            value = json.loads(f'"{match.group(1)}"')
-        except ValueError:
-            value = None  # not a JSON string after all: let the grammar say why
-        if isinstance(value, str) and storable(value):
-            return _q("user_name_key", _term(value.casefold()))
+    user_name = _looked_up(_USER_NAME_EQ, text)
+    if user_name is not None:
+        return _q("user_name_key", _term(user_name.casefold()))
     scim_filter = parse(text)
     return _Translator(scim_filter).visit(scim_filter.ast)
+
+
+def _looked_up(lookup: re.Pattern[str], text: str) -> str | None:
+    """The value a lookup filter compares with, read without the grammar; None for any other
+    filter (or a value no database can hold, which the grammar refuses)."""
+    match = lookup.match(text) if len(text) <= MAX_FILTER_LENGTH else None
+    if match is None:
+        return None
+    quoted = next(group for group in match.groups() if group is not None)
+    try:
+        value = json.loads(f'"{quoted}"')
+    except ValueError:
+        return None  # not a JSON string after all: let the grammar say why
+    return value if isinstance(value, str) and storable(value) else None
 
 
 def _compare(

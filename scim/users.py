@@ -178,7 +178,7 @@ def _order(values: dict[str, Any]) -> tuple[str, bool]:
 async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Response:
     config = _config(request)
     text = values.pop("filter", None)
-    where = filters.to_query(str(text)) if text not in (None, "") else None
+    chosen = filters.user_filter(str(text)) if text not in (None, "") else UserFilter(where_text="")
     count = _count(values.pop("count", None), config.max_results)
     start_index = _start_index(values.pop("startIndex", None))
     cursor = values.pop("cursor", None)
@@ -190,7 +190,7 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
         page = OffsetPage(offset=min(start_index, _MAX_START_INDEX) - 1, count=count)
     result = await queries.list_users(
         actor,
-        UserFilter(where=where, where_text=str(text or "")),
+        chosen,
         page=page,
         sort=sort,
         descending=descending,

@@ -40,6 +40,7 @@ TABLES = (
     "tokens",
     "user_values",
     "users",
+    "user_counts",
     "roles",
     "organizations",
 )

@@ -4,6 +4,7 @@ audit events."""
 from __future__ import annotations
 
 import pytest
+from pypika_tortoise.terms import ValueWrapper
 from tortoise.expressions import Q
 
 from domain import bus, queries
@@ -13,6 +14,7 @@ from domain.commands import (
     CreateCustomRole,
     CreateOrganization,
     DeactivateUser,
+    Email,
     IssueScimToken,
 )
 from domain.errors import InvalidValue, NotFound, PermissionDenied
@@ -20,6 +22,7 @@ from domain.models import Channel, RoleOrigin
 from domain.paging import KeysetPage, OffsetPage
 from domain.permissions import Permission
 from domain.queries import UserFilter
+from domain.user_filters import with_value
 from tests.conftest import provision
 
 
@@ -150,6 +153,130 @@ async def test_a_facade_may_add_its_own_translated_filter(operator, scim):
     page = await queries.list_users(operator, UserFilter(where=Q(external_id="00uJOHN")))
 
     assert [u.user_name for u in page.items] == ["john@acme.test"]
+
+
+async def test_a_user_name_names_its_user_whatever_its_case(operator, scim):
+    await seed(scim, 5)
+
+    page = await queries.list_users(operator, UserFilter(user_name="USER003@acme.TEST"))
+
+    assert ([u.user_name for u in page.items], page.total) == (["user003@acme.test"], 1)
+    assert page.items[0].role.key == "basic-user"  # with its role, as every listing
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        OffsetPage(0, 100),
+        OffsetPage(0, 1),
+        OffsetPage(0, 0),
+        OffsetPage(1, 100),
+        OffsetPage(7, 2),
+        KeysetPage(None, 100),
+        KeysetPage(None, 0),
+    ],
+)
+@pytest.mark.parametrize("name", ["user003@acme.test", "User003@ACME.test", "nobody@acme.test"])
+@pytest.mark.parametrize("sort", ["created_at", "user_name"])
+async def test_a_named_user_is_listed_as_the_general_filter_lists_it(
+    operator, scim, page, name, sort
+):
+    await seed(scim, 5)
+
+    named = await queries.list_users(operator, UserFilter(user_name=name), page=page, sort=sort)
+    general = await queries.list_users(
+        operator, UserFilter(where=Q(user_name_key=name.casefold())), page=page, sort=sort
+    )
+
+    assert [u.id for u in named.items] == [u.id for u in general.items]
+    assert (named.total, named.next_cursor) == (general.total, general.next_cursor)
+
+
+async def test_a_named_user_after_a_cursor_is_listed_only_after_it(operator, scim):
+    await seed(scim, 5)
+    everyone = await queries.list_users(operator, sort="user_name")
+    before, named, after = everyone.items[1:4]
+    filters = UserFilter(user_name=named.user_name)
+
+    pages = [
+        await queries.list_users(
+            operator,
+            filters,
+            page=KeysetPage(queries.user_cursor(user, "user_name")),
+            sort="user_name",
+        )
+        for user in (before, named, after)
+    ]
+
+    assert [[u.id for u in page.items] for page in pages] == [[named.id], [], []]
+    assert [page.total for page in pages] == [1, 1, 1]
+
+
+async def test_a_named_user_meets_the_other_conditions_too(operator, scim):
+    jane = await provision(scim, "jane@acme.test")
+    await bus.handle(DeactivateUser(str(jane.id)), scim)
+
+    active = await queries.list_users(operator, UserFilter(user_name="jane@acme.test", active=True))
+    inactive = await queries.list_users(
+        operator, UserFilter(user_name="jane@acme.test", active=False)
+    )
+
+    assert (active.items, active.total) == ([], 0)
+    assert ([u.id for u in inactive.items], inactive.total) == ([jane.id], 1)
+
+
+@pytest.mark.parametrize("name", ["a" * 600, "nul\x00@acme.test", ""])
+async def test_a_user_name_no_user_can_have_names_nobody(operator, scim, name):
+    await seed(scim, 2)
+
+    page = await queries.list_users(operator, UserFilter(user_name=name))
+
+    assert (page.items, page.total) == ([], 0)
+
+
+async def test_a_named_user_of_another_organization_is_never_listed(operator, scim):
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    await provision(Actor.scim_token("okta-globex", "Okta", other.id), "jane@acme.test")
+
+    page = await queries.list_users(operator, UserFilter(user_name="jane@acme.test"))
+
+    assert (page.items, page.total) == ([], 0)
+
+
+async def test_an_email_names_the_users_who_have_it_whatever_its_case(operator, scim):
+    await provision(scim, "jane@acme.test", emails=(Email("Shared@Acme.test", "work"),))
+    await provision(scim, "john@acme.test", emails=(Email("shared@acme.test", "home"),))
+    await provision(scim, "ann@acme.test")
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    await provision(
+        Actor.scim_token("okta-globex", "Okta", other.id),
+        "jane@globex.test",
+        emails=(Email("shared@acme.test", "work"),),
+    )
+
+    page = await queries.list_users(
+        operator, UserFilter(email="SHARED@acme.test"), sort="created_at"
+    )
+
+    assert ([u.user_name for u in page.items], page.total) == (
+        ["jane@acme.test", "john@acme.test"],
+        2,
+    )
+
+
+@pytest.mark.parametrize("page", [OffsetPage(0, 100), OffsetPage(1, 1), KeysetPage(None, 1)])
+@pytest.mark.parametrize("email", ["user003@acme.test", "a" * 600, "nobody@acme.test"])
+async def test_an_email_lists_its_users_as_the_general_filter_lists_them(
+    operator, scim, page, email
+):
+    await seed(scim, 5)
+    general = UserFilter(where=with_value("emails", Q(value_key=ValueWrapper(email.casefold()))))
+
+    named = await queries.list_users(operator, UserFilter(email=email), page=page)
+    everyone = await queries.list_users(operator, general, page=page)
+
+    assert [u.id for u in named.items] == [u.id for u in everyone.items]
+    assert (named.total, named.next_cursor) == (everyone.total, everyone.next_cursor)
 
 
 async def test_users_of_other_organizations_are_never_listed(operator, scim):

@@ -19,7 +19,7 @@ from domain.commands import (
     UpdateUser,
 )
 from domain.errors import InvalidValue, NotFound, UserNameTaken, VersionMismatch
-from domain.models import Organization, RoleOrigin, User
+from domain.models import Organization, RoleOrigin, User, UserCount
 from tests.conftest import attributes, provision
 
 
@@ -350,3 +350,43 @@ async def test_stating_the_default_role_marks_it_as_from_the_provider(scim):
     stated = await bus.handle(UpdateUser(str(user.id), role="basic-user"), scim)
 
     assert (stated.role.key, stated.role_origin) == ("basic-user", RoleOrigin.IDENTITY_PROVIDER)
+
+
+async def kept_and_counted(organization_id: int) -> tuple[int, int]:
+    kept = await UserCount.get(organization_id=organization_id)
+    return kept.users, await User.filter(organization_id=organization_id).count()
+
+
+async def test_each_organization_s_count_of_users_is_kept_by_the_database(organization, scim):
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    assert await kept_and_counted(organization.id) == (0, 0)
+
+    users = [await provision(scim, f"user{index}@acme.test") for index in range(3)]
+    await provision(Actor.scim_token("okta-globex", "Okta", other.id), "jane@globex.test")
+    await bus.handle(DeactivateUser(str(users[0].id)), scim)  # deactivated users still count
+    await bus.handle(DeleteUser(str(users[1].id)), scim)
+    role = (await User.get(id=users[2].id).prefetch_related("role")).role
+    await User.bulk_create(  # written by any means, in one statement
+        [
+            User(
+                organization_id=organization.id,
+                user_name=f"bulk{index}@acme.test",
+                user_name_key=f"bulk{index}@acme.test",
+                role=role,
+                role_origin=RoleOrigin.DEFAULT,
+            )
+            for index in range(4)
+        ]
+    )
+
+    assert await kept_and_counted(organization.id) == (6, 6)
+    assert await kept_and_counted(other.id) == (1, 1)
+
+
+async def test_a_failed_change_leaves_the_count_as_it_was(organization, scim):
+    await provision(scim, "jane@acme.test")
+
+    with pytest.raises(UserNameTaken):
+        await provision(scim, "JANE@acme.test")
+
+    assert await kept_and_counted(organization.id) == (1, 1)

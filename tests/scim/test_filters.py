@@ -8,7 +8,7 @@ from scim2_models import InvalidFilterException
 from domain import bus, queries
 from domain.commands import DeactivateUser, Email, PhoneNumber
 from domain.queries import UserFilter
-from scim.filters import to_query
+from scim.filters import to_query, user_filter
 from scim.resources import ENTERPRISE
 from tests.conftest import provision
 
@@ -172,3 +172,88 @@ async def test_okta_s_user_name_lookup_matches_what_the_grammar_would(operator, 
     assert await matching(operator, people, text) == {
         name for name, user in people.items() if user.id in {u.id for u in page.items}
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "user_name"),
+    [
+        ('userName eq "Jane.Doe@ACME.test"', "Jane.Doe@ACME.test"),
+        ('  urn:ietf:params:scim:schemas:core:2.0:User:userName EQ "a\\"b" ', 'a"b'),
+        ('userName eq ""', ""),
+    ],
+)
+def test_okta_s_user_name_lookup_names_one_user_to_the_domain(text, user_name):
+    chosen = user_filter(text)
+
+    assert (chosen.user_name, chosen.where, chosen.where_text) == (user_name, None, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName ne "a@acme.test"',
+        'userName eq "a" or userName eq "b"',
+        'emails[type eq "work"]',
+        'emails[value eq "a@acme.test" and primary eq true]',
+    ],
+)
+def test_any_other_filter_is_translated_by_the_grammar(text):
+    chosen = user_filter(text)
+
+    assert chosen.user_name is None
+    assert chosen.where is not None
+    assert chosen.where_text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ('emails[value eq "Jane@Home.test"]', "Jane@Home.test"),
+        ('emails.value EQ "jane@home.test"', "jane@home.test"),
+        ('urn:ietf:params:scim:schemas:core:2.0:User:emails[ value eq "a\\"b" ]', 'a"b'),
+    ],
+)
+def test_a_lookup_by_email_names_its_address_to_the_domain(text, email):
+    chosen = user_filter(text)
+
+    assert (chosen.email, chosen.where, chosen.where_text) == (email, None, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'emails[value eq "jane@home.test"]',
+        'EMAILS[VALUE EQ "JANE.DOE@acme.TEST"]',
+        'emails.value eq "john@home.test"',
+        'urn:ietf:params:scim:schemas:core:2.0:User:emails.value eq "ann@globex.test"',
+        'emails[value eq "nobody@acme.test"]',
+        'emails[value eq "j\\u0061ne@home.test"]',
+        'emails[value eq ""]',
+    ],
+)
+async def test_a_lookup_by_email_matches_what_the_grammar_would(operator, people, text):
+    from scim.filters import _Translator, parse
+
+    general = _Translator(parse(text)).visit(parse(text).ast)
+    expected = await queries.list_users(operator, UserFilter(where=general))
+    found = await queries.list_users(operator, user_filter(text))
+
+    assert [user.id for user in found.items] == [user.id for user in expected.items]
+    assert found.total == expected.total
+
+
+async def test_a_lookup_by_email_finds_the_users_with_that_address_whatever_its_case(
+    operator, people
+):
+    assert await named(operator, people, user_filter('emails[value eq "JANE@home.test"]')) == {
+        "jane"
+    }
+    assert await named(operator, people, user_filter('emails.value eq "john@HOME.test"')) == {
+        "john"
+    }
+
+
+async def named(operator, people, chosen: UserFilter) -> set[str]:
+    page = await queries.list_users(operator, chosen)
+    by_id = {str(user.id): name for name, user in people.items()}
+    return {by_id[str(user.id)] for user in page.items}
