@@ -3,6 +3,7 @@ actor's permission, like the commands."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
@@ -192,6 +193,17 @@ def _user_by_id_values(organization_id: int, user_id: uuid.UUID) -> list[object]
 _USER_BY_ID = Statement(User, _user_by_id, _user_by_id_values)
 
 
+def _user_by_name(organization_id: int, user_name_key: str) -> QuerySet[User]:
+    return User.filter(organization_id=organization_id, user_name_key=user_name_key)
+
+
+def _user_by_name_values(organization_id: int, user_name_key: str) -> list[object]:
+    return [organization_id, user_name_key]
+
+
+_USER_BY_NAME = Statement(User, _user_by_name, _user_by_name_values)
+
+
 async def get_user(actor: Actor, user_id: str) -> User:
     actor.require(Permission.USERS_READ)
     parsed = parse_id(user_id)
@@ -343,14 +355,21 @@ async def _named_user(
     assert filters.user_name is not None
     if not fits(User, "user_name_key", filters.user_name.casefold()):
         return Page(items=[], total=0, next_cursor=None)  # longer than any userName: nobody
-    matching = await _user_queryset(actor, filters)
-    found = await matching  # at most one row: the key is unique in the organization
     count = clamp_count(page.count)
+    after = page.after if isinstance(page, KeysetPage) else None
+    # at most one row: the key is unique in the organization; a bare lookup by userName (Okta's
+    # before every create) is a statement built once
+    bare = not after and dataclasses.replace(filters, user_name=None).selects_everyone()
+    matching = None if bare else await _user_queryset(actor, filters)
+    if matching is None:
+        key = filters.user_name.casefold()
+        found = await _USER_BY_NAME.rows(organization_id_of(actor), key)
+    else:
+        found = await matching
     if isinstance(page, OffsetPage):
         shown = found[max(0, page.offset) :][:count]
-    elif page.after:
-        after = _after(sort, descending, page.after)
-        shown = (await matching.filter(after) if found else [])[:count]
+    elif after and matching is not None:
+        shown = (await matching.filter(_after(sort, descending, after)) if found else [])[:count]
     else:
         shown = found[:count]
     return Page(items=await with_roles(shown), total=len(found), next_cursor=None)

@@ -24,8 +24,6 @@ import asyncpg
 import pytest
 from tortoise.log import db_client_logger
 
-from bench import seeding
-from bench.seeding import user_name
 from domain import bus, database, queries
 from domain.actors import Actor
 from domain.commands import DeactivateUser, ProvisionUser
@@ -34,6 +32,8 @@ from domain.queries import UserFilter
 from domain.walks import Walks
 from scim.filters import user_filter
 from tests.conftest import drop_postgres_database
+from tests.stress import seeding
+from tests.stress.seeding import user_name
 
 SERVER = os.environ.get("ROSTER_TEST_DATABASE_URL", "").rstrip("/")
 pytestmark = pytest.mark.skipif(
@@ -56,6 +56,23 @@ class Tenant:
     indexes: dict[str, str]  # index name -> its table, for users and user_values
 
 
+async def autovacuum_off(url: str) -> None:
+    """No autovacuum (nor its ANALYZE) on any table of the database, so that no plan depends on
+    whether it ran: PostgreSQL has no such setting per database, so each table gets it."""
+    connection = await asyncpg.connect(url)
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        for row in tables:
+            await connection.execute(
+                f'ALTER TABLE "{row["tablename"]}" SET '
+                "(autovacuum_enabled = false, toast.autovacuum_enabled = false)"
+            )
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="module")
 async def tenant() -> AsyncIterator[Tenant]:
     """A database of its own, seeded in bulk by the domain's own functions and left as a new
@@ -63,7 +80,7 @@ async def tenant() -> AsyncIterator[Tenant]:
     url = f"{SERVER}/roster_plans_{uuid.uuid4().hex[:12]}"
     try:
         credentials = await seeding.prepare(url, admin=False)
-        await seeding.autovacuum_off(url)
+        await autovacuum_off(url)
         ids = await seeding.bulk_seed(url, credentials, USERS, 2000, analyzed=False)
         connection = await asyncpg.connect(url)
         try:

@@ -38,9 +38,13 @@ class Credentials:
     api_token: str  # an admin's personal token, for GraphQL
 
 
+def user_name(index: int) -> str:
+    return f"user{index:06d}@stress.test"
+
+
 def attributes(index: int) -> UserAttributes:
     """The profile of seeded user `index`, as Okta sends it."""
-    name = f"user{index:06d}@stress.test"
+    name = user_name(index)
     return UserAttributes(
         user_name=name,
         given_name="Stress",
@@ -64,15 +68,16 @@ async def opened(url: str, *, create: bool = False) -> AsyncIterator[TortoiseCon
         await database.close_database(context)
 
 
-async def prepare(url: str) -> Credentials:
-    """Migrate a fresh database and create the organization, its SCIM token, an admin and the
-    admin's personal API token."""
+async def prepare(url: str, *, admin: bool = True) -> Credentials:
+    """Migrate a fresh database and create the organization, its SCIM token and (unless not
+    `admin`) an admin with a personal API token."""
     async with opened(url, create=True) as context:
         await database.migrate(context)
         organization = await bus.handle(CreateOrganization(ORG, "Stress"), Actor.operator())
         operator = Actor.operator(organization.id)
         scim = await bus.handle(IssueScimToken(name="stress"), operator)
-        return Credentials(organization.id, scim.secret, await _api_token(operator))
+        api_token = await _api_token(operator) if admin else ""
+        return Credentials(organization.id, scim.secret, api_token)
 
 
 async def _api_token(operator: Actor) -> str:
@@ -110,16 +115,20 @@ async def seed(url: str, credentials: Credentials, count: int) -> list[str]:
         return ids
 
 
-async def bulk_seed(url: str, credentials: Credentials, count: int, batch: int) -> None:
+async def bulk_seed(
+    url: str, credentials: Credentials, count: int, batch: int, *, analyzed: bool = True
+) -> list[str]:
     """`count` users written straight into the tables, `batch` per transaction, as the domain
     stores them (`apply_attributes` fills the columns; the role and its origin as
     ProvisionUser sets them; one user_values row per email), created one millisecond apart in
-    index order. No audit events: the listings do not read them."""
+    index order; their ids. No audit events: the listings do not read them. Unless `analyzed`,
+    the planner is left with no statistics, as on a new deployment right after its import."""
     async with opened(url) as context:
         organization_id = credentials.organization_id
         roles = {role.key: role for role in await Role.filter(organization_id=organization_id)}
         organization = await Organization.get(id=organization_id)
         start = utcnow() - timedelta(milliseconds=count)
+        ids: list[str] = []
         for first in range(0, count, batch):
             users = []
             for index in range(first, min(first + batch, count)):
@@ -133,9 +142,12 @@ async def bulk_seed(url: str, credentials: Credentials, count: int, batch: int) 
             async with in_transaction():
                 await User.bulk_create(users)
                 await UserValue.bulk_create([row for user in users for row in value_rows(user)])
-            if first == 0:
+            ids.extend(str(user.id) for user in users)
+            if first == 0 and analyzed:
                 await analyze(context)  # the foreign key checks were planned on an empty table
-        await analyze(context)
+        if analyzed:
+            await analyze(context)
+        return ids
 
 
 async def analyze(context: TortoiseContext) -> None:
