@@ -91,7 +91,8 @@ async def test_the_app_starts_on_an_unmigrated_database_and_is_not_ready(tmp_pat
 
     assert response.status_code == 503
     assert response.json()["detail"] == (
-        "migrations not applied: 0001_initial, 0002_listing_indexes; run `roster migrate`"
+        "migrations not applied: 0001_initial, 0002_listing_indexes, 0003_users_text_columns, "
+        "0004_user_counts; run `roster migrate`"
     )
 
 

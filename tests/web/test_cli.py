@@ -27,7 +27,10 @@ def acme(env) -> dict[str, str]:
 
 
 def test_migrate_then_nothing_left_to_do(env):
-    assert "applied 2 migration(s): 0001_initial, 0002_listing_indexes" in ok(env, "migrate")
+    assert (
+        "applied 4 migration(s): 0001_initial, 0002_listing_indexes, "
+        "0003_users_text_columns, 0004_user_counts"
+    ) in ok(env, "migrate")
     assert "applied 0 migration(s)" in ok(env, "migrate")
 
 

@@ -16,7 +16,12 @@ from tests.processes import ROSTER
 
 pytestmark = pytest.mark.slow
 RUNNERS = 3
-MIGRATIONS = ["0001_initial", "0002_listing_indexes"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_listing_indexes",
+    "0003_users_text_columns",
+    "0004_user_counts",
+]
 
 
 def applied_migrations(url: str) -> list[str]:
@@ -49,6 +54,6 @@ def test_migrate_run_by_several_replicas_at_once_applies_each_migration_once(env
         assert "Traceback" not in stderr
     outputs = sorted(stdout.strip() for (stdout, _), _ in results)
     assert outputs == ["applied 0 migration(s)"] * (RUNNERS - 1) + [
-        f"applied 2 migration(s): {', '.join(MIGRATIONS)}"
+        f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"
     ]
     assert applied_migrations(env["ROSTER_DATABASE_URL"]) == MIGRATIONS

@@ -63,7 +63,8 @@ def test_readyz_follows_the_database_from_missing_to_unmigrated_to_ready(env):
         create_empty_database(env["ROSTER_DATABASE_URL"])
         assert readyz(base) == (
             503,
-            "migrations not applied: 0001_initial, 0002_listing_indexes; run `roster migrate`",
+            "migrations not applied: 0001_initial, 0002_listing_indexes, "
+            "0003_users_text_columns, 0004_user_counts; run `roster migrate`",
         )
         scim = scim_request(base)
         assert (scim.status_code, scim.headers.get("retry-after")) == (503, "5"), scim.text
