@@ -169,22 +169,29 @@ class User(Model):
 
 
 class UserCount(Model):
-    """How many users an organization has, deactivated ones included: kept by the database
-    itself, never written by Roster's code. Triggers (see the migration that made this table)
-    give each new organization its row and add or take away its users as rows of `users` are
-    inserted or deleted, in the transaction that does it, whoever writes them. A listing with
-    no filter reads its total here instead of counting every user of the organization (the
-    first page of Okta's import walk, of the settings page)."""
+    """How many users an organization has, deactivated ones included, kept by the database
+    itself and never written by Roster's code. Triggers (see the migrations that made this
+    table and split it into slots) add or take away users as rows of `users` are inserted or
+    deleted, in the transaction that does it, whoever writes them. A listing with no filter
+    reads its total here instead of counting every user of the organization (the first page of
+    Okta's import walk, of the settings page).
+
+    The count is the sum of the organization's rows. On PostgreSQL each user counts in one of
+    `USER_COUNT_SLOTS` rows chosen by a hash of its id: a single row would be locked by every
+    transaction that creates a user until it commits, so the organization's creates would wait
+    on each other. SQLite serializes its writers anyway and keeps one row, slot 0."""
 
     id = fields.IntField(primary_key=True)
-    organization: fields.OneToOneRelation[Organization] = fields.OneToOneField(
-        "models.Organization", related_name="user_count", on_delete=fields.CASCADE
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="user_counts", on_delete=fields.CASCADE
     )
     organization_id: int
+    slot = fields.SmallIntField(default=0)
     users = fields.IntField(default=0)
 
     class Meta:
         table = "user_counts"
+        unique_together = (("organization", "slot"),)
 
 
 class UserValue(Model):

@@ -340,9 +340,9 @@ async def _total(organization_id: int, filters: UserFilter, matching: QuerySet[U
     """How many users the listing holds: for every user of the organization, the count the
     database keeps (one row), else a COUNT over the users that match."""
     if filters.selects_everyone():
-        kept = await UserCount.get_or_none(organization_id=organization_id)
-        if kept is not None:
-            return kept.users
+        slots = await UserCount.filter(organization_id=organization_id).values("users")
+        if slots:
+            return sum(int(slot["users"]) for slot in slots)
     return await matching.count()
 
 

@@ -3,23 +3,9 @@ planner then estimates an unanalyzed users table at its size instead of as empty
 their SQL type does not change, and SQLite would rebuild the table for nothing (dropping the
 old one deletes, by cascade, the rows that refer to it): there the change is the state's only."""
 
-from typing import Any
-
 from tortoise import migrations
-from tortoise.migrations import operations as ops
+from domain.migrations._operations import AlterFieldOnPostgres
 from domain.models import BoundedText
-
-
-class AlterFieldOnPostgres(ops.AlterField):
-    """An AlterField whose database change is made on PostgreSQL only."""
-
-    async def database_forward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
-        if state_editor is not None and state_editor.DIALECT == "postgres":
-            await super().database_forward(app_label, old_state, new_state, state_editor)
-
-    async def database_backward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
-        if state_editor is not None and state_editor.DIALECT == "postgres":
-            await super().database_backward(app_label, old_state, new_state, state_editor)
 
 
 class Migration(migrations.Migration):

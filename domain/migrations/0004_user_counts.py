@@ -7,12 +7,12 @@ insert updates each organization's row once, not once per user (every update of 
 a version behind until the transaction ends). SQLite has row triggers only; it updates rows in
 place."""
 
-from typing import Any
-
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+
+from domain.migrations._operations import RunSQLOn
 
 POSTGRES = [
     """CREATE FUNCTION organization_counted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -72,30 +72,6 @@ COUNTED = [
     SELECT id, (SELECT count(*) FROM users WHERE users.organization_id = organizations.id)
     FROM organizations""",
 ]
-
-
-class RunSQLOn(ops.RunSQL):
-    """RunSQL on one kind of database only, each statement whole (SQLite's schema editor
-    would split a trigger's body at its semicolons)."""
-
-    def __init__(self, dialect: str, sql: list[str], reverse_sql: list[str]) -> None:
-        super().__init__(sql, reverse_sql)
-        self.dialect = dialect
-
-    async def database_forward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
-        await self._run_on(state_editor, self.sql)
-
-    async def database_backward(self, app_label: str, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
-        await self._run_on(state_editor, self.reverse_sql)
-
-    async def _run_on(self, state_editor: Any, statements: list[str]) -> None:
-        if state_editor is None or state_editor.DIALECT != self.dialect:
-            return
-        for statement in statements:
-            if state_editor.collect_sql:
-                state_editor.collected_sql.append(statement)
-            else:
-                await state_editor.client.execute_query(statement)
 
 
 class Migration(migrations.Migration):

@@ -353,8 +353,10 @@ async def test_stating_the_default_role_marks_it_as_from_the_provider(scim):
 
 
 async def kept_and_counted(organization_id: int) -> tuple[int, int]:
-    kept = await UserCount.get(organization_id=organization_id)
-    return kept.users, await User.filter(organization_id=organization_id).count()
+    slots = await UserCount.filter(organization_id=organization_id).values_list("users", flat=True)
+    return sum(int(users) for users in slots), await User.filter(
+        organization_id=organization_id
+    ).count()
 
 
 async def test_each_organization_s_count_of_users_is_kept_by_the_database(organization, scim):
@@ -381,6 +383,16 @@ async def test_each_organization_s_count_of_users_is_kept_by_the_database(organi
 
     assert await kept_and_counted(organization.id) == (6, 6)
     assert await kept_and_counted(other.id) == (1, 1)
+
+
+async def test_users_created_and_deleted_concurrently_are_each_counted_once(organization, scim):
+    users = await asyncio.gather(
+        *(provision(scim, f"user{index}@acme.test") for index in range(24))
+    )
+    await asyncio.gather(*(bus.handle(DeleteUser(str(user.id)), scim) for user in users[:10]))
+    await User.filter(id__in=[user.id for user in users[10:16]]).delete()  # one statement
+
+    assert await kept_and_counted(organization.id) == (8, 8)
 
 
 async def test_a_failed_change_leaves_the_count_as_it_was(organization, scim):

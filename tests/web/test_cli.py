@@ -7,6 +7,7 @@ import signal
 
 import pytest
 
+from tests.known_migrations import APPLIED
 from tests.processes import TOKEN, ok, roster, serving
 
 
@@ -27,10 +28,7 @@ def acme(env) -> dict[str, str]:
 
 
 def test_migrate_then_nothing_left_to_do(env):
-    assert (
-        "applied 4 migration(s): 0001_initial, 0002_listing_indexes, "
-        "0003_users_text_columns, 0004_user_counts"
-    ) in ok(env, "migrate")
+    assert APPLIED in ok(env, "migrate")
     assert "applied 0 migration(s)" in ok(env, "migrate")
 
 

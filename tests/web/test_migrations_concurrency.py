@@ -12,16 +12,11 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
+from tests.known_migrations import MIGRATIONS
 from tests.processes import ROSTER
 
 pytestmark = pytest.mark.slow
 RUNNERS = 3
-MIGRATIONS = [
-    "0001_initial",
-    "0002_listing_indexes",
-    "0003_users_text_columns",
-    "0004_user_counts",
-]
 
 
 def applied_migrations(url: str) -> list[str]:

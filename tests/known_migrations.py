@@ -1,0 +1,12 @@
+"""The migrations there are, in order: what `roster migrate` applies to an empty database and
+what readiness names while they are pending."""
+
+MIGRATIONS = [
+    "0001_initial",
+    "0002_listing_indexes",
+    "0003_users_text_columns",
+    "0004_user_counts",
+    "0005_user_count_slots",
+]
+PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
+APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"
