@@ -210,6 +210,7 @@ class UpdateUser(ProvidersUserChange):
     role: str | None = None
     clear_role: bool = False
     expected_version: int | None = None
+    read: User | None = None  # the user as read at expected_version: written only if still so
 
     @classmethod
     def to(
@@ -223,6 +224,22 @@ class UpdateUser(ProvidersUserChange):
         none): an identity provider's edit of the user it read at `expected_version`."""
         changes = {f.name: getattr(attributes, f.name) for f in dataclasses.fields(attributes)}
         return cls(user_id, changes, role, role is None, expected_version)
+
+    @classmethod
+    def of(
+        cls,
+        read: User,
+        attributes: UserAttributes,
+        role: str | None,
+        expected_version: int | None = None,
+    ) -> UpdateUser:
+        """As `to`, for the user `read` (with its role) at `expected_version` (by default the
+        version read): the update compares with what was read instead of reading the user
+        again, and is written only if the user is still at that version (else VersionMismatch,
+        as for any stale version). `read` is changed in place into the updated user."""
+        version = read.version if expected_version is None else expected_version
+        update = cls.to(str(read.id), attributes, role, version)
+        return dataclasses.replace(update, read=read)
 
     def sent_user_name(self) -> str | None:
         user_name = self.changes.get("user_name")

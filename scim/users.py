@@ -22,7 +22,14 @@ from starlette.responses import Response
 
 from domain import bus, queries
 from domain.actors import Actor
-from domain.commands import DeleteUser, ProvisionUser, ReplaceUser, UpdateUser
+from domain.commands import (
+    DeactivateUser,
+    DeleteUser,
+    ProvisionUser,
+    ReactivateUser,
+    ReplaceUser,
+    UpdateUser,
+)
 from domain.errors import VersionMismatch
 from domain.models import User as DomainUser
 from domain.paging import KeysetPage, OffsetPage
@@ -43,6 +50,7 @@ from scim.resources import (
 from scim.responses import ScimResponse
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 # Entra ID removes values by naming them and adds to filters that match nothing yet.
 PATCH_POLICY = ScimPolicy(
     remove_value_as_filter=ScimPolicy.RemoveValue.apply,
@@ -288,24 +296,52 @@ def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _activation(body: dict[str, Any]) -> bool | None:
+    """What `active` becomes when the patch does nothing else, in the forms Okta deactivates
+    and reactivates with (`{"op": "replace", "value": {"active": false}}`, or with `"path":
+    "active"`); None for any other patch."""
+    operations = body.get("Operations")
+    if body.get("schemas") != [PATCH_OP] or not isinstance(operations, list):
+        return None
+    if len(operations) != 1 or not isinstance(operations[0], dict):
+        return None
+    operation = operations[0]
+    op, value = operation.get("op"), operation.get("value")
+    if not isinstance(op, str) or op.lower() != "replace":
+        return None
+    if (
+        operation.keys() == {"op", "value"}
+        and isinstance(value, dict)
+        and value.keys() == {"active"}
+    ):
+        value = value["active"]
+    elif operation.keys() != {"op", "path", "value"} or operation["path"] != "active":
+        return None
+    return value if isinstance(value, bool) else None
+
+
 async def patch_user(request: Request) -> Response:
     """Read the user, apply the patch, update the user with the version read. When another
     writer got there first, again from the read, unless the client named the version it
-    patches (If-Match): then the answer is 412."""
+    patches (If-Match): then the answer is 412. A patch that only sets `active` is the
+    domain's deactivation or reactivation, which reads and writes the user in one go."""
     actor = actor_of(request)
-    patch: PatchOp[Any] = _USER_PATCH.model_validate(
-        _patch_body(await json_body(request)),
-        scim_ctx=Context.RESOURCE_PATCH_REQUEST,
-        scim_policy=PATCH_POLICY,
-    )
+    body = _patch_body(await json_body(request))
     wanted = if_match_version(request)
     user_id = request.path_params["user_id"]
+    active = _activation(body)
+    if active is not None:
+        activation = (ReactivateUser if active else DeactivateUser)(user_id, wanted)
+        updated = await bus.handle(activation, actor)
+        return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
+    patch: PatchOp[Any] = _USER_PATCH.model_validate(
+        body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=PATCH_POLICY
+    )
     deadline, attempt = time.monotonic() + _PATCH_RETRY_SECONDS, 0
     while True:
         user = await queries.get_user(actor, user_id)
         attributes, role = from_scim(_patched(user, patch, _location(request, user.id)))
-        version = user.version if wanted is None else wanted
-        command = UpdateUser.to(user_id, attributes, role, expected_version=version)
+        command = UpdateUser.of(user, attributes, role, expected_version=wanted)
         try:
             updated = await bus.handle(command, actor)
         except VersionMismatch:

@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from domain.actors import Actor, ActorKind, organization_id_of
 from domain.audit import AuditEntry, created, diff, removed
+from domain.clock import utcnow
 from domain.commands import (
     AssignRole,
     DeactivateUser,
@@ -147,8 +148,12 @@ async def _take_provider_role(user: User, role: str | None) -> None:
     user.role, user.role_origin = new_role, origin
 
 
-async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dict[str, Any]:
-    """Write the user if anything changed (a new version each time); return the changes."""
+async def _save(
+    user: User, before: dict[str, Any], *, new: bool = False, written_at: int | None = None
+) -> dict[str, Any]:
+    """Write the user if anything changed (a new version each time); return the changes.
+    `written_at`: write only if the stored user is still at that version (else
+    VersionMismatch); the write locks the row, and whatever follows runs under that lock."""
     after = snapshot(user)
     changes = created(after) if new else diff(before, after)
     if not new and not changes:
@@ -158,13 +163,28 @@ async def _save(user: User, before: dict[str, Any], *, new: bool = False) -> dic
     try:
         if new:
             await user.save(force_create=True)
-        else:  # the changed columns only
+        elif written_at is None:  # the changed columns only
             await user.save(update_fields=_columns(changes))
+        else:
+            await _save_if_at(user, _columns(changes), written_at)
     except IntegrityError as error:
         raise UserNameTaken(user.user_name) from error
     if new or {"emails", "phone_numbers"} & changes.keys():
         await _index_values(user, new=new)
     return changes
+
+
+async def _save_if_at(user: User, columns: list[str], version: int) -> None:
+    """Write the columns of the user if the stored user is at `version`."""
+    user.updated_at = utcnow()
+    values = {column: getattr(user, column) for column in columns}
+    stored = User.filter(id=user.id, organization_id=user.organization_id)
+    if await stored.filter(version=version).update(**values):
+        return
+    now = await stored.values_list("version", flat=True)
+    if not now:
+        raise NotFound("user", str(user.id))
+    raise VersionMismatch(version, int(str(now[0])))
 
 
 # snapshot keys -> the columns that hold them, where they are not the same name
@@ -238,11 +258,22 @@ async def replace_user(command: ReplaceUser, actor: Actor) -> tuple[User, AuditE
 
 
 async def update_user(command: UpdateUser, actor: Actor) -> tuple[User, AuditEntry]:
-    user = await user_for_update(actor, command.user_id, command.expected_version)
-    return await _update(user, command)
+    if command.read is None:
+        user = await user_for_update(actor, command.user_id, command.expected_version)
+        return await _update(user, command)
+    read, version = command.read, command.expected_version
+    if read.organization_id != organization_id_of(actor):
+        raise NotFound("user", command.user_id)
+    if version is not None and version != read.version:
+        raise VersionMismatch(version, read.version)
+    return await _update(read, command, written_at=read.version)
 
 
-async def _update(user: User, command: UpdateUser) -> tuple[User, AuditEntry]:
+async def _update(
+    user: User, command: UpdateUser, *, written_at: int | None = None
+) -> tuple[User, AuditEntry]:
+    """Apply the command to the user. `written_at`: the user was read, not locked, at that
+    version; the write then happens only if it is still at it."""
     before = snapshot(user)
     unknown = set(command.changes) - ATTRIBUTE_NAMES
     if unknown:
@@ -255,12 +286,13 @@ async def _update(user: User, command: UpdateUser) -> tuple[User, AuditEntry]:
         await _take_provider_role(user, None)
     if user.user_name_key != before["user_name"].casefold():
         await _check_user_name_free(user)
-    changes = await _save(user, before)
+    changes = await _save(user, before, written_at=written_at)
     return user, AuditEntry(_update_action(changes), "user", str(user.id), changes)
 
 
 def _update_action(changes: dict[str, Any]) -> str:
-    """Name an update by what it did, so the log reads "deactivated" for Okta's PATCH."""
+    """Name an update by what it did, so the log reads "deactivated" for Okta's PATCH (and
+    "updated", with no changes, for one that found nothing to change), by whichever command."""
     if changes.keys() == {"active"}:
         return "user.reactivated" if changes["active"]["after"] else "user.deactivated"
     return "user.updated"
@@ -275,8 +307,7 @@ async def _set_active(
         await _keep_a_way_in(actor, user, "deactivate")
     user.active = active
     changes = await _save(user, before)
-    action = "user.reactivated" if active else "user.deactivated"
-    return user, AuditEntry(action, "user", str(user.id), changes)
+    return user, AuditEntry(_update_action(changes), "user", str(user.id), changes)
 
 
 async def _keep_a_way_in(actor: Actor, user: User, doing: str) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from domain import bus
+from domain import bus, queries
 from domain.actors import Actor
 from domain.commands import (
     CreateOrganization,
@@ -139,6 +139,41 @@ async def test_a_stale_expected_version_is_refused_and_changes_nothing(scim):
 
     assert (refused.value.expected, refused.value.actual) == (1, 2)
     assert (await User.get(id=user.id)).title == "CTO"
+
+
+async def test_an_update_of_the_user_as_read_is_written_while_it_is_still_at_that_version(scim):
+    user = await provision(scim, "jane@acme.test", title="CTO")
+    read = await queries.get_user(scim, str(user.id))
+
+    updated = await bus.handle(
+        UpdateUser.of(read, attributes("jane@acme.test", title="CEO"), None), scim
+    )
+
+    stored = await User.get(id=user.id)
+    assert (updated.version, stored.version, stored.title) == (2, 2, "CEO")
+
+
+async def test_an_update_of_a_stale_read_is_refused_and_changes_nothing(scim):
+    user = await provision(scim, "jane@acme.test")
+    read = await queries.get_user(scim, str(user.id))
+    await bus.handle(UpdateUser(str(user.id), {"title": "CTO"}), scim)  # another writer
+
+    with pytest.raises(VersionMismatch) as refused:
+        await bus.handle(UpdateUser.of(read, attributes("jane@acme.test", title="CEO"), None), scim)
+
+    assert (refused.value.expected, refused.value.actual) == (1, 2)
+    assert (await User.get(id=user.id)).title == "CTO"
+
+
+async def test_an_update_of_a_user_read_in_another_organization_is_not_found(organization, scim):
+    other = await bus.handle(CreateOrganization("globex", "Globex"), Actor.operator())
+    globex = Actor.scim_token("okta-globex", "Okta", other.id)
+    theirs = await queries.get_user(globex, str((await provision(globex, "jane@globex.test")).id))
+
+    with pytest.raises(NotFound):
+        await bus.handle(
+            UpdateUser.of(theirs, attributes("jane@globex.test", title="x"), None), scim
+        )
 
 
 async def test_deactivated_user_keeps_all_its_data_and_can_be_reactivated(scim):
