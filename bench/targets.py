@@ -15,7 +15,6 @@ WALK_VS_ORM = 3.0  # an import walk over HTTP / the bare keyset walk through the
 LAST_VS_FIRST_PAGE = 1.5
 WALK_RSS_MB = 200.0  # per worker, after the walk
 MIX_RSS_GROWTH = 0.10  # over the mixed load
-WORKERS_SPEEDUP = 1.6  # PostgreSQL, --workers 2 / one worker, on get and filter
 SCALE_VS_SMALLEST = 0.8  # each scenario's throughput at the largest size / at the smallest
 IMPORT_LAST_VS_FIRST = 1.2  # Okta's import: the last slice's time / the first's
 
@@ -136,11 +135,6 @@ def targets(report: dict[str, Any]) -> list[Target]:
                 True,
             )
         )
-    workers = report.get("workers")
-    if workers:
-        for name in ("get", "filter"):
-            speedup = ratio(rate(report, "workers", name), rate(report, "roster", name))
-            found.append(Target(f"{name} with --workers 2 / one worker", speedup, WORKERS_SPEEDUP))
     found.extend(_scale(report.get("scale")))
     imported = report.get("okta_import")
     if imported:
