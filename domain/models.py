@@ -135,8 +135,11 @@ class User(Model):
     # profile attributes kept as sent and returned as they were (addresses, ims, photos,
     # entitlements, roles, x509Certificates, profileUrl): Roster does not interpret them
     extras: Any = fields.JSONField(default=dict)
-    # primary (else first) email, casefolded: for lookups and search
+    # primary (else first) email, casefolded: for lookups
     email_key = BoundedText(max_length=512, null=True)
+    # what a search looks in (see `domain.user_search`), casefolded, one line per value; on
+    # PostgreSQL a trigram index over (organization_id, search_key) answers any substring
+    search_key = fields.TextField(null=True)
     # the enterprise extension (urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)
     employee_number = BoundedText(max_length=128, null=True)
     cost_center = BoundedText(max_length=128, null=True)

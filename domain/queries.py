@@ -15,6 +15,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from domain import user_search
 from domain.actors import Actor, organization_id_of
 from domain.admins import admin_by_email
 from domain.errors import InvalidCursor, InvalidValue, NotFound
@@ -220,13 +221,7 @@ async def _user_queryset(actor: Actor, filters: UserFilter) -> QuerySet[User]:
     if filters.search and filters.search.strip():
         text = filters.search.strip()
         require_storable(text, "search")
-        query = query.filter(
-            Q(user_name_key__contains=text.casefold())
-            | Q(email_key__contains=text.casefold())
-            | Q(display_name__icontains=text)
-            | Q(given_name__icontains=text)
-            | Q(family_name__icontains=text)
-        )
+        query = query.filter(user_search.matching(text))
     if filters.active is not None:
         query = query.filter(active=filters.active)
     if filters.role is not None:

@@ -28,6 +28,7 @@ from domain.ids import parse_id
 from domain.models import Role, RoleOrigin, User, UserValue
 from domain.roles import default_role, resolve_role, stated_role_key, with_roles
 from domain.text import require_fit
+from domain.user_search import SEARCHED, search_key
 
 ATTRIBUTE_NAMES = frozenset(field.name for field in dataclasses.fields(UserAttributes))
 _MAX_MULTI_VALUES = 100
@@ -117,6 +118,9 @@ def apply_attributes(user: User, attributes: UserAttributes) -> None:
     user.emails = emails
     user.email_key = _email_key(emails)
     user.phone_numbers = _multi_values(attributes.phone_numbers, "phoneNumbers")
+    user.search_key = search_key(
+        user_name, emails, user.display_name, user.given_name, user.family_name
+    )
 
 
 def attributes_of(user: User) -> UserAttributes:
@@ -196,10 +200,13 @@ _COLUMNS_OF = {
 
 
 def _columns(changes: dict[str, Any]) -> list[str]:
-    """The columns an update writes: those of the changed attributes, the version, the time."""
+    """The columns an update writes: those of the changed attributes (and the search's, for
+    the searched ones), the version, the time."""
     columns = {"version", "updated_at"}
     for name in changes:
         columns.update(_COLUMNS_OF.get(name, (name,)))
+    if changes.keys() & set(SEARCHED):
+        columns.add("search_key")
     return sorted(columns)
 
 

@@ -16,6 +16,7 @@ from domain.commands import (
     DeactivateUser,
     Email,
     IssueScimToken,
+    UpdateUser,
 )
 from domain.errors import InvalidValue, NotFound, PermissionDenied
 from domain.models import Channel, RoleOrigin
@@ -123,6 +124,25 @@ async def test_search_matches_a_substring_of_name_or_email_whatever_its_case(ope
     found = await queries.list_users(operator, UserFilter(search="doe"))
 
     assert sorted(u.user_name for u in found.items) == ["jdoe@acme.test", "x1@acme.test"]
+
+
+async def test_search_looks_in_every_email_and_folds_case_beyond_ascii(operator, scim):
+    emails = (Email("anna@acme.test", "work", primary=True), Email("anna@home.test", "home"))
+    anna = await provision(scim, "anna@acme.test", emails=emails, family_name="Straße")
+    await provision(scim, "bob@acme.test", family_name="Strand")
+
+    at_home = await queries.list_users(operator, UserFilter(search="@HOME."))
+    street = await queries.list_users(operator, UserFilter(search="STRASSE"))
+
+    assert [u.id for u in at_home.items] == [u.id for u in street.items] == [anna.id]
+
+
+async def test_search_follows_the_changes_of_the_searched_values(operator, scim):
+    jane = await provision(scim, "jane@acme.test", family_name="Doe")
+    await bus.handle(UpdateUser(str(jane.id), {"family_name": "Roe"}), scim)
+
+    assert (await queries.list_users(operator, UserFilter(search="doe"))).items == []
+    assert len((await queries.list_users(operator, UserFilter(search="roe"))).items) == 1
 
 
 async def test_filters_by_active_role_and_role_origin(operator, scim):
