@@ -433,8 +433,9 @@ def test_console_format_is_one_readable_line_per_record(acme, tmp_path):
         response = httpx.get(f"{base}/healthz")
 
     request_id = response.headers["x-request-id"]
-    (line,) = [text for text in log.read_text().splitlines() if request_id in text]
-    assert re.match(r"^\S+Z INFO +roster\.request: request  method=GET path=/healthz", line)
+    lines = [text for text in log.read_text().splitlines() if request_id in text]
+    assert len(lines) == 1, log.read_text()
+    assert re.match(r"^\S+Z INFO +roster\.request: request  method=GET path=/healthz", lines[0])
 
 
 @pytest.mark.slow
