@@ -2,7 +2,10 @@
 its value for the users there are, and on PostgreSQL the trigram index over
 (organization_id, search_key) that answers a substring search of one organization. The index
 needs the pg_trgm and btree_gin extensions, both shipped with PostgreSQL and trusted: the
-database's owner may create them."""
+database's owner may create them. It is built without GIN's pending list (fastupdate off):
+every write of a user lands in the index itself, instead of in a list that each search reads
+through until a vacuum merges it (with 100,000 users and autovacuum off, a few thousand
+deactivations brought a search from 5 ms to 50 ms)."""
 
 import json
 from typing import Any
@@ -18,7 +21,8 @@ BATCH = 1000
 POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE EXTENSION IF NOT EXISTS btree_gin",
-    "CREATE INDEX users_org_search ON users USING gin (organization_id, search_key gin_trgm_ops)",
+    "CREATE INDEX users_org_search ON users USING gin (organization_id, search_key gin_trgm_ops)"
+    " WITH (fastupdate = off)",
 ]
 POSTGRES_REVERSE = ["DROP INDEX users_org_search"]
 
