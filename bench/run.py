@@ -87,9 +87,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.smoke:
-        args.seconds, args.warmup, args.users, args.concurrency = 0.5, 0.2, 150, 4
-        args.mix_seconds, args.walk_users, args.token_pairs = 1.0, 300, 4
-        args.scale_sizes, args.import_users, args.import_slice = scale.SMOKE_SIZES, 400, 100
+        args.seconds, args.warmup, args.users, args.concurrency = 0.3, 0.1, 150, 4
+        args.mix_seconds, args.walk_users, args.token_pairs = 0.5, 200, 2
+        args.scale_sizes, args.import_users, args.import_slice = scale.SMOKE_SIZES, 200, 50
     return args
 
 

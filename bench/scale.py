@@ -43,7 +43,7 @@ from bench.seeding import Credentials, user_name
 from bench.servers import HOST, database_url, drop_database, roster_env, roster_serve, serving
 
 SIZES = (1_000, 10_000, 100_000)
-SMOKE_SIZES = (200, 2_000)
+SMOKE_SIZES = (100, 1_000)
 SAMPLE = 1_000  # seeded users the scenarios act on, spread evenly through the organization
 PAGE = 100
 END_PAGES = 5  # list_end cycles over the walk's last pages
