@@ -180,7 +180,7 @@ class UserCount(Model):
     Okta's import walk, of the settings page).
 
     The count is the sum of the organization's rows. On PostgreSQL each user counts in one of
-    `USER_COUNT_SLOTS` rows chosen by a hash of its id: a single row would be locked by every
+    64 rows chosen by a hash of its id: a single row would be locked by every
     transaction that creates a user until it commits, so the organization's creates would wait
     on each other. SQLite serializes its writers anyway and keeps one row, slot 0."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-SEARCHED = ("user_name", "emails", "display_name", "given_name", "family_name")
+SEARCHED = frozenset({"user_name", "emails", "display_name", "given_name", "family_name"})
 
 
 def search_key(

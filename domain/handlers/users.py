@@ -205,7 +205,7 @@ def _columns(changes: dict[str, Any]) -> list[str]:
     columns = {"version", "updated_at"}
     for name in changes:
         columns.update(_COLUMNS_OF.get(name, (name,)))
-    if changes.keys() & set(SEARCHED):
+    if changes.keys() & SEARCHED:
         columns.add("search_key")
     return sorted(columns)
 

@@ -23,10 +23,7 @@ class RunSQLOn(ops.RunSQL):
         if state_editor is None or state_editor.DIALECT != self.dialect:
             return
         for statement in statements:
-            if state_editor.collect_sql:
-                state_editor.collected_sql.append(statement)
-            else:
-                await state_editor.client.execute_query(statement)
+            await _run(state_editor, statement)
 
 
 class AlterFieldOnPostgres(ops.AlterField):
@@ -59,6 +56,7 @@ class AddFieldBySQL(ops.AddField):
 
 
 async def _run(state_editor: Any, statement: str) -> None:
+    """Run the statement, or collect it when the editor only collects SQL."""
     if state_editor is None:
         return
     if state_editor.collect_sql:
