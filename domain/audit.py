@@ -19,7 +19,7 @@ _TARGET_ID_LENGTH = 64  # AuditEvent.target_id's column
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     action: str  # e.g. "user.provisioned"
-    target_type: str  # "user", "role", "token", "organization"
+    target_type: str  # "user", "group", "role", "token", "organization"
     target_id: str
     changes: dict[str, Any] = field(default_factory=dict)
     # set only when the event belongs to another organization than the actor's (a new one)
@@ -63,6 +63,7 @@ def removed(before: Mapping[str, Any]) -> dict[str, Any]:
 # organization's name.
 _NAME_FIELDS: dict[str, tuple[str, ...]] = {
     "user": ("user_name", "userName"),
+    "group": ("display_name",),
     "role": ("name",),
     "token": ("name",),
     "organization": ("name",),

@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from domain.audit import AuditEntry
 from domain.credentials import IssuedToken
 from domain.errors import DomainError, InvalidValue, UserNameTaken
-from domain.models import Organization, Role, Token, TokenKind, User
+from domain.group_presence import forget_group_presence
+from domain.models import Group, Organization, Role, Token, TokenKind, User
 from domain.permissions import Permission
 from domain.roles import forget_roles
 from domain.text import made_storable
@@ -377,3 +378,75 @@ class EndSession(Command[Token]):
 
     permission: ClassVar[Permission | None] = None
     session_id: str
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    """A user named as a member: its id, and the name the identity provider shows for it."""
+
+    user_id: str
+    display: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MembersChange:
+    """One change to a group's members, applied in the order its command lists them: `add`
+    these users, `remove` these (those who are not members are left alone), or `replace` the
+    members with exactly these (none: the group is emptied)."""
+
+    kind: Literal["add", "remove", "replace"]
+    members: tuple[NewMember, ...] = ()
+
+
+class GroupChange(Command[Group]):
+    """A change to one of the organization's groups. This process reads afresh whether the
+    organization has groups after it (others within `domain.roles.ROLE_SECONDS`)."""
+
+    __slots__ = ()
+
+    def committed(self) -> None:
+        forget_group_presence()
+
+
+@dataclass(frozen=True, slots=True)
+class CreateGroup(GroupChange):
+    permission: ClassVar[Permission] = Permission.GROUPS_WRITE
+    display_name: str
+    external_id: str | None = None
+    members: tuple[NewMember, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceGroup(GroupChange):
+    """Replace the group's name, external id and members."""
+
+    permission: ClassVar[Permission] = Permission.GROUPS_WRITE
+    group_id: str
+    display_name: str
+    external_id: str | None = None
+    members: tuple[NewMember, ...] = ()
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateGroup(GroupChange):
+    """Change some of the group: `changes` maps `display_name` and `external_id` to new
+    values; `members` are applied in order, each as one statement whatever its size."""
+
+    permission: ClassVar[Permission] = Permission.GROUPS_WRITE
+    group_id: str
+    changes: dict[str, str | None] = field(default_factory=dict)
+    members: tuple[MembersChange, ...] = ()
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteGroup(GroupChange):
+    """Delete the group; its members stay users of the organization."""
+
+    permission: ClassVar[Permission] = Permission.GROUPS_WRITE
+    group_id: str
+    expected_version: int | None = None

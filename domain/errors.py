@@ -8,6 +8,7 @@ its own or a base's.
     ├── NotFound(kind, id)                 the thing does not exist in the actor's organization
     ├── Conflict
     │   ├── UserNameTaken(user_name)       userName already used in the organization (any case)
+    │   ├── GroupNameTaken(display_name)   a group's name already used in the organization
     │   ├── SlugTaken(slug)                organization slug already used
     │   ├── VersionMismatch(expected, actual)  the caller's version is not the current one
     │   └── RoleInUse(role_id, user_count) custom role still held; name a replacement
@@ -55,6 +56,14 @@ class UserNameTaken(Conflict):
     def __init__(self, user_name: str) -> None:
         self.user_name = user_name
         super().__init__(f"userName {user_name!r} is already taken in this organization")
+
+
+class GroupNameTaken(Conflict):
+    def __init__(self, display_name: str) -> None:
+        self.display_name = display_name
+        super().__init__(
+            f"a group named {display_name!r} already exists in this organization (in any case)"
+        )
 
 
 class SlugTaken(Conflict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, TypeVar, overload
 
@@ -105,6 +106,14 @@ class Role(Model):
         unique_together = (("organization", "key"),)
 
 
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A group a user belongs to, as reads of the user show it."""
+
+    id: uuid.UUID
+    display_name: str
+
+
 class User(Model):
     """A person of an organization, as provisioned by the identity provider."""
 
@@ -157,6 +166,9 @@ class User(Model):
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    # the user's groups, where a query loaded them (`domain.group_queries.with_groups`)
+    group_refs: tuple[GroupRef, ...] | None = None
 
     class Meta:
         table = "users"
@@ -219,6 +231,56 @@ class UserValue(Model):
             Index(fields=("attribute", "value_key"), name="user_values_lookup"),
             Index(fields=("user_id",), name="user_values_user"),
         )
+
+
+class Group(Model):
+    """A group of an organization's users, as the identity provider pushes it (SCIM's Group)."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="groups", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    display_name = BoundedText(max_length=512)
+    # display_name.casefold(): the unique key that makes displayName case-insensitive
+    display_name_key = BoundedText(max_length=512)
+    external_id = BoundedText(max_length=512, null=True)
+    version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "groups"
+        unique_together = (("organization", "display_name_key"),)
+        indexes = (
+            Index(fields=("organization_id", "external_id"), name="groups_org_external_id"),
+            Index(fields=("organization_id", "created_at", "id"), name="groups_org_created"),
+        )
+
+
+class GroupMember(Model):
+    """A user's membership of a group.
+
+    One row each, so that adding or removing members is a statement over their rows whatever
+    the group's size, and concurrent changes to one group's members do not overwrite each
+    other. Rows go with their user or their group."""
+
+    id = fields.BigIntField(primary_key=True)
+    group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="memberships", on_delete=fields.CASCADE
+    )
+    group_id: uuid.UUID
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    user_id: uuid.UUID
+    # the member's name as the identity provider sent it, shown back as sent
+    display = BoundedText(max_length=512, null=True)
+
+    class Meta:
+        table = "group_members"
+        unique_together = (("group", "user"),)
+        indexes = (Index(fields=("user_id",), name="group_members_user"),)
 
 
 class Token(Model):

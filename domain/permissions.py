@@ -8,6 +8,8 @@ from enum import StrEnum
 class Permission(StrEnum):
     USERS_READ = "read users"
     USERS_WRITE = "provision, change, deactivate and delete users"
+    GROUPS_READ = "read groups"
+    GROUPS_WRITE = "create, change and delete groups and their members"
     ROLES_READ = "read roles"
     ROLES_ASSIGN = "assign roles to users by hand"
     ROLES_MANAGE = "create, change and delete custom roles"
@@ -25,16 +27,30 @@ _ORGANIZATION_WIDE = frozenset(Permission) - {Permission.ORGANIZATIONS_CREATE}
 # page and through the GraphQL API. A custom role grants the level it is based on.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "super-admin": _ORGANIZATION_WIDE,
-    "admin": frozenset({Permission.USERS_READ, Permission.ROLES_READ, Permission.AUDIT_READ}),
+    "admin": frozenset(
+        {
+            Permission.USERS_READ,
+            Permission.GROUPS_READ,
+            Permission.ROLES_READ,
+            Permission.AUDIT_READ,
+        }
+    ),
     "basic-user": frozenset(),
     "limited-plus-user": frozenset(),
     "limited-user": frozenset(),
     "appstore-user": frozenset(),
 }
 
-# A SCIM token provisions users of its organization; it cannot touch settings, roles or tokens.
+# A SCIM token provisions users and groups of its organization; it cannot touch settings,
+# roles or tokens.
 SCIM_TOKEN_PERMISSIONS = frozenset(
-    {Permission.USERS_READ, Permission.USERS_WRITE, Permission.ROLES_READ}
+    {
+        Permission.USERS_READ,
+        Permission.USERS_WRITE,
+        Permission.GROUPS_READ,
+        Permission.GROUPS_WRITE,
+        Permission.ROLES_READ,
+    }
 )
 
 # The operator at the command line runs the installation.

@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from domain.walks import Walks
-from scim import discovery, users
+from scim import discovery, groups, search, users
 from scim.errors import EXCEPTION_HANDLERS
 from scim.responses import error_response
 from scim.users import ScimConfig
@@ -42,7 +42,14 @@ def create_scim_app(config: ScimConfig) -> Starlette:
         Route("/Users/{user_id}", users.replace_user, methods=["PUT"]),
         Route("/Users/{user_id}", users.patch_user, methods=["PATCH"]),
         Route("/Users/{user_id}", users.delete_user, methods=["DELETE"]),
-        Route("/.search", users.search_users, methods=["POST"]),
+        Route("/Groups", groups.list_groups, methods=["GET"]),
+        Route("/Groups", groups.create_group, methods=["POST"]),
+        Route("/Groups/.search", groups.search_groups, methods=["POST"]),
+        Route("/Groups/{group_id}", groups.get_group, methods=["GET"]),
+        Route("/Groups/{group_id}", groups.replace_group, methods=["PUT"]),
+        Route("/Groups/{group_id}", groups.patch_group, methods=["PATCH"]),
+        Route("/Groups/{group_id}", groups.delete_group, methods=["DELETE"]),
+        Route("/.search", search.search_everything, methods=["POST"]),
         Route("/ServiceProviderConfig", discovery.service_provider_config, methods=["GET"]),
         Route("/ResourceTypes", discovery.resource_types, methods=["GET"]),
         Route("/ResourceTypes/{name}", discovery.resource_type, methods=["GET"]),

@@ -1,4 +1,5 @@
-"""Discovery (RFC 7644 §4): what this server supports, its resource types and schemas.
+"""Discovery (RFC 7644 §4): what this server supports, its resource types (User, Group) and
+schemas.
 The User schema lists the organization's own role strings as permissionsRole's
 canonicalValues."""
 
@@ -27,6 +28,7 @@ from starlette.responses import Response
 
 from domain import queries
 from domain.actors import Actor
+from scim.group_resources import Group
 from scim.requests import actor_of
 from scim.resources import EnterpriseUser, User
 from scim.responses import ScimResponse, error_response
@@ -84,25 +86,34 @@ async def service_provider_config(request: Request) -> Response:
     return ScimResponse(_dump(document))
 
 
-def _user_resource_type(config: ScimConfig) -> dict[str, Any]:
-    resource_type = ResourceType.from_resource(User)
-    resource_type.description = "A person of the organization"
-    resource_type.meta = Meta(
-        resource_type="ResourceType", location=f"{config.base_url}/ResourceTypes/User"
-    )
-    return _dump(resource_type)
+_DESCRIPTIONS = {"User": "A person of the organization", "Group": "A group of its people"}
+
+
+def _resource_types(config: ScimConfig) -> dict[str, dict[str, Any]]:
+    found = {}
+    for resource in (User, Group):
+        resource_type = ResourceType.from_resource(resource)
+        name = str(resource_type.name)
+        resource_type.description = _DESCRIPTIONS[name]
+        resource_type.meta = Meta(
+            resource_type="ResourceType", location=f"{config.base_url}/ResourceTypes/{name}"
+        )
+        found[name] = _dump(resource_type)
+    return found
 
 
 async def resource_types(request: Request) -> Response:
     actor_of(request)
-    return ScimResponse(_list([_user_resource_type(request.app.state.scim)]))
+    return ScimResponse(_list(list(_resource_types(request.app.state.scim).values())))
 
 
 async def resource_type(request: Request) -> Response:
     actor_of(request)
-    if request.path_params["name"] != "User":
-        return error_response(404, f"no resource type {request.path_params['name']!r}; only User")
-    return ScimResponse(_user_resource_type(request.app.state.scim))
+    found = _resource_types(request.app.state.scim).get(request.path_params["name"])
+    if found is None:
+        detail = f"no resource type {request.path_params['name']!r}; there are User and Group"
+        return error_response(404, detail)
+    return ScimResponse(found)
 
 
 async def _schemas(actor: Actor, config: ScimConfig) -> list[dict[str, Any]]:
@@ -116,8 +127,10 @@ async def _schemas(actor: Actor, config: ScimConfig) -> list[dict[str, Any]]:
             # Every user is active or not: `active` cannot be removed (set it to false to
             # deactivate). A create or replace that leaves it out still means active.
             attribute.required = Required.true
+    group_schema = Group.to_schema()
+    group_schema.name = "Group"
     documents = []
-    for schema in (user_schema, EnterpriseUser.to_schema()):
+    for schema in (user_schema, EnterpriseUser.to_schema(), group_schema):
         schema.meta = Meta(
             resource_type="Schema", location=f"{config.base_url}/Schemas/{schema.id}"
         )

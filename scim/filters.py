@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pypika_tortoise.terms import ValueWrapper
-from scim2_models import InvalidFilterException, ScimFilter
+from scim2_models import InvalidFilterException, Resource, ScimFilter
 from scim2_models.path import (
     AttributeBinding,
     AttrPath,
@@ -31,10 +31,12 @@ from scim2_models.path import (
 )
 from tortoise.expressions import Q
 
+from domain.group_queries import with_member
 from domain.queries import UserFilter
 from domain.roles import role_stated
 from domain.text import storable
 from domain.user_filters import MultiValued, folded, with_value
+from scim.group_resources import GROUP, Group
 from scim.resources import CORE, ENTERPRISE, User
 
 MAX_FILTER_LENGTH = 4096
@@ -69,6 +71,15 @@ _COLUMNS: dict[str, tuple[str, bool, str]] = {
     f"{ENTERPRISE}:department": ("department", True, "text"),
     f"{ENTERPRISE}:manager.value": ("manager_id", True, "exact"),
 }
+# group attribute URN -> (column, nullable, kind), as for users
+_GROUP_COLUMNS: dict[str, tuple[str, bool, str]] = {
+    f"{GROUP}:id": ("id", False, "uuid"),
+    f"{GROUP}:externalId": ("external_id", True, "exact"),
+    f"{GROUP}:displayName": ("display_name_key", False, "key"),
+    f"{GROUP}:meta.created": ("created_at", False, "datetime"),
+    f"{GROUP}:meta.lastModified": ("updated_at", False, "datetime"),
+}
+_GROUP_MEMBER = f"{GROUP}:members.value"
 # multi-valued attribute URN -> the domain's name for it
 _MULTI: dict[str, MultiValued] = {
     f"{CORE}:emails": "emails",
@@ -100,12 +111,13 @@ def _q(lookup: str, value: Any) -> Q:
     return Q(**condition)
 
 
-def parse(text: str) -> ScimFilter[User]:
-    """The filter, typed against the User schema; InvalidFilterException if it is not one."""
+def parse(text: str, resource: type[Resource[Any]] = User) -> ScimFilter[Any]:
+    """The filter, typed against the resource's schema; InvalidFilterException if it is not
+    one."""
     if len(text) > MAX_FILTER_LENGTH:
         raise InvalidFilterException(detail=f"the filter is longer than {MAX_FILTER_LENGTH} chars")
     try:
-        return ScimFilter[User](text)
+        return ScimFilter[resource](text)  # type: ignore[valid-type]
     except InvalidFilterException:
         raise
     except (ValueError, TypeError, RecursionError) as error:
@@ -339,3 +351,75 @@ def _values(attribute: MultiValued, condition: Callable[[str, str], Q], sub: str
 def _plain(value: Any) -> Any:
     """Enum members (Email.Type.work) compare as their string value."""
     return getattr(value, "value", value) if not isinstance(value, (str, bool, int)) else value
+
+
+def group_filter(text: str) -> Q:
+    """The `Q` that selects the groups the filter matches: `displayName eq "…"` (in any
+    case), `externalId eq "…"`, `members[value eq "…"]` (the groups a user belongs to) and
+    their combinations."""
+    scim_filter = parse(text, Group)
+    return _GroupTranslator(scim_filter).visit(scim_filter.ast)
+
+
+class _GroupTranslator(_Logic):
+    def __init__(self, scim_filter: ScimFilter[Any]) -> None:
+        self.filter = scim_filter
+
+    def visit_comparison(self, node: Comparison) -> Q:
+        binding = self.filter.resolve_comparison(node.attr_path, strict=False)
+        if binding is None:
+            return _NOTHING
+        value = _plain(coerce_value(binding, node.value, node.op))
+        if binding.urn in _GROUP_COLUMNS:
+            column, nullable, kind = _GROUP_COLUMNS[binding.urn]
+            return _compare(column, kind, node.op, value, nullable)
+        if binding.urn == _GROUP_MEMBER:
+            return _member(node.op, value)
+        return _NOTHING
+
+    def visit_present(self, node: Present) -> Q:
+        binding = self.filter.resolve(node.attr_path, strict=False)
+        if binding is None:
+            return _NOTHING
+        if binding.urn in _GROUP_COLUMNS:
+            column, nullable, kind = _GROUP_COLUMNS[binding.urn]
+            return _present(column, kind, nullable)
+        if binding.urn in (f"{GROUP}:members", _GROUP_MEMBER):
+            return with_member(~_NOTHING)
+        return _NOTHING
+
+    def visit_value_path(self, node: ValuePath) -> Q:
+        binding = self.filter.resolve(node.attr_path, strict=False)
+        if binding is None or binding.urn != f"{GROUP}:members":
+            return _NOTHING
+        return _MemberTranslator(self.filter, node.attr_path).visit(node.val_filter)
+
+
+class _MemberTranslator(_Logic):
+    """The filter inside `members[...]`: conditions on the member's value (a user id)."""
+
+    def __init__(self, scim_filter: ScimFilter[Any], parent: AttrPath) -> None:
+        self.filter = scim_filter
+        self.parent = parent
+
+    def _is_value(self, path: AttrPath) -> bool:
+        full = AttrPath(attr=self.parent.attr, sub_attr=path.attr, uri=self.parent.uri)
+        binding = self.filter.resolve(full, strict=False)
+        return binding is not None and binding.urn == _GROUP_MEMBER
+
+    def visit_comparison(self, node: Comparison) -> Q:
+        if not self._is_value(node.attr_path):
+            return _NOTHING
+        return _member(node.op, _plain(node.value))
+
+    def visit_present(self, node: Present) -> Q:
+        return with_member(~_NOTHING) if self._is_value(node.attr_path) else _NOTHING
+
+
+def _member(op: CompareOperator, value: Any) -> Q:
+    """Groups with a member whose id compares so with `value` (eq, ne)."""
+    if op not in (CompareOperator.eq, CompareOperator.ne):
+        raise InvalidFilterException(
+            detail=f"members.value supports only eq and ne, not {op.value}"
+        )
+    return with_member(_compare_uuid("user_id", op, value))

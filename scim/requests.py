@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from scim2_models import InvalidValueException
 from starlette.requests import Request
 
 from domain.actors import Actor
@@ -92,3 +93,26 @@ def if_none_match(request: Request) -> set[str]:
     if not header:
         return set()
     return {tag.strip() for tag in header.split(",")}
+
+
+def page_size(value: Any, maximum: int) -> int:
+    """The page size: `count` within 0..maximum; without it, every user up to the maximum (as
+    conformance tools and most servers do: one page holds the whole listing)."""
+    if value is None or value == "":
+        return maximum
+    try:
+        count = int(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidValueException(detail=f"count must be an integer, not {value!r}") from error
+    return max(0, min(count, maximum))
+
+
+def first_index(value: Any) -> int:
+    if value is None or value == "":
+        return 1
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError) as error:
+        raise InvalidValueException(
+            detail=f"startIndex must be an integer, not {value!r}"
+        ) from error

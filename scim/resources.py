@@ -67,7 +67,7 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-def _timestamp(value: datetime) -> str:
+def timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
@@ -106,10 +106,11 @@ def render(user: DomainUser, location: str) -> dict[str, Any]:
         "emails": [_multi(email) for email in user.emails] or None,
         "phoneNumbers": [_multi(phone) for phone in user.phone_numbers] or None,
         "permissionsRole": stated_role_key(user),
+        "groups": _groups(user, location),
         "meta": {
             "resourceType": "User",
-            "created": _timestamp(user.created_at),
-            "lastModified": _timestamp(user.updated_at),
+            "created": timestamp(user.created_at),
+            "lastModified": timestamp(user.updated_at),
             "location": location,
             "version": etag(user.version),
         },
@@ -137,6 +138,22 @@ def render(user: DomainUser, location: str) -> dict[str, Any]:
         body["schemas"].append(ENTERPRISE)
         body[ENTERPRISE] = enterprise
     return {k: v for k, v in body.items() if v is not None}
+
+
+def _groups(user: DomainUser, location: str) -> list[dict[str, Any]] | None:
+    """The groups the user belongs to (read-only: changed through the groups), if read."""
+    if not user.group_refs:
+        return None
+    base = location.rsplit("/", 2)[0]
+    return [
+        {
+            "value": str(ref.id),
+            "$ref": f"{base}/Groups/{ref.id}",
+            "display": ref.display_name,
+            "type": "direct",
+        }
+        for ref in user.group_refs
+    ]
 
 
 def _multi(item: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from scim2_models import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-from domain import bus, queries
+from domain import bus, group_queries, queries
 from domain.actors import Actor
 from domain.commands import (
     DeactivateUser,
@@ -37,7 +37,14 @@ from domain.queries import UserFilter
 from domain.shared_store import SharedStore
 from scim import filters
 from scim.errors import ScimProblem
-from scim.requests import actor_of, if_match_version, if_none_match, json_body
+from scim.requests import (
+    actor_of,
+    first_index,
+    if_match_version,
+    if_none_match,
+    json_body,
+    page_size,
+)
 from scim.resources import (
     ENTERPRISE,
     EnterpriseUser,
@@ -106,13 +113,14 @@ def _rendered(
     return dumped
 
 
-def _resource_response(
+async def _resource_response(
     request: Request,
     user: DomainUser,
     context: Context,
     status: int = 200,
     parameters: ResponseParameters[Any] | None = None,
 ) -> Response:
+    await group_queries.with_groups([user])
     headers = {"ETag": etag(user.version)}
     if status == 201:
         headers["Location"] = _location(request, user.id)
@@ -132,37 +140,14 @@ def _response_parameters(values: dict[str, Any]) -> ResponseParameters[Any] | No
 
 async def list_users(request: Request) -> Response:
     actor = actor_of(request)
-    return await _search(request, actor, dict(request.query_params))
+    return ScimResponse(await searched(request, actor, dict(request.query_params)))
 
 
 async def search_users(request: Request) -> Response:
     actor = actor_of(request)
     body = await json_body(request)
     body.pop("schemas", None)
-    return await _search(request, actor, body)
-
-
-def _count(value: Any, maximum: int) -> int:
-    """The page size: `count` within 0..maximum; without it, every user up to the maximum (as
-    conformance tools and most servers do: one page holds the whole listing)."""
-    if value is None or value == "":
-        return maximum
-    try:
-        count = int(value)
-    except (TypeError, ValueError) as error:
-        raise InvalidValueException(detail=f"count must be an integer, not {value!r}") from error
-    return max(0, min(count, maximum))
-
-
-def _start_index(value: Any) -> int:
-    if value is None or value == "":
-        return 1
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError) as error:
-        raise InvalidValueException(
-            detail=f"startIndex must be an integer, not {value!r}"
-        ) from error
+    return ScimResponse(await searched(request, actor, body))
 
 
 def _order(values: dict[str, Any]) -> tuple[str, bool]:
@@ -183,12 +168,14 @@ def _order(values: dict[str, Any]) -> tuple[str, bool]:
     return _SORTS[binding.urn], descending
 
 
-async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Response:
+async def searched(request: Request, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    """The ListResponse of the users the request's `values` (filter, paging, sorting,
+    attributes) select."""
     config = _config(request)
     text = values.pop("filter", None)
     chosen = filters.user_filter(str(text)) if text not in (None, "") else UserFilter(where_text="")
-    count = _count(values.pop("count", None), config.max_results)
-    start_index = _start_index(values.pop("startIndex", None))
+    count = page_size(values.pop("count", None), config.max_results)
+    start_index = first_index(values.pop("startIndex", None))
     cursor = values.pop("cursor", None)
     sort, descending = _order(values)
     page: OffsetPage | KeysetPage
@@ -214,11 +201,11 @@ async def _search(request: Request, actor: Actor, values: dict[str, Any]) -> Res
         body["startIndex"] = start_index
     elif result.next_cursor:
         body["nextCursor"] = result.next_cursor
+    users = await group_queries.with_groups(result.items)
     body["Resources"] = [
-        _rendered(request, user, Context.RESOURCE_QUERY_RESPONSE, parameters)
-        for user in result.items
+        _rendered(request, user, Context.RESOURCE_QUERY_RESPONSE, parameters) for user in users
     ]
-    return ScimResponse(body)
+    return body
 
 
 async def get_user(request: Request) -> Response:
@@ -227,7 +214,7 @@ async def get_user(request: Request) -> Response:
     if etag(user.version) in if_none_match(request) or "*" in if_none_match(request):
         return Response(status_code=304, headers={"ETag": etag(user.version)})
     parameters = _response_parameters(dict(request.query_params))
-    return _resource_response(request, user, Context.RESOURCE_QUERY_RESPONSE, 200, parameters)
+    return await _resource_response(request, user, Context.RESOURCE_QUERY_RESPONSE, 200, parameters)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -258,7 +245,7 @@ async def create_user(request: Request) -> Response:
     resource = User.model_validate(body, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
     attributes, role = from_scim(resource)
     user = await bus.handle(ProvisionUser(attributes, role=role), actor)
-    return _resource_response(request, user, Context.RESOURCE_CREATION_RESPONSE, 201)
+    return await _resource_response(request, user, Context.RESOURCE_CREATION_RESPONSE, 201)
 
 
 async def replace_user(request: Request) -> Response:
@@ -273,7 +260,7 @@ async def replace_user(request: Request) -> Response:
         expected_version=if_match_version(request),
     )
     user = await bus.handle(command, actor)
-    return _resource_response(request, user, Context.RESOURCE_REPLACEMENT_RESPONSE)
+    return await _resource_response(request, user, Context.RESOURCE_REPLACEMENT_RESPONSE)
 
 
 def _patch_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -333,7 +320,7 @@ async def patch_user(request: Request) -> Response:
     if active is not None:
         activation = (ReactivateUser if active else DeactivateUser)(user_id, wanted)
         updated = await bus.handle(activation, actor)
-        return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
+        return await _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
     patch: PatchOp[Any] = _USER_PATCH.model_validate(
         body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=PATCH_POLICY
     )
@@ -350,7 +337,7 @@ async def patch_user(request: Request) -> Response:
             attempt += 1  # a random pause, longer each time, lets the writers take turns
             await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))  # noqa: S311
             continue
-        return _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
+        return await _resource_response(request, updated, Context.RESOURCE_PATCH_RESPONSE)
 
 
 def _patched(user: DomainUser, patch: PatchOp[Any], location: str) -> User:

@@ -28,6 +28,7 @@ from tortoise.context import TortoiseContext
 from domain import bus, database
 from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
+from domain.group_presence import forget_group_presence
 from domain.models import Organization, User
 from domain.roles import forget_roles
 from tests.processes import drop_postgres_database, user_environment
@@ -38,6 +39,8 @@ TABLES = (
     "audit_events",
     "login_failures",
     "tokens",
+    "group_members",
+    "groups",
     "user_values",
     "users",
     "user_counts",
@@ -94,6 +97,7 @@ async def db(database_context: TortoiseContext) -> TortoiseContext:
     assert database_context.apps is not None
     database_context.apps._build_initial_querysets()
     forget_roles()  # the ids of the emptied tables are given out again
+    forget_group_presence()
     connection = database_context.db()
     if connection.capabilities.dialect == "postgres":
         await connection.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
@@ -230,3 +234,45 @@ class QueryCounter:
     def __exit__(self, *exc):
         for name, original in self.originals.items():
             setattr(type(self.connection), name, original)
+
+
+class StatementCounter:
+    """Counts the statements the database driver is sent while it is entered, inside
+    transactions or not (asyncpg's connection, or aiosqlite's); BEGIN and COMMIT included."""
+
+    _METHODS = {
+        "asyncpg": ("execute", "executemany", "fetch", "fetchrow", "fetchval"),
+        "aiosqlite": ("execute", "executemany", "execute_fetchall", "execute_insert"),
+    }
+
+    def __init__(self, dialect: str) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+        if dialect == "postgres":
+            from domain.database import _Connection
+
+            self.cls: type = _Connection
+            self.names = self._METHODS["asyncpg"]
+        else:
+            import aiosqlite
+
+            self.cls = aiosqlite.Connection
+            self.names = self._METHODS["aiosqlite"]
+        self.originals: dict[str, Any] = {}
+
+    def __enter__(self) -> StatementCounter:
+        for name in self.names:
+            original = self.cls.__dict__.get(name) or getattr(self.cls, name)
+            self.originals[name] = original
+
+            async def counting(connection, query, *args, _original=original, **kwargs):
+                self.count += 1
+                self.statements.append(str(query))
+                return await _original(connection, query, *args, **kwargs)
+
+            setattr(self.cls, name, counting)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, original in self.originals.items():
+            setattr(self.cls, name, original)

@@ -8,6 +8,7 @@ MIGRATIONS = [
     "0004_user_counts",
     "0005_user_count_slots",
     "0006_user_search_key",
+    "0007_groups",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

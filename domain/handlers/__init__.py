@@ -9,7 +9,7 @@ from typing import Any
 from domain import commands as c
 from domain.actors import Actor
 from domain.audit import AuditEntry
-from domain.handlers import organizations, roles, tokens, users
+from domain.handlers import groups, organizations, roles, tokens, users
 
 # Each handler takes its command (so a handler of one command is no handler of the others:
 # the registry can say no more than Any of the argument) and returns what the command's type
@@ -27,6 +27,10 @@ HANDLERS: dict[type[c.Command[Any]], Handler] = {
     c.ReactivateUser: users.reactivate_user,
     c.DeleteUser: users.delete_user,
     c.AssignRole: users.assign_role,
+    c.CreateGroup: groups.create_group,
+    c.ReplaceGroup: groups.replace_group,
+    c.UpdateGroup: groups.update_group,
+    c.DeleteGroup: groups.delete_group,
     c.CreateCustomRole: roles.create_custom_role,
     c.UpdateCustomRole: roles.update_custom_role,
     c.DeleteCustomRole: roles.delete_custom_role,

@@ -10,21 +10,26 @@ from domain.commands import (
     AssignRole,
     CreateAdmin,
     CreateCustomRole,
+    CreateGroup,
     CreateOrganization,
     DeactivateUser,
     DeleteCustomRole,
+    DeleteGroup,
     DeleteUser,
     EndSession,
     IssueApiToken,
     IssueScimToken,
+    NewMember,
     ProvisionUser,
     ReactivateUser,
+    ReplaceGroup,
     ReplaceUser,
     ResetAdminPassword,
     RevokeApiToken,
     RevokeScimToken,
     StartSession,
     UpdateCustomRole,
+    UpdateGroup,
     UpdateOrganization,
     UpdateUser,
 )
@@ -51,6 +56,7 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
     scim_token = await bus.handle(IssueScimToken("Okta"), admin)
     api_token = await bus.handle(IssueApiToken("script"), admin)
     uid = str(user.id)
+    gid = str((await bus.handle(CreateGroup("Engineering"), scim)).id)
     commands = [
         (CreateOrganization("globex", "Globex"), Actor.operator()),
         (UpdateOrganization(name="Acme Inc."), admin),
@@ -67,6 +73,10 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
         (DeleteCustomRole(role.key, replacement="basic-user"), admin),
         (RevokeScimToken(str(scim_token.token.id)), admin),
         (RevokeApiToken(str(api_token.token.id)), admin),
+        (CreateGroup("Sales", members=(NewMember(uid),)), scim),
+        (ReplaceGroup(gid, "Platform", members=(NewMember(uid),)), scim),
+        (UpdateGroup(gid, {"display_name": "Platform 2"}), scim),
+        (DeleteGroup(gid), scim),
         (DeleteUser(uid), scim),
         (IssueScimToken("Entra"), admin),
         (IssueApiToken("another script"), admin),

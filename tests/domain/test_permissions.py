@@ -47,9 +47,10 @@ def test_super_admin_may_do_everything_in_its_organization():
     }
 
 
-def test_admin_may_only_read_users_roles_and_the_audit_log():
+def test_admin_may_only_read_users_groups_roles_and_the_audit_log():
     assert permissions_for_level("admin") == {
         Permission.USERS_READ,
+        Permission.GROUPS_READ,
         Permission.ROLES_READ,
         Permission.AUDIT_READ,
     }
@@ -62,10 +63,12 @@ def test_other_roles_may_do_nothing_in_the_settings_page(level):
     assert permissions_for_level(level) == frozenset()
 
 
-def test_a_scim_token_provisions_users_and_nothing_else():
+def test_a_scim_token_provisions_users_and_groups_and_nothing_else():
     assert {
         Permission.USERS_READ,
         Permission.USERS_WRITE,
+        Permission.GROUPS_READ,
+        Permission.GROUPS_WRITE,
         Permission.ROLES_READ,
     } == SCIM_TOKEN_PERMISSIONS
 

@@ -33,5 +33,5 @@ def test_scim2_tester_passes_every_check(env):
         for r in results
         if r.status not in (Status.SUCCESS, Status.COMPLIANT, Status.SKIPPED)
     ]
-    assert failures == []
+    assert failures == [], "\n".join(failures)
     assert sum(r.status is Status.SUCCESS for r in results) >= 100

@@ -506,13 +506,23 @@ async def test_service_provider_config_says_what_is_supported(client):
     assert body["authenticationSchemes"][0]["type"] == "oauthbearertoken"
 
 
-async def test_resource_types_list_only_users(client):
+async def test_resource_types_are_users_and_groups(client):
     body = (await client.get("/ResourceTypes")).json()
-    assert [r["id"] for r in body["Resources"]] == ["User"]
+    assert [r["id"] for r in body["Resources"]] == ["User", "Group"]
     user = (await client.get("/ResourceTypes/User")).json()
     assert user["endpoint"] == "/Users"
     assert user["schemaExtensions"][0]["schema"].endswith("enterprise:2.0:User")
-    assert_scim_error(await client.get("/ResourceTypes/Group"), 404)
+    group = (await client.get("/ResourceTypes/Group")).json()
+    assert group["endpoint"] == "/Groups"
+    assert group["schema"] == "urn:ietf:params:scim:schemas:core:2.0:Group"
+    assert_scim_error(await client.get("/ResourceTypes/Device"), 404)
+
+
+async def test_the_group_schema_is_served(client):
+    body = (await client.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group")).json()
+
+    assert body["name"] == "Group"
+    assert {a["name"] for a in body["attributes"]} >= {"displayName", "members"}
 
 
 async def test_the_user_schema_lists_the_organizations_role_strings(client, operator):
@@ -546,7 +556,7 @@ async def test_the_user_schema_lists_the_organizations_role_strings(client, oper
 
 
 async def test_unknown_endpoints_and_methods_get_scim_errors(client):
-    assert_scim_error(await client.get("/Groups"), 404)
+    assert_scim_error(await client.get("/Devices"), 404)
     assert_scim_error(await client.get("/Schemas/urn:nope"), 404)
     assert_scim_error(await client.post("/ServiceProviderConfig", json={}), 405)
     assert_scim_error(await client.delete("/Users"), 405)
