@@ -444,6 +444,17 @@ class UpdateGroup(GroupChange):
 
 
 @dataclass(frozen=True, slots=True)
+class SetGroupRole(GroupChange):
+    """Give the group's members a role (`role`: a built-in key or a custom role's ID; None
+    takes it away). Members whose role the identity provider states keep theirs."""
+
+    permission: ClassVar[Permission] = Permission.ROLES_ASSIGN
+    group_id: str
+    role: str | None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteGroup(GroupChange):
     """Delete the group; its members stay users of the organization."""
 

@@ -16,8 +16,9 @@ class RoleOrigin(StrEnum):
     """Where a user's role came from."""
 
     IDENTITY_PROVIDER = "identity_provider"  # the IdP sent a role string (permissionsRole)
-    DEFAULT = "default"  # nothing was sent: the organization's default role
-    MANUAL = "manual"  # an admin set it by hand
+    GROUP = "group"  # the IdP sent none: the highest role among the user's groups' roles
+    MANUAL = "manual"  # an admin set it by hand (and no group of the user carries a role)
+    DEFAULT = "default"  # none of those: the organization's default role
 
 
 class TokenKind(StrEnum):
@@ -162,6 +163,17 @@ class User(Model):
     )
     role_id: int
     role_origin = fields.CharEnumField(RoleOrigin, max_length=32)
+    # the group whose role the user has (role_origin "group")
+    role_group: fields.ForeignKeyNullableRelation[Group] = fields.ForeignKeyField(
+        "models.Group", related_name="role_holders", null=True, on_delete=fields.SET_NULL
+    )
+    role_group_id: uuid.UUID | None
+    # the role an admin last set by hand, kept while an identity provider's or a group's role
+    # ranks above it
+    manual_role: fields.ForeignKeyNullableRelation[Role] = fields.ForeignKeyField(
+        "models.Role", related_name="manual_holders", null=True, on_delete=fields.SET_NULL
+    )
+    manual_role_id: int | None
     password_hash = BoundedText(max_length=256, null=True)  # admins of the settings page
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -245,6 +257,11 @@ class Group(Model):
     # display_name.casefold(): the unique key that makes displayName case-insensitive
     display_name_key = BoundedText(max_length=512)
     external_id = BoundedText(max_length=512, null=True)
+    # the role the group gives its members (an admin sets it); None: none
+    role: fields.ForeignKeyNullableRelation[Role] = fields.ForeignKeyField(
+        "models.Role", related_name="groups", null=True, on_delete=fields.SET_NULL
+    )
+    role_id: int | None
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -34,17 +34,20 @@ _BY_KEY = {role.key: role for role in BUILTIN_ROLES}
 _KEY_LENGTH = 64  # Role.key's column
 
 
+_STATED = (RoleOrigin.IDENTITY_PROVIDER, RoleOrigin.MANUAL)
+
+
 def stated_role_key(user: User) -> str | None:
     """The role string a user shows: the one the identity provider or an admin stated. None
-    while the organization's default applies because nobody stated one (so that a provider
-    reading the user back does not take the default for its own statement). Its role must be
-    loaded."""
-    return None if user.role_origin is RoleOrigin.DEFAULT else user.role.key
+    while a group's role or the organization's default applies because nobody stated one (so
+    that a provider reading the user back does not take it for its own statement). Its role
+    must be loaded."""
+    return user.role.key if user.role_origin in _STATED else None
 
 
 def role_stated() -> Q:
     """The users whose role was stated (`stated_role_key` is not None), as a filter."""
-    return ~Q(role_origin=RoleOrigin.DEFAULT)
+    return Q(role_origin__in=list(_STATED))
 
 
 def builtin_role(key: str) -> BuiltinRole | None:

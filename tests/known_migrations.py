@@ -9,6 +9,7 @@ MIGRATIONS = [
     "0005_user_count_slots",
     "0006_user_search_key",
     "0007_groups",
+    "0008_group_roles",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

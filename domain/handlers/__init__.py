@@ -31,6 +31,7 @@ HANDLERS: dict[type[c.Command[Any]], Handler] = {
     c.ReplaceGroup: groups.replace_group,
     c.UpdateGroup: groups.update_group,
     c.DeleteGroup: groups.delete_group,
+    c.SetGroupRole: groups.set_group_role,
     c.CreateCustomRole: roles.create_custom_role,
     c.UpdateCustomRole: roles.update_custom_role,
     c.DeleteCustomRole: roles.delete_custom_role,

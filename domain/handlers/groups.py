@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from domain import audit
 from domain.actors import Actor, organization_id_of
 from domain.audit import AuditEntry, created, diff, removed
 from domain.commands import (
@@ -18,11 +19,14 @@ from domain.commands import (
     MembersChange,
     NewMember,
     ReplaceGroup,
+    SetGroupRole,
     UpdateGroup,
 )
+from domain.effective_roles import settle
 from domain.errors import GroupNameTaken, InvalidValue, NotFound, VersionMismatch
 from domain.ids import parse_id
-from domain.models import Group, GroupMember, User
+from domain.models import Group, GroupMember, Role, User
+from domain.roles import resolve_role
 from domain.text import require_fit, required_text
 
 # Users named in one statement: within what every database takes as parameters.
@@ -157,8 +161,11 @@ async def _replace(
     return added, gone
 
 
-async def _change_members(group: Group, changes: Sequence[MembersChange]) -> dict[str, Any]:
-    """Apply the changes in order; what the audit event records of them."""
+async def _change_members(
+    group: Group, changes: Sequence[MembersChange], actor: Actor
+) -> dict[str, Any]:
+    """Apply the changes in order, and to the roles of the members who came or went when the
+    group gives a role; what the audit event records of them."""
     added: dict[uuid.UUID, None] = {}
     gone: dict[uuid.UUID, None] = {}
     for change in changes:
@@ -179,7 +186,19 @@ async def _change_members(group: Group, changes: Sequence[MembersChange]) -> dic
         if changed:
             ids = [str(key) for key in changed]
             audited[name] = {"count": len(ids), "user_ids": ids[:_AUDITED_IDS]}
+    if group.role_id is not None:
+        await _settle(group.organization_id, [*added, *gone], actor)
     return audited
+
+
+async def _settle(organization_id: int, user_ids: Sequence[uuid.UUID], actor: Actor) -> None:
+    """The roles of these users, anew; an audit event for each one that changed."""
+    await audit.record_all(await settle(organization_id, user_ids), actor)
+
+
+async def _member_ids(group: Group) -> list[uuid.UUID]:
+    rows = await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True)
+    return [uuid.UUID(str(user_id)) for user_id in rows]
 
 
 def _net(
@@ -201,7 +220,7 @@ async def create_group(command: CreateGroup, actor: Actor) -> tuple[Group, Audit
     await _save(group, new=True)
     changes = created(_snapshot(group))
     if command.members:
-        changes.update(await _change_members(group, [MembersChange("add", command.members)]))
+        changes.update(await _change_members(group, [MembersChange("add", command.members)], actor))
     return group, AuditEntry("group.created", "group", str(group.id), changes)
 
 
@@ -211,7 +230,7 @@ async def replace_group(command: ReplaceGroup, actor: Actor) -> tuple[Group, Aud
     _apply(group, command.display_name, command.external_id)
     if group.display_name_key != before["display_name"].casefold():
         await _check_name_free(group)
-    members = await _change_members(group, [MembersChange("replace", command.members)])
+    members = await _change_members(group, [MembersChange("replace", command.members)], actor)
     changes = {**diff(before, _snapshot(group)), **members}
     if changes:
         await _save(group)
@@ -228,7 +247,7 @@ async def update_group(command: UpdateGroup, actor: Actor) -> tuple[Group, Audit
     _apply(group, str(wanted["display_name"] or ""), wanted["external_id"])
     if group.display_name_key != before["display_name"].casefold():
         await _check_name_free(group)
-    members = await _change_members(group, command.members)
+    members = await _change_members(group, command.members, actor)
     changes = {**diff(before, _snapshot(group)), **members}
     if changes:
         await _save(group)
@@ -238,8 +257,32 @@ async def update_group(command: UpdateGroup, actor: Actor) -> tuple[Group, Audit
 async def delete_group(command: DeleteGroup, actor: Actor) -> tuple[Group, AuditEntry]:
     group = await group_for_update(actor, command.group_id, command.expected_version)
     changes = removed(_snapshot(group))
-    members = await GroupMember.filter(group_id=group.id).count()
+    members = await _member_ids(group)
     if members:
-        changes["members_removed"] = {"count": members}
+        changes["members_removed"] = {"count": len(members)}
     await group.delete()  # its membership rows go with it
+    if group.role_id is not None:
+        await _settle(group.organization_id, members, actor)
     return group, AuditEntry("group.deleted", "group", str(group.id), changes)
+
+
+async def set_group_role(command: SetGroupRole, actor: Actor) -> tuple[Group, AuditEntry]:
+    group = await group_for_update(actor, command.group_id, command.expected_version)
+    before = await _role_key(group.role_id)
+    role = None
+    if command.role is not None and command.role.strip():
+        role = await resolve_role(group.organization_id, command.role)
+    changes: dict[str, Any] = {}
+    if (role.id if role else None) != group.role_id:
+        group.role_id = role.id if role else None
+        await _save(group)
+        changes["role"] = {"before": before, "after": role.key if role else None}
+        await _settle(group.organization_id, await _member_ids(group), actor)
+    return group, AuditEntry("group.role_set", "group", str(group.id), changes)
+
+
+async def _role_key(role_id: int | None) -> str | None:
+    if role_id is None:
+        return None
+    role = await Role.get_or_none(id=role_id)
+    return role.key if role else None

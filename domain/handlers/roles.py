@@ -13,7 +13,7 @@ from domain.commands import CreateCustomRole, DeleteCustomRole, UpdateCustomRole
 from domain.credentials import new_custom_role_key
 from domain.errors import InvalidValue, NotFound, RoleInUse
 from domain.handlers.organizations import organization_of
-from domain.models import Organization, Role, RoleOrigin, User
+from domain.models import Group, Organization, Role, RoleOrigin, User
 from domain.roles import BUILTIN_KEYS, builtin_role, resolve_role
 from domain.text import fits, require_fit, required_text
 
@@ -120,9 +120,17 @@ async def delete_custom_role(command: DeleteCustomRole, actor: Actor) -> tuple[R
         replacement = await resolve_role(organization.id, command.replacement)
         if replacement.id == role.id:
             raise InvalidValue("replacement", "must be another role than the one deleted")
+        # groups give the replacement instead; the users who had the role from a group keep
+        # their group as its source, the others have it as set by hand
+        await Group.filter(role_id=role.id).update(role_id=replacement.id)
+        await User.filter(manual_role_id=role.id).update(manual_role_id=replacement.id)
+        await User.filter(role_id=role.id, role_origin=RoleOrigin.GROUP).update(
+            role_id=replacement.id, version=F("version") + 1, updated_at=utcnow()
+        )
         await User.filter(role_id=role.id).update(
             role_id=replacement.id,
             role_origin=RoleOrigin.MANUAL,
+            manual_role_id=replacement.id,
             version=F("version") + 1,
             updated_at=utcnow(),
         )

@@ -23,6 +23,7 @@ from domain.commands import (
     UpdateUser,
     UserAttributes,
 )
+from domain.effective_roles import unstated_source
 from domain.errors import InvalidValue, NotFound, UserNameTaken, VersionMismatch
 from domain.ids import parse_id
 from domain.models import Role, RoleOrigin, User, UserValue
@@ -59,6 +60,8 @@ def snapshot(user: User) -> dict[str, Any]:
     values = {name: getattr(user, name) for name in sorted(ATTRIBUTE_NAMES)}
     values["role"] = user.role.key
     values["role_origin"] = user.role_origin.value
+    values["role_group_id"] = str(user.role_group_id) if user.role_group_id else None
+    values["manual_role_id"] = user.manual_role_id
     return values
 
 
@@ -145,11 +148,23 @@ async def _take_provider_role(user: User, role: str | None) -> None:
     stated = stated_role_key(user)
     if role is not None and role == stated:
         return  # sent back as read
-    new_role, origin = await _role_from_provider(user.organization_id, role)
-    echoed = role is not None and stated is not None
-    if echoed and new_role.id == user.role_id:
+    if role is None or not role.strip():  # the statement, the provider's or an admin's, goes
+        if user.role_origin is RoleOrigin.MANUAL:
+            user.manual_role_id = None
+        await _take_unstated_role(user)
         return
-    user.role, user.role_origin = new_role, origin
+    new_role = await resolve_role(user.organization_id, role)
+    if stated is not None and new_role.id == user.role_id:
+        return
+    user.role, user.role_origin, user.role_group_id = new_role, RoleOrigin.IDENTITY_PROVIDER, None
+
+
+async def _take_unstated_role(user: User) -> None:
+    """The role the user has without the provider's statement: its groups', the one set by
+    hand, or the default (see `domain.effective_roles`)."""
+    source = await unstated_source(user)
+    user.role = await Role.get(id=source.role_id)
+    user.role_origin, user.role_group_id = source.origin, source.group_id
 
 
 async def _save(
@@ -343,10 +358,11 @@ async def delete_user(command: DeleteUser, actor: Actor) -> tuple[User, AuditEnt
 async def assign_role(command: AssignRole, actor: Actor) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, command.user_id, command.expected_version)
     before = snapshot(user)
+    before_level = user.role.permission_level
     role = await resolve_role(user.organization_id, command.role)
-    if role.permission_level != user.role.permission_level:
+    user.manual_role_id = role.id  # an admin's choice replaces the provider's statement
+    await _take_unstated_role(user)  # and ranks below a group's role
+    if user.role.permission_level != before_level:
         await _keep_a_way_in(actor, user, "change the role of")
-    user.role = role
-    user.role_origin = RoleOrigin.MANUAL
     changes = await _save(user, before)
     return user, AuditEntry("user.role_assigned", "user", str(user.id), changes)

@@ -27,6 +27,7 @@ from domain.commands import (
     ResetAdminPassword,
     RevokeApiToken,
     RevokeScimToken,
+    SetGroupRole,
     StartSession,
     UpdateCustomRole,
     UpdateGroup,
@@ -57,6 +58,7 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
     api_token = await bus.handle(IssueApiToken("script"), admin)
     uid = str(user.id)
     gid = str((await bus.handle(CreateGroup("Engineering"), scim)).id)
+    empty = str((await bus.handle(CreateGroup("Empty"), scim)).id)  # no member's role changes
     commands = [
         (CreateOrganization("globex", "Globex"), Actor.operator()),
         (UpdateOrganization(name="Acme Inc."), admin),
@@ -76,6 +78,7 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
         (CreateGroup("Sales", members=(NewMember(uid),)), scim),
         (ReplaceGroup(gid, "Platform", members=(NewMember(uid),)), scim),
         (UpdateGroup(gid, {"display_name": "Platform 2"}), scim),
+        (SetGroupRole(empty, "admin"), admin),
         (DeleteGroup(gid), scim),
         (DeleteUser(uid), scim),
         (IssueScimToken("Entra"), admin),

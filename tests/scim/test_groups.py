@@ -570,3 +570,17 @@ async def test_concurrent_membership_patches_lose_no_member(client):
 
     assert {r.status_code for r in responses} == {204}
     assert sorted(await member_ids(client, group["id"])) == sorted(users)
+
+
+async def test_a_role_from_a_group_is_not_shown_as_permissions_role(client, operator):
+    from domain import bus
+    from domain.commands import SetGroupRole
+
+    ada = await new_user(client, "ada@example.com")
+    group = await new_group(client, "Admins", [ada])
+    await bus.handle(SetGroupRole(group["id"], "admin"), operator)
+
+    user = (await client.get(f"/Users/{ada}")).json()
+
+    assert "permissionsRole" not in user
+    assert user["groups"][0]["display"] == "Admins"
