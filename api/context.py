@@ -3,6 +3,7 @@ any) and the per-request data loaders."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -11,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
-from domain import queries
+from domain import group_queries, queries
 from domain.actors import Actor
-from domain.models import Role, User
+from domain.models import Group, Role, User
 from domain.queries import AuditTarget, TargetKey
 
 
@@ -40,6 +41,21 @@ async def _load_roles(keys: Sequence[int]) -> list[Role | None]:
     return [roles.get(key) for key in keys]
 
 
+async def _load_groups(keys: Sequence[uuid.UUID]) -> list[Group | None]:
+    groups = await group_queries.groups_by_ids(keys)
+    return [groups.get(key) for key in keys]
+
+
+async def _load_member_counts(keys: Sequence[uuid.UUID]) -> list[int]:
+    counts = await group_queries.member_counts(keys)
+    return [counts[key] for key in keys]
+
+
+async def _load_user_groups(keys: Sequence[uuid.UUID]) -> list[list[Group]]:
+    groups = await group_queries.groups_of_users(keys)
+    return [groups[key] for key in keys]
+
+
 async def _load_audit_targets(
     actor: Actor | None, keys: Sequence[TargetKey]
 ) -> list[AuditTarget | None]:
@@ -64,6 +80,15 @@ class Loaders:
     )
     roles: DataLoader[int, Role | None] = field(
         default_factory=lambda: DataLoader(load_fn=_load_roles)
+    )
+    groups: DataLoader[uuid.UUID, Group | None] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_groups)
+    )
+    member_counts: DataLoader[uuid.UUID, int] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_member_counts)
+    )
+    user_groups: DataLoader[uuid.UUID, list[Group]] = field(
+        default_factory=lambda: DataLoader(load_fn=_load_user_groups)
     )
     audit_targets: DataLoader[TargetKey, AuditTarget | None] = field(init=False)
 

@@ -14,7 +14,7 @@ from api.context import Context
 from api.errors import AuthenticationError, MutationError
 from api.queries import actor_of, viewer_of
 from api.sessions import clear_session_cookie, set_session_cookie
-from api.types import ApiToken, Organization, Role, ScimToken, User, Viewer
+from api.types import ApiToken, Group, Organization, Role, ScimToken, User, Viewer
 from domain import bus, sessions
 from domain.commands import (
     AssignRole,
@@ -27,6 +27,7 @@ from domain.commands import (
     ReactivateUser,
     RevokeApiToken,
     RevokeScimToken,
+    SetGroupRole,
     UpdateCustomRole,
     UpdateOrganization,
 )
@@ -82,6 +83,11 @@ class UserPayload:
 
 
 @strawberry.type
+class GroupPayload:
+    group: Group
+
+
+@strawberry.type
 class OrganizationPayload:
     organization: Organization
 
@@ -128,6 +134,7 @@ DeleteCustomRoleResult = Annotated[
     DeleteCustomRolePayload | MutationError, strawberry.union("DeleteCustomRoleResult")
 ]
 UserResult = Annotated[UserPayload | MutationError, strawberry.union("UserResult")]
+GroupResult = Annotated[GroupPayload | MutationError, strawberry.union("GroupResult")]
 OrganizationResult = Annotated[
     OrganizationPayload | MutationError, strawberry.union("OrganizationResult")
 ]
@@ -226,6 +233,22 @@ class Mutation:
     ) -> UserResult:
         command = AssignRole(str(user_id), role, expected_version=expected_version)
         return UserPayload(user=User.of(await bus.handle(command, actor_of(info))))
+
+    @strawberry.mutation(
+        description="Give a group's members a role (`roleId`: a role's key; null takes it "
+        "away). It ranks below the role the identity provider states for a user and above one "
+        "set by hand."
+    )
+    async def set_group_role(
+        self,
+        info: Info[Context, None],
+        group_id: strawberry.ID,
+        role_id: strawberry.ID | None,
+        expected_version: int | None = None,
+    ) -> GroupResult:
+        role = str(role_id) if role_id is not None else None
+        command = SetGroupRole(str(group_id), role, expected_version=expected_version)
+        return GroupPayload(group=Group.of(await bus.handle(command, actor_of(info))))
 
     @strawberry.mutation
     async def deactivate_user(

@@ -16,6 +16,9 @@ from api.types import (
     AuditEvent,
     AuditEventConnection,
     AuditEventEdge,
+    Group,
+    GroupConnection,
+    GroupEdge,
     Organization,
     PageInfo,
     Role,
@@ -28,11 +31,11 @@ from api.types import (
     UserEdge,
     Viewer,
 )
-from domain import queries
+from domain import group_queries, queries
 from domain.actors import Actor
 from domain.errors import DomainError, NotFound
 from domain.models import TokenKind
-from domain.paging import KeysetPage, Page
+from domain.paging import KeysetPage, OffsetPage, Page, decode_cursor, encode_cursor
 from domain.queries import UserFilter
 
 MAX_FIRST = 200
@@ -77,6 +80,17 @@ async def viewer_of(actor: Actor) -> Viewer:
         organization=Organization.of(admin.organization),
         permissions=sorted(permission.name for permission in actor.permissions),
     )
+
+
+def _offset(after: str | None) -> int:
+    """Where a page of groups starts: after the cursor's position."""
+    if after is None:
+        return 0
+    try:
+        (position,) = decode_cursor(after, 1)
+        return max(0, int(position))
+    except (DomainError, TypeError, ValueError) as error:
+        raise ClientError("after is not a cursor this server issued", "BAD_REQUEST") from error
 
 
 @strawberry.type
@@ -129,6 +143,45 @@ class Query:
                 return User.of(await queries.get_user(actor, str(id)))
             except NotFound:
                 return None
+
+    @strawberry.field(description="Groups, by name; `search` is a case-insensitive substring.")
+    async def groups(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        search: str | None = None,
+    ) -> GroupConnection:
+        actor = actor_of(info)
+        offset = _offset(after)
+        with domain_errors():
+            page = await group_queries.list_groups(
+                actor,
+                search=search,
+                page=OffsetPage(offset, page_size(first)),
+                sort="display_name",
+                with_members=False,
+            )
+        edges = [
+            GroupEdge(cursor=encode_cursor([offset + n + 1]), node=Group.of(view.group))
+            for n, view in enumerate(page.items)
+        ]
+        more = offset + len(edges) < page.total
+        return GroupConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+            total_count=page.total,
+        )
+
+    @strawberry.field
+    async def group(self, info: Info[Context, None], id: strawberry.ID) -> Group | None:
+        actor = actor_of(info)
+        with domain_errors():
+            try:
+                view = await group_queries.get_group(actor, str(id), with_members=False)
+            except NotFound:
+                return None
+        return Group.of(view.group)
 
     @strawberry.field(description="The six built-in roles, then the custom roles.")
     async def roles(self, info: Info[Context, None]) -> list[Role]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from api.context import Context
 from domain.audit import recorded_name
 from domain.credentials import display_prefix
 from domain.models import AuditEvent as AuditEventModel
+from domain.models import Group as GroupModel
 from domain.models import Organization as OrganizationModel
 from domain.models import Role as RoleModel
 from domain.models import RoleOrigin as DomainRoleOrigin
@@ -27,8 +29,9 @@ from domain.roles import default_role
 @strawberry.enum(description="Where a user's role came from.")
 class RoleOrigin(Enum):
     IDENTITY_PROVIDER = "identity_provider"
-    DEFAULT = "default"
+    GROUP = "group"
     MANUAL = "manual"
+    DEFAULT = "default"
 
     @classmethod
     def of(cls, origin: DomainRoleOrigin) -> RoleOrigin:
@@ -76,6 +79,74 @@ class Role:
         )
 
 
+@strawberry.type(
+    description="A group of the organization's users, pushed by the identity provider."
+)
+class Group:
+    id: strawberry.ID
+    display_name: str
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    role_pk: strawberry.Private[int | None]
+    pk: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The role the group gives its members; null: none.")
+    async def role(self, info: Info[Context, None]) -> Role | None:
+        if self.role_pk is None:
+            return None
+        role = await info.context.loaders.roles.load(self.role_pk)
+        return Role.of(role) if role is not None else None
+
+    @strawberry.field
+    async def member_count(self, info: Info[Context, None]) -> int:
+        return await info.context.loaders.member_counts.load(self.pk)
+
+    @classmethod
+    def of(cls, group: GroupModel) -> Group:
+        return cls(
+            id=strawberry.ID(str(group.id)),
+            display_name=group.display_name,
+            external_id=group.external_id,
+            created_at=group.created_at,
+            updated_at=group.updated_at,
+            version=group.version,
+            role_pk=group.role_id,
+            pk=group.id,
+        )
+
+
+@strawberry.type(description="Where a user's role comes from.")
+class RoleSource:
+    origin: RoleOrigin
+    group_pk: strawberry.Private[uuid.UUID | None]
+
+    async def _group(self, info: Info[Context, None]) -> GroupModel | None:
+        if self.group_pk is None:
+            return None
+        return await info.context.loaders.groups.load(self.group_pk)
+
+    @strawberry.field(description="The group whose role the user has (origin GROUP).")
+    async def group(self, info: Info[Context, None]) -> Group | None:
+        group = await self._group(info)
+        return Group.of(group) if group is not None else None
+
+    @strawberry.field(description="As the settings page says it.")
+    async def label(self, info: Info[Context, None]) -> str:
+        if self.origin is RoleOrigin.GROUP:
+            group = await self._group(info)
+            return f"from group {group.display_name}" if group else "from a group"
+        return _SOURCE_LABELS[self.origin]
+
+
+_SOURCE_LABELS = {
+    RoleOrigin.IDENTITY_PROVIDER: "from the identity provider",
+    RoleOrigin.MANUAL: "set by hand",
+    RoleOrigin.DEFAULT: "the organization's default",
+}
+
+
 @strawberry.type
 class Email:
     value: str
@@ -95,9 +166,15 @@ class User:
     external_id: str | None
     role: Role
     role_origin: RoleOrigin
+    role_source: RoleSource
     created_at: datetime
     updated_at: datetime
     version: int
+    pk: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The groups the user belongs to, by name.")
+    async def groups(self, info: Info[Context, None]) -> list[Group]:
+        return [Group.of(group) for group in await info.context.loaders.user_groups.load(self.pk)]
 
     @classmethod
     def of(cls, user: UserModel) -> User:
@@ -115,9 +192,13 @@ class User:
             external_id=user.external_id,
             role=Role.of(user.role),
             role_origin=RoleOrigin.of(user.role_origin),
+            role_source=RoleSource(
+                origin=RoleOrigin.of(user.role_origin), group_pk=user.role_group_id
+            ),
             created_at=user.created_at,
             updated_at=user.updated_at,
             version=user.version,
+            pk=user.id,
         )
 
 
@@ -273,6 +354,19 @@ class UserEdge:
 @strawberry.type
 class UserConnection:
     edges: list[UserEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class GroupEdge:
+    cursor: str
+    node: Group
+
+
+@strawberry.type
+class GroupConnection:
+    edges: list[GroupEdge]
     page_info: PageInfo
     total_count: int
 

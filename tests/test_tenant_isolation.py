@@ -12,6 +12,7 @@ fields are enumerated from the app and the schema: a new one without its check h
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -600,6 +601,22 @@ async def _user(case: Case) -> None:
     assert (await case.ask(query, id=jane))["user"]["id"] == jane
 
 
+@checks(QUERY_CHECKS, "groups")
+async def _groups(case: Case) -> None:
+    ours = await acme_group(case)
+    found = await case.ask("{ groups { totalCount edges { node { id memberCount } } } }")
+    assert [e["node"]["id"] for e in found["groups"]["edges"]] == [ours]
+
+
+@checks(QUERY_CHECKS, "group")
+async def _group(case: Case) -> None:
+    ours = await acme_group(case)
+    query = "query($id: ID!) { group(id: $id) { id } }"
+    for named in [str(uuid.uuid4()), *(str(user.id) for user in case.b.users.values())]:
+        assert (await case.ask(query, id=named))["group"] is None
+    assert (await case.ask(query, id=ours))["group"] == {"id": ours}
+
+
 ROLE_FIELDS = "id key name description builtIn permissionLevel restrictedApps userCount"
 
 
@@ -814,6 +831,34 @@ async def _set_user_role(case: Case) -> None:
     result = await case.mutate(
         "setUserRole(userId: %(id)s, role: %(role)s) " + RESULT,
         id=case.a.id_of("joe@shared.test"),
+        role=case.b.role_key,
+    )
+    assert result["__typename"] == "ValidationError", result
+
+
+async def acme_group(case: Case) -> str:
+    """A group of acme's, with acme's joe in it (globex's data is left as it was)."""
+    from domain.commands import CreateGroup, NewMember
+
+    member = (NewMember(case.a.id_of("joe@shared.test")),)
+    group = await bus.handle(
+        CreateGroup(f"Ours {uuid.uuid4().hex[:6]}", members=member),
+        Actor.operator(case.a.organization.id),
+    )
+    return str(group.id)
+
+
+@checks(MUTATION_CHECKS, "setGroupRole")
+async def _set_group_role(case: Case) -> None:
+    # ids of globex's rows and an id of no row are alike: not found
+    for named in [str(uuid.uuid4()), *(str(user.id) for user in case.b.users.values())]:
+        result = await case.mutate(
+            'setGroupRole(groupId: %(id)s, roleId: "admin") ' + RESULT, id=named
+        )
+        assert result["__typename"] == "NotFoundError", result
+    result = await case.mutate(
+        "setGroupRole(groupId: %(id)s, roleId: %(role)s) " + RESULT,
+        id=await acme_group(case),
         role=case.b.role_key,
     )
     assert result["__typename"] == "ValidationError", result
