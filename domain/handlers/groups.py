@@ -168,6 +168,8 @@ async def _change_members(
     group gives a role; what the audit event records of them."""
     added: dict[uuid.UUID, None] = {}
     gone: dict[uuid.UUID, None] = {}
+    if changes:
+        await _plan_each_lookup()
     for change in changes:
         if change.kind == "remove":  # ids that name no member (or no user) are no error
             named = (parse_id(member.user_id) for member in change.members)
@@ -199,6 +201,17 @@ async def _settle(organization_id: int, user_ids: Sequence[uuid.UUID], actor: Ac
 async def _member_ids(group: Group) -> list[uuid.UUID]:
     rows = await GroupMember.filter(group_id=group.id).values_list("user_id", flat=True)
     return [uuid.UUID(str(user_id)) for user_id in rows]
+
+
+async def _plan_each_lookup() -> None:
+    """PostgreSQL: plan the membership lookups of this transaction for their own values. A
+    connection otherwise reuses a generic plan made while the group was small, which reads
+    every member row of the group to find the thousand named: a batch of members then cost
+    more the larger the group grew (66 ms for the first thousand of a 50,000-member group, 1.2
+    s for the last)."""
+    db = GroupMember._meta.db  # the transaction's connection
+    if db.capabilities.dialect == "postgres":
+        await db.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _net(
