@@ -3,15 +3,17 @@ a fresh database against the ceiling (bare Starlette + Tortoise doing the same d
 and the peers (scim2-server in memory; on PostgreSQL, django-scim2 from its own venv), at
 concurrency 32, each scenario on each side in turn; GraphQL, /healthz and the Okta-like mix;
 then Okta's import walk on a database of its own; the scale bench (the same requests at 1,000,
-10,000 and 100,000 users, on databases never analyzed); and Okta's initial import of 10,000
-users into a new organization. Prints one line per scenario and every performance target with
-pass/FAIL, and writes the figures to a JSON file. Exits 1 when requests failed (a missed target
-is a finding, not a failure of the run), and when django-scim2 answered an error (its ratios
-would mean nothing).
+10,000 and 100,000 users, on databases never analyzed); Okta's initial import of 10,000 users
+into a new organization; and the group bench (a group of 50,000 members filled by PATCHes of
+1,000, read beside an empty group). Prints one line per scenario and every performance target
+with pass/FAIL, and writes the figures to a JSON file. Exits 1 when requests failed (a missed
+target is a finding, not a failure of the run), and when django-scim2 answered an error (its
+ratios would mean nothing).
 
     python -m bench.run --database sqlite|postgres [--seconds 5] [--mix-seconds 60]
                         [--walk-users 100000] [--scale-sizes 1000,10000,100000]
-                        [--import-users 10000] [--smoke] [--[no-]django-peer] [--json FILE]
+                        [--import-users 10000] [--group-members 50000] [--group-patch 1000]
+                        [--smoke] [--[no-]django-peer] [--json FILE]
 
 Everything listens on 127.0.0.1; every load is bounded in time and in requests."""
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import loadgen, scale, seeding, targets
+from bench import groups, loadgen, scale, seeding, targets
 from bench.baseline import comparison
 from bench.django_peer import LABEL, DjangoPeer, django_scim2
 from bench.graphql import GraphQLRequests
@@ -74,6 +76,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--import-users", type=int, default=10_000, help="0: no Okta import")
     parser.add_argument("--import-slice", type=int, default=1000, help="users per timed slice")
+    parser.add_argument(
+        "--group-members", type=int, default=groups.MEMBERS, help="0: no group bench"
+    )
+    parser.add_argument(
+        "--group-patch", type=int, default=groups.PATCH, help="members added by one PATCH"
+    )
     parser.add_argument("--smoke", action="store_true", help="a few seconds: check the suite works")
     parser.add_argument(
         "--django-peer",
@@ -90,6 +98,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         args.seconds, args.warmup, args.users, args.concurrency = 0.3, 0.1, 150, 4
         args.mix_seconds, args.walk_users, args.token_pairs = 0.5, 200, 2
         args.scale_sizes, args.import_users, args.import_slice = scale.SMOKE_SIZES, 200, 50
+        args.group_members, args.group_patch = groups.SMOKE_MEMBERS, groups.SMOKE_PATCH
+    if args.group_patch < 1:
+        parser.error("--group-patch must be at least 1")
     return args
 
 
@@ -220,6 +231,11 @@ def _errors(report: dict[str, Any]) -> dict[str, Any]:
                 errors[f"scale {size} {name}"] = figures["errors"]
     if report.get("okta_import", {}).get("errors"):
         errors["okta import"] = report["okta_import"]["errors"]
+    for name, figures in report.get("groups", {}).get("reads", {}).items():
+        if figures["errors"]:
+            errors[f"groups {name}"] = figures["errors"]
+    if report.get("groups", {}).get("errors"):
+        errors["groups"] = report["groups"]["errors"]
     return errors
 
 
@@ -230,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# Roster benchmark on {args.database}: {args.users} users, concurrency "
         f"{args.concurrency}, {args.seconds} s per scenario after {args.warmup} s warm-up; "
-        f"mix {args.mix_seconds:g} s; walk of {args.walk_users} users",
+        f"mix {args.mix_seconds:g} s; walk of {args.walk_users} users; a group of "
+        f"{args.group_members} members, {args.group_patch} a PATCH",
         flush=True,
     )
     report: dict[str, Any] = {
@@ -263,12 +280,23 @@ def main(argv: list[str] | None = None) -> int:
             report["okta_import"] = okta_import(
                 args.database, folder, args.import_users, args.import_slice
             )
+        if args.group_members:
+            report["groups"] = groups.group_membership(
+                args.database,
+                folder,
+                args.group_members,
+                args.group_patch,
+                args.walk_batch,
+                run_load(args),
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print("\n# Targets: ratios of one run; GraphQL's query count is fixed by tests/api")
     found = targets.targets(report)
     for target in found:
         print(target.line())
+    for line in targets.reported(report):
+        print(line)
     report["targets"] = {target.name: target.figures() for target in found}
     if args.baseline:
         print(f"\n# Before ({args.baseline}) and after (this run)")

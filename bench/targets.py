@@ -17,6 +17,7 @@ WALK_RSS_MB = 200.0  # per worker, after the walk
 MIX_RSS_GROWTH = 0.10  # over the mixed load
 SCALE_VS_SMALLEST = 0.8  # each scenario's throughput at the largest size / at the smallest
 IMPORT_LAST_VS_FIRST = 1.2  # Okta's import: the last slice's time / the first's
+GROUP_BIG_VS_EMPTY = 0.9  # a group of every user / an empty group, read without members
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ def targets(report: dict[str, Any]) -> list[Target]:
                 f"{imported['created']} users in {imported['seconds']:.1f} s",
             )
         )
+    found.extend(group_targets(report.get("groups")))
     return found
 
 
@@ -166,3 +168,30 @@ def _scale(scale: dict[str, Any] | None) -> list[Target]:
         )
         for name in scale["scenarios"]
     ]
+
+
+def group_targets(groups: dict[str, Any] | None) -> list[Target]:
+    """Each read of the big group (excludedAttributes=members) against the empty group's."""
+    if not groups:
+        return []
+    reads = groups["reads"]
+    return [
+        Target(
+            f"groups {read}: {groups['members']} members / empty",
+            value,
+            GROUP_BIG_VS_EMPTY,
+            note=f"{reads[f'{read}_empty']['requests_per_second']:.0f} -> "
+            f"{reads[f'{read}_big']['requests_per_second']:.0f} req/s, excludedAttributes=members",
+        )
+        for read, value in groups["big_vs_empty"].items()
+    ]
+
+
+def reported(report: dict[str, Any]) -> list[str]:
+    """The figures printed beside the targets with no bound of their own."""
+    groups = report.get("groups")
+    if not groups:
+        return []
+    fill = groups["fill"]
+    name = f"groups: PATCH adding {groups['patch_size']} members, median ms"
+    return [f"{name:<44} {fill['median_ms']:8.1f}  (reported, no target; max {fill['max_ms']:.1f})"]

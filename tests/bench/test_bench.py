@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -62,11 +63,33 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
             assert f"scale {size} {scenario}" in result.stdout
             assert scale["by_size"][str(size)][scenario]["requests"] > 0, (size, scenario)
     assert report["okta_import"]["created"] == report["okta_import"]["users"]
+    _assert_group_figures(report["groups"], result.stdout)
     expected_targets = 10 + 1 + 1 + 1 + 5
     expected_targets += len(scale["scenarios"]) + 1  # each at the largest size; the import
+    expected_targets += 2  # the big group read by id and by filter, against the empty one
     assert len(report["targets"]) == expected_targets
     for target in report["targets"].values():
         assert target["verdict"] in ("pass", "FAIL", "n/a")
+
+
+def _assert_group_figures(groups: dict[str, Any], stdout: str) -> None:
+    """The group bench filled its group, patch by patch, read both groups without errors,
+    removed and added back members, and found every member at the end."""
+    assert groups["error_count"] == 0, groups["errors"]
+    assert groups["members_read"] == groups["members"] > 0
+    fill = groups["fill"]
+    assert fill["patches"] == len(fill["patch_ms"]) == -(-groups["members"] // groups["patch_size"])
+    assert 0 < fill["median_ms"] <= fill["max_ms"]
+    assert min(fill["first_ms"], fill["last_ms"], groups["remove_ms"], groups["add_back_ms"]) > 0
+    for read in ("get", "filter"):
+        for size in ("empty", "big"):
+            assert f"groups {read} {size}" in stdout
+            figures = groups["reads"][f"{read}_{size}"]
+            assert figures["requests"] > 0, (read, size)
+            assert figures["errors"] == {}, (read, size)
+            assert 0 < figures["p50_ms"] <= figures["p95_ms"]
+        assert groups["big_vs_empty"][read] > 0
+    assert f"groups: PATCH adding {groups['patch_size']} members, median ms" in stdout
 
 
 @pytest.mark.slow
@@ -115,3 +138,23 @@ def test_ratio_against_django_scim2_is_told_only_when_it_answered_every_request(
     assert targets.versus_django(report, "get", 399.0).verdict == "FAIL"
     assert targets.versus_django(report, "filter", 1000.0).verdict == "n/a"
     assert targets.versus_django(report, "list100", 40.0).verdict == "n/a"
+
+
+def test_the_big_group_is_held_to_the_empty_group_s_rate_and_its_patch_time_is_told():
+    read = {"requests_per_second": 900.0}
+    groups = {
+        "members": 50_000,
+        "patch_size": 1000,
+        "reads": {"get_empty": read, "get_big": read, "filter_empty": read, "filter_big": read},
+        "big_vs_empty": {"get": 0.95, "filter": 0.85},
+        "fill": {"median_ms": 120.0, "max_ms": 300.0},
+    }
+    found = {target.name: target.verdict for target in targets.group_targets(groups)}
+    assert found == {
+        "groups get: 50000 members / empty": "pass",
+        "groups filter: 50000 members / empty": "FAIL",
+    }
+    (line,) = targets.reported({"groups": groups})
+    assert "PATCH adding 1000 members, median ms" in line
+    assert "120.0  (reported, no target" in line
+    assert targets.reported({}) == []
