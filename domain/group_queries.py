@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 
 from domain.actors import Actor, organization_id_of
 from domain.errors import InvalidValue, NotFound
@@ -17,6 +18,7 @@ from domain.ids import parse_id
 from domain.models import Group, GroupMember, GroupRef, User
 from domain.paging import OffsetPage, Page, clamp_count
 from domain.permissions import Permission
+from domain.text import require_storable
 
 # Sort keys a caller may name, and the column each sorts by.
 GROUP_SORTS: dict[str, str] = {
@@ -55,13 +57,15 @@ async def list_groups(
     actor: Actor,
     where: Q | None = None,
     *,
+    search: str | None = None,
     page: OffsetPage | None = None,
     sort: str = "created_at",
     descending: bool = False,
     with_members: bool = True,
 ) -> Page[GroupView]:
-    """Groups of the actor's organization (those `where` selects), in a stable order, with
-    their members when asked: one query for the page and one for all of its members."""
+    """Groups of the actor's organization (those `where` selects; whose name holds `search`,
+    in any case), in a stable order, with their members when asked: one query for the page
+    and one for all of its members."""
     actor.require(Permission.GROUPS_READ)
     if sort not in GROUP_SORTS:
         raise InvalidValue("sort", f"sort by one of: {', '.join(GROUP_SORTS)}")
@@ -69,6 +73,9 @@ async def list_groups(
     matching = Group.filter(organization_id=organization_id_of(actor))
     if where is not None:
         matching = matching.filter(where)
+    if search is not None and search.strip():
+        require_storable(search, "search")
+        matching = matching.filter(display_name_key__contains=search.strip().casefold())
     column = GROUP_SORTS[sort]
     order = [f"-{column}", "-id"] if descending else [column, "id"]
     count, offset = clamp_count(page.count), max(0, page.offset)
@@ -120,6 +127,37 @@ async def with_groups(users: list[User]) -> list[User]:
     for user in users:
         user.group_refs = tuple(refs.get(user.id, ()))
     return users
+
+
+async def member_counts(group_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many members each group has (one query)."""
+    counts = dict.fromkeys(group_ids, 0)
+    rows = (
+        await GroupMember.filter(group_id__in=list(group_ids))
+        .annotate(members=Count("id"))
+        .group_by("group_id")
+        .values_list("group_id", "members")
+    )
+    counts.update({uuid.UUID(str(group_id)): int(n) for group_id, n in rows})
+    return counts
+
+
+async def groups_by_ids(group_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Group]:
+    """The groups with these ids (one query), for loaders whose keys a scoped query found."""
+    return {group.id: group for group in await Group.filter(id__in=list(group_ids))}
+
+
+async def groups_of_users(user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Group]]:
+    """The groups each user belongs to, by name (two queries), for loaders whose keys a
+    scoped query found."""
+    found: dict[uuid.UUID, list[Group]] = {user_id: [] for user_id in user_ids}
+    rows = await GroupMember.filter(user_id__in=list(user_ids)).values_list("user_id", "group_id")
+    groups = await groups_by_ids(list({uuid.UUID(str(group_id)) for _, group_id in rows}))
+    for user_id, group_id in rows:
+        found[uuid.UUID(str(user_id))].append(groups[uuid.UUID(str(group_id))])
+    for listed in found.values():
+        listed.sort(key=lambda group: group.display_name_key)
+    return found
 
 
 def with_member(condition: Q) -> Q:
