@@ -60,8 +60,6 @@ def snapshot(user: User) -> dict[str, Any]:
     values = {name: getattr(user, name) for name in sorted(ATTRIBUTE_NAMES)}
     values["role"] = user.role.key
     values["role_origin"] = user.role_origin.value
-    values["role_group_id"] = str(user.role_group_id) if user.role_group_id else None
-    values["manual_role_id"] = user.manual_role_id
     return values
 
 
@@ -208,7 +206,9 @@ async def _save_if_at(user: User, columns: list[str], version: int) -> None:
 
 # snapshot keys -> the columns that hold them, where they are not the same name
 _COLUMNS_OF = {
-    "role": ("role_id",),
+    # with the role, where it comes from
+    "role": ("role_id", "role_group_id", "manual_role_id"),
+    "role_origin": ("role_origin", "role_group_id", "manual_role_id"),
     "user_name": ("user_name", "user_name_key"),
     "emails": ("emails", "email_key"),
 }
@@ -359,10 +359,17 @@ async def assign_role(command: AssignRole, actor: Actor) -> tuple[User, AuditEnt
     user = await user_for_update(actor, command.user_id, command.expected_version)
     before = snapshot(user)
     before_level = user.role.permission_level
+    before_manual = user.manual_role_id
+    manual = await Role.get_or_none(id=before_manual) if before_manual else None
+    before_manual_key = manual.key if manual else None
     role = await resolve_role(user.organization_id, command.role)
     user.manual_role_id = role.id  # an admin's choice replaces the provider's statement
     await _take_unstated_role(user)  # and ranks below a group's role
     if user.role.permission_level != before_level:
         await _keep_a_way_in(actor, user, "change the role of")
     changes = await _save(user, before)
+    if not changes and before_manual != role.id:  # kept beneath a group's role
+        user.version += 1
+        await user.save(update_fields=["manual_role_id", "version", "updated_at"])
+        changes = {"manual_role": {"before": before_manual_key, "after": role.key}}
     return user, AuditEntry("user.role_assigned", "user", str(user.id), changes)

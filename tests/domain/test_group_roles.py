@@ -150,3 +150,14 @@ async def test_a_group_role_reaches_a_thousand_members_in_a_few_statements(db, s
     assert counter.count <= 15, counter.statements
     assert await User.filter(role_origin=RoleOrigin.GROUP).count() == 1000
     assert await AuditEvent.filter(action="user.role_changed").count() == 1000
+
+
+async def test_a_role_set_by_hand_beneath_a_group_s_is_kept_for_later(scim, operator):
+    jane = await provision(scim, "jane@acme.test")
+    group = await group_of(scim, "Admins", jane, role="admin", admin=operator)
+
+    assigned = await bus.handle(AssignRole(str(jane.id), "limited-user"), operator)
+    await bus.handle(SetGroupRole(str(group.id), None), operator)
+
+    assert assigned.role.key == "admin"
+    assert await role_of(jane) == ("limited-user", RoleOrigin.MANUAL, None)
