@@ -1,7 +1,7 @@
 """Discovery (RFC 7644 §4): what this server supports, its resource types (User, Group) and
 schemas.
-The User schema lists the organization's own role strings as permissionsRole's
-canonicalValues."""
+The organization's own role strings are the canonicalValues of each attribute that carries a
+role: permissionsRole, Roster's extension's permissionsRole and the value of roles."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from scim.group_resources import Group
 from scim.requests import actor_of
 from scim.resources import EnterpriseUser, User
 from scim.responses import ScimResponse, error_response
+from scim.role_carriers import RosterUser
 from scim.users import LIST_SCHEMA, ScimConfig
 
 DOCUMENTATION = "https://github.com/roster/roster#connecting-okta"
@@ -123,14 +124,23 @@ async def _schemas(actor: Actor, config: ScimConfig) -> list[dict[str, Any]]:
     for attribute in user_schema.attributes or []:
         if attribute.name == "permissionsRole":
             attribute.canonical_values = roles
+        if attribute.name == "roles":
+            for sub in attribute.sub_attributes or []:
+                if sub.name == "value":
+                    sub.canonical_values = roles
         if attribute.name == "active":
             # Every user is active or not: `active` cannot be removed (set it to false to
             # deactivate). A create or replace that leaves it out still means active.
             attribute.required = Required.true
+    roster_schema = RosterUser.to_schema()
+    roster_schema.name = "Roster User"
+    roster_schema.description = "The user's role in the product"
+    for attribute in roster_schema.attributes or []:
+        attribute.canonical_values = roles
     group_schema = Group.to_schema()
     group_schema.name = "Group"
     documents = []
-    for schema in (user_schema, EnterpriseUser.to_schema(), group_schema):
+    for schema in (user_schema, EnterpriseUser.to_schema(), roster_schema, group_schema):
         schema.meta = Meta(
             resource_type="Schema", location=f"{config.base_url}/Schemas/{schema.id}"
         )

@@ -37,7 +37,7 @@ E = TypeVar("E", bound=DomainError)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="roster"'}
 # Domain field names as an identity provider's admin knows them.
 _SCIM_NAMES = {
-    "role": "permissionsRole",
+    "role": "role (permissionsRole, the primary roles value)",
     "given_name": "name.givenName",
     "family_name": "name.familyName",
     "middle_name": "name.middleName",

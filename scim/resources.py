@@ -15,8 +15,10 @@ from domain.commands import Email as DomainEmail
 from domain.commands import PhoneNumber, UserAttributes
 from domain.models import User as DomainUser
 from domain.roles import stated_role_key
+from scim.role_carriers import ALL, ROSTER, Carrier, RosterUser, stated
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+_ROLE_IN_EXTENSION = "roleInExtension"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 # Stored as sent (JSON) and returned as they were: the domain keeps them in `extras`.
 EXTRA_ATTRIBUTES = {
@@ -50,7 +52,7 @@ class EnterpriseUser(sm.EnterpriseUser):
     manager: Manager | None = None
 
 
-class User(sm.User[EnterpriseUser]):
+class User(sm.User[EnterpriseUser | RosterUser]):
     """User Account"""
 
     emails: list[Email] | None = None  # type: ignore[assignment]
@@ -137,6 +139,9 @@ def render(user: DomainUser, location: str) -> dict[str, Any]:
     if enterprise:
         body["schemas"].append(ENTERPRISE)
         body[ENTERPRISE] = enterprise
+    if user.extras.get(_ROLE_IN_EXTENSION) and body["permissionsRole"] is not None:
+        body["schemas"].append(ROSTER)
+        body[ROSTER] = {"permissionsRole": body["permissionsRole"]}
     return {k: v for k, v in body.items() if v is not None}
 
 
@@ -183,8 +188,11 @@ def _values(kind: type[Value], items: list[Any] | None) -> tuple[Value, ...]:
     )
 
 
-def from_scim(resource: User) -> tuple[UserAttributes, str | None]:
-    """The domain attributes and the role string (None when none was sent) of a resource."""
+def from_scim(
+    resource: User, carriers: tuple[Carrier, ...] = ALL
+) -> tuple[UserAttributes, str | None]:
+    """The domain attributes of a resource, and the role string the first of `carriers` that
+    holds one states (None when none does)."""
     name = resource.name or sm.Name()
     enterprise = resource[EnterpriseUser] or EnterpriseUser()
     extras: dict[str, Any] = {}
@@ -198,6 +206,8 @@ def from_scim(resource: User) -> tuple[UserAttributes, str | None]:
         extras["profileUrl"] = str(resource.profile_url)
     if enterprise.manager and enterprise.manager.ref:
         extras["managerRef"] = str(enterprise.manager.ref)
+    if stated(resource, (Carrier.EXTENSION,)) is not None:
+        extras[_ROLE_IN_EXTENSION] = True  # reads show the role where the provider sends it
     attributes = UserAttributes(
         user_name=resource.user_name or "",
         external_id=resource.external_id,
@@ -225,5 +235,4 @@ def from_scim(resource: User) -> tuple[UserAttributes, str | None]:
         manager_id=enterprise.manager.value if enterprise.manager else None,
         extras=extras,
     )
-    role = resource.permissions_role
-    return attributes, (role if role is not None and role.strip() else None)
+    return attributes, stated(resource, carriers)

@@ -55,6 +55,7 @@ from scim.resources import (
     to_scim,
 )
 from scim.responses import ScimResponse
+from scim.role_carriers import Carrier, touched
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -324,10 +325,13 @@ async def patch_user(request: Request) -> Response:
     patch: PatchOp[Any] = _USER_PATCH.model_validate(
         body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=PATCH_POLICY
     )
+    # the role as read shows as permissionsRole: a patch that touches no carrier keeps it
+    carriers = touched(body.get("Operations", body.get("operations")) or []) or (Carrier.CORE,)
     deadline, attempt = time.monotonic() + _PATCH_RETRY_SECONDS, 0
     while True:
         user = await queries.get_user(actor, user_id)
-        attributes, role = from_scim(_patched(user, patch, _location(request, user.id)))
+        patched = _patched(user, patch, _location(request, user.id))
+        attributes, role = from_scim(patched, carriers)
         command = UpdateUser.of(user, attributes, role, expected_version=wanted)
         try:
             updated = await bus.handle(command, actor)
