@@ -281,16 +281,18 @@ class AuditActor:
 
 
 AuditTarget = Annotated[
-    User | Role | ScimToken | ApiToken,
+    User | Role | ScimToken | ApiToken | Group,
     strawberry.union("AuditTarget", description="What an audit event concerns."),
 ]
 
 
-def audit_target(target: AuditTargetModel) -> User | Role | ScimToken | ApiToken:
+def audit_target(target: AuditTargetModel) -> User | Role | ScimToken | ApiToken | Group:
     if isinstance(target, UserModel):
         return User.of(target)
     if isinstance(target, RoleModel):
         return Role.of(target)
+    if isinstance(target, GroupModel):
+        return Group.of(target)
     return ScimToken.of(target) if target.kind is TokenKind.SCIM else ApiToken.of(target)
 
 
@@ -311,8 +313,9 @@ class AuditEvent:
     changes: JSON = strawberry.field(description="{field: {before, after}}; never secrets.")
 
     @strawberry.field(
-        description="The user, role or token the event concerns, as it is now; null when it "
-        "no longer exists or your role may not see it (as in the users, roles and token lists)."
+        description="The user, role, token or group the event concerns, as it is now; null "
+        "when it no longer exists or your role may not see it (as in the users, roles, token "
+        "and group lists)."
     )
     async def target(self, info: Info[Context, None]) -> AuditTarget | None:
         found = await info.context.loaders.audit_targets.load(

@@ -22,6 +22,7 @@ from domain.errors import InvalidCursor, InvalidValue, NotFound
 from domain.ids import parse_id
 from domain.models import (
     AuditEvent,
+    Group,
     Organization,
     Role,
     RoleOrigin,
@@ -479,15 +480,16 @@ def event_cursor(event: AuditEvent) -> str:
     return encode_cursor([event.id])
 
 
-AuditTarget = User | Role | Token
+AuditTarget = User | Role | Token | Group
 TargetKey = tuple[str, str]  # an audit event's (target_type, target_id)
 
 
 async def audit_targets(actor: Actor, keys: Sequence[TargetKey]) -> list[AuditTarget | None]:
     """What each (target type, target id) of the actor's audit log names now, in order: a user
-    of the actor's organization (with its role), a role by its key, or a token; None where it
-    no longer exists, or the actor may not see it (users need USERS_READ, roles ROLES_READ, a
-    token the permission that manages its kind, as in the listings). At most one query per
+    of the actor's organization (with its role), a role by its key, a token or a group; None
+    where it no longer exists, or the actor may not see it (users need USERS_READ, roles
+    ROLES_READ, groups GROUPS_READ, a token the permission that manages its kind, as in the
+    listings). At most one query per
     kind of target (two for users, with their roles), however many keys."""
     actor.require(Permission.AUDIT_READ)
     organization_id = organization_id_of(actor)
@@ -496,6 +498,8 @@ async def audit_targets(actor: Actor, keys: Sequence[TargetKey]) -> list[AuditTa
         found.update(await _user_targets(organization_id, _ids_of("user", keys)))
     if Permission.ROLES_READ in actor.permissions:
         found.update(await _role_targets(organization_id, _ids_of("role", keys)))
+    if Permission.GROUPS_READ in actor.permissions:
+        found.update(await _group_targets(organization_id, _ids_of("group", keys)))
     kinds = [
         kind for kind, permission in _TOKEN_PERMISSIONS.items() if permission in actor.permissions
     ]
@@ -541,6 +545,14 @@ async def _role_targets(organization_id: int, keys: set[str]) -> dict[TargetKey,
         return {}
     roles = await Role.filter(organization_id=organization_id, key__in=list(keys))
     return {("role", role.key): role for role in roles}
+
+
+async def _group_targets(organization_id: int, ids: set[str]) -> dict[TargetKey, AuditTarget]:
+    wanted = _uuids(ids)
+    if not wanted:
+        return {}
+    groups = await Group.filter(organization_id=organization_id, id__in=list(wanted))
+    return {("group", target_id): group for group in groups for target_id in wanted[group.id]}
 
 
 async def _token_targets(

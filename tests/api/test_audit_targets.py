@@ -11,12 +11,17 @@ from domain import bus
 from domain.actors import Actor
 from domain.commands import (
     CreateCustomRole,
+    CreateGroup,
     CreateOrganization,
     DeleteCustomRole,
+    DeleteGroup,
     DeleteUser,
     IssueScimToken,
+    NewMember,
     RevokeScimToken,
+    SetGroupRole,
     UpdateCustomRole,
+    UpdateGroup,
 )
 from domain.errors import InvalidRole
 from domain.models import AuditEvent, Channel
@@ -28,6 +33,7 @@ TARGET = """target {
   ... on User { id userName role { key name } }
   ... on Role { key name userCount }
   ... on TokenFields { id name prefix revokedAt createdBy { userName } }
+  ... on Group { id displayName memberCount groupRole: role { key } }
 }"""
 EVENTS = (
     """query($first: Int, $targetId: ID) {
@@ -105,6 +111,36 @@ async def test_token_events_target_the_scim_or_api_token(script, operator):
     assert api_token["createdBy"] == {"userName": "root@acme.test"}
 
 
+async def test_a_group_event_s_target_is_the_group_as_it_is_now(root, scim, operator):
+    jane = await provision(scim, "jane@acme.test")
+    group = await bus.handle(CreateGroup("Engineering", members=(NewMember(str(jane.id)),)), scim)
+    await bus.handle(SetGroupRole(str(group.id), "admin"), operator)
+    await bus.handle(UpdateGroup(str(group.id), {"display_name": "Platform"}), scim)
+
+    events = by_action(await events_of(root, targetId=str(group.id)))
+
+    for action in ("group.created", "group.role_set", "group.updated"):
+        assert events[action]["target"] == {
+            "__typename": "Group",
+            "id": str(group.id),
+            "displayName": "Platform",
+            "memberCount": 1,
+            "groupRole": {"key": "admin"},
+        }
+    assert events["group.created"]["targetName"] == "Engineering"
+
+
+async def test_a_deleted_group_is_no_target_but_its_recorded_name_stays(root, scim):
+    group = await bus.handle(CreateGroup("Contractors"), scim)
+    await bus.handle(DeleteGroup(str(group.id)), scim)
+
+    events = await events_of(root, targetId=str(group.id))
+
+    assert [e["action"] for e in events] == ["group.deleted", "group.created"]
+    assert [e["target"] for e in events] == [None, None]
+    assert [e["targetName"] for e in events] == ["Contractors", "Contractors"]
+
+
 async def test_a_deleted_user_is_no_target_but_its_recorded_name_stays(root, scim):
     jane = await provision(scim, "jane@acme.test")
     await bus.handle(DeleteUser(str(jane.id)), scim)
@@ -159,8 +195,10 @@ async def test_a_target_of_another_organization_is_never_resolved(root, organiza
     stranger = await provision(globex_operator, "stranger@globex.test")
     secret_role = await bus.handle(CreateCustomRole("Globex only", "admin"), globex_operator)
     secret_token = await bus.handle(IssueScimToken("Globex Okta"), globex_operator)
+    secret_group = await bus.handle(CreateGroup("Globex board"), globex_operator)
     for target_type, target_id in (
         ("user", str(stranger.id)),
+        ("group", str(secret_group.id)),
         ("role", secret_role.key),
         ("token", str(secret_token.token.id)),
         ("role", "basic-user"),  # a built-in role is acme's own
@@ -181,6 +219,7 @@ async def test_a_target_of_another_organization_is_never_resolved(root, organiza
     assert targets[str(stranger.id)] is None
     assert targets[secret_role.key] is None
     assert targets[str(secret_token.token.id)] is None
+    assert targets[str(secret_group.id)] is None
     assert targets["basic-user"]["__typename"] == "Role"
     assert "globex" not in str(events).lower()
 
