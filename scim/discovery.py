@@ -35,7 +35,7 @@ from scim.responses import ScimResponse, error_response
 from scim.role_carriers import RosterUser
 from scim.users import LIST_SCHEMA, ScimConfig
 
-DOCUMENTATION = "https://github.com/roster/roster#connecting-okta"
+DOCUMENTATION = "https://github.com/roster/roster#connect-okta"
 
 
 def _dump(model: Any) -> dict[str, Any]:
