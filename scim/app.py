@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from domain.walks import Walks
 from scim import discovery, groups, search, users
 from scim.errors import EXCEPTION_HANDLERS
+from scim.requests import ScimConfig
 from scim.responses import error_response
-from scim.users import ScimConfig
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -29,11 +29,10 @@ from starlette.responses import Response
 from domain import queries
 from domain.actors import Actor
 from scim.group_resources import Group
-from scim.requests import actor_of
+from scim.requests import ScimConfig, actor_of, config_of
 from scim.resources import EnterpriseUser, User
-from scim.responses import ScimResponse, error_response
+from scim.responses import LIST_SCHEMA, ScimResponse, error_response
 from scim.role_carriers import RosterUser
-from scim.users import LIST_SCHEMA, ScimConfig
 
 DOCUMENTATION = "https://github.com/roster/roster#connect-okta"
 
@@ -55,7 +54,7 @@ def _list(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def service_provider_config(request: Request) -> Response:
     actor_of(request)
-    config: ScimConfig = request.app.state.scim
+    config = config_of(request)
     document = ServiceProviderConfig(
         documentation_uri=DOCUMENTATION,  # type: ignore[arg-type]
         patch=Patch(supported=True),
@@ -105,12 +104,12 @@ def _resource_types(config: ScimConfig) -> dict[str, dict[str, Any]]:
 
 async def resource_types(request: Request) -> Response:
     actor_of(request)
-    return ScimResponse(_list(list(_resource_types(request.app.state.scim).values())))
+    return ScimResponse(_list(list(_resource_types(config_of(request)).values())))
 
 
 async def resource_type(request: Request) -> Response:
     actor_of(request)
-    found = _resource_types(request.app.state.scim).get(request.path_params["name"])
+    found = _resource_types(config_of(request)).get(request.path_params["name"])
     if found is None:
         detail = f"no resource type {request.path_params['name']!r}; there are User and Group"
         return error_response(404, detail)
@@ -150,13 +149,13 @@ async def _schemas(actor: Actor, config: ScimConfig) -> list[dict[str, Any]]:
 
 async def schemas(request: Request) -> Response:
     actor = actor_of(request)
-    return ScimResponse(_list(await _schemas(actor, request.app.state.scim)))
+    return ScimResponse(_list(await _schemas(actor, config_of(request))))
 
 
 async def schema(request: Request) -> Response:
     actor = actor_of(request)
     wanted = request.path_params["urn"]
-    for document in await _schemas(actor, request.app.state.scim):
+    for document in await _schemas(actor, config_of(request)):
         if str(document["id"]).lower() == wanted.lower():
             return ScimResponse(document)
     return error_response(404, f"no schema {wanted!r}")

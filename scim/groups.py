@@ -8,30 +8,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scim2_models import Context, InvalidValueException, ResponseParameters, SearchRequest
+from scim2_models import Context, ResponseParameters, SearchRequest
 from starlette.requests import Request
 from starlette.responses import Response
 
 from domain import bus, group_queries
 from domain.commands import CreateGroup, DeleteGroup, NewMember, ReplaceGroup, UpdateGroup
 from domain.group_queries import GroupView
-from domain.paging import OffsetPage
 from scim import filters
 from scim.group_patch import read_patch
 from scim.group_resources import GROUP, Group, from_scim_group, render_group
 from scim.requests import (
     actor_of,
+    config_of,
     first_index,
     if_match_version,
     if_none_match,
     json_body,
+    offset_page,
     page_size,
+    response_parameters,
+    sort_order,
 )
 from scim.resources import etag
-from scim.responses import ScimResponse
-from scim.users import LIST_SCHEMA, ScimConfig
+from scim.responses import LIST_SCHEMA, ScimResponse
 
-_MAX_START_INDEX = 2**31
 _SEARCH = SearchRequest[Group]
 # SCIM sortBy attribute URN -> the domain's sort key
 _SORTS = {
@@ -40,19 +41,6 @@ _SORTS = {
     f"{GROUP}:meta.created": "created_at",
     f"{GROUP}:meta.lastModified": "updated_at",
 }
-
-
-def _config(request: Request) -> ScimConfig:
-    config: ScimConfig = request.app.state.scim
-    return config
-
-
-def _parameters(values: dict[str, Any]) -> ResponseParameters[Any] | None:
-    chosen = {k: values[k] for k in ("attributes", "excludedAttributes") if values.get(k)}
-    if not chosen:
-        return None
-    parameters: ResponseParameters[Any] = ResponseParameters[Group].model_validate(chosen)
-    return parameters
 
 
 def _names(values: Sequence[object] | None) -> set[str]:
@@ -72,7 +60,7 @@ def _shows_members(parameters: ResponseParameters[Any] | None) -> bool:
 def _rendered(
     request: Request, view: GroupView, context: Context, parameters: ResponseParameters[Any] | None
 ) -> dict[str, Any]:
-    body = render_group(view, _config(request).base_url)
+    body = render_group(view, config_of(request).base_url)
     if parameters is None:
         return body
     dumped: dict[str, Any] = Group.model_validate(body).model_dump(
@@ -90,24 +78,8 @@ def _response(
 ) -> Response:
     headers = {"ETag": etag(view.group.version)}
     if status == 201:
-        headers["Location"] = f"{_config(request).base_url}/Groups/{view.group.id}"
+        headers["Location"] = f"{config_of(request).base_url}/Groups/{view.group.id}"
     return ScimResponse(_rendered(request, view, context, parameters), status, headers)
-
-
-def _order(values: dict[str, Any]) -> tuple[str, bool]:
-    search = _SEARCH.model_validate(values, scim_ctx=Context.SEARCH_REQUEST) if values else None
-    if search is None:
-        return "created_at", False
-    descending = str(search.sort_order).lower() == "descending"
-    if search.sort_by is None:
-        return "created_at", descending
-    binding = search.sort_binding(Group)
-    if binding is None or binding.urn not in _SORTS:
-        raise InvalidValueException(
-            detail=f"sortBy {search.sort_by!s} is not supported; sort groups by displayName, "
-            "externalId, meta.created or meta.lastModified"
-        )
-    return _SORTS[binding.urn], descending
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -129,11 +101,11 @@ async def searched(request: Request, values: dict[str, Any]) -> dict[str, Any]:
     actor = actor_of(request)
     text = values.pop("filter", None)
     where = filters.group_filter(str(text)) if text not in (None, "") else None
-    count = page_size(values.pop("count", None), _config(request).max_results)
+    count = page_size(values.pop("count", None), config_of(request).max_results)
     start_index = first_index(values.pop("startIndex", None))
-    sort, descending = _order(values)
-    parameters = _parameters(values)
-    page = OffsetPage(offset=min(start_index, _MAX_START_INDEX) - 1, count=count)
+    sort, descending = sort_order(_SEARCH, Group, _SORTS, values)
+    parameters = response_parameters(Group, values)
+    page = offset_page(start_index, count)
     result = await group_queries.list_groups(
         actor,
         where,
@@ -154,7 +126,7 @@ async def searched(request: Request, values: dict[str, Any]) -> dict[str, Any]:
 
 async def get_group(request: Request) -> Response:
     actor = actor_of(request)
-    parameters = _parameters(dict(request.query_params))
+    parameters = response_parameters(Group, dict(request.query_params))
     group_id = request.path_params["group_id"]
     view = await group_queries.get_group(actor, group_id, with_members=_shows_members(parameters))
     tag = etag(view.group.version)
@@ -172,7 +144,7 @@ def _sent(body: dict[str, Any], context: Context) -> tuple[str, str | None, tupl
 
 async def _written(request: Request, group_id: str, context: Context, status: int) -> Response:
     """The group as it is now, as a write's answer shows it."""
-    parameters = _parameters(dict(request.query_params))
+    parameters = response_parameters(Group, dict(request.query_params))
     view = await group_queries.get_group(
         actor_of(request), group_id, with_members=_shows_members(parameters)
     )
@@ -205,7 +177,7 @@ async def patch_group(request: Request) -> Response:
     group_id = request.path_params["group_id"]
     command = UpdateGroup(group_id, changes, members, if_match_version(request))
     group = await bus.handle(command, actor)
-    if _parameters(dict(request.query_params)) is None:
+    if response_parameters(Group, dict(request.query_params)) is None:
         return Response(status_code=204, headers={"ETag": etag(group.version)})
     return await _written(request, str(group.id), Context.RESOURCE_PATCH_RESPONSE, 200)
 

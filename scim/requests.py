@@ -1,26 +1,49 @@
 """Reading a SCIM request: who sends it (its bearer token), the JSON body (within limits),
-ETags."""
+ETags, paging, sorting and the attributes the response is to show."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from scim2_models import InvalidValueException
+from scim2_models import (
+    Context,
+    InvalidValueException,
+    Resource,
+    ResponseParameters,
+    SearchRequest,
+)
 from starlette.requests import Request
 
 from domain.actors import Actor
 from domain.authentication import authenticate_scim
 from domain.errors import InvalidToken
+from domain.paging import OffsetPage
+from domain.shared_store import SharedStore
 from domain.text import holds_unstorable
 from scim.errors import ScimProblem
 
 MAX_BODY_BYTES = 1024 * 1024
+_MAX_START_INDEX = 2**31  # past every resource, and an OFFSET any database takes (2**63 is not)
 _JSON_TYPES = {"application/scim+json", "application/json"}
 _ETAG_VERSION = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
 # UTF-8 JSON carries NUL and surrogates only as escapes: look further only when one is there.
 _UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+@dataclass(frozen=True, slots=True)
+class ScimConfig:
+    base_url: str  # e.g. https://roster.example.com/scim/v2
+    max_results: int = 1000
+    shared: SharedStore | None = None  # where walk positions are shared; None: this process
+
+
+def config_of(request: Request) -> ScimConfig:
+    config: ScimConfig = request.app.state.scim
+    return config
 
 
 async def authenticate(request: Request, bearer: str | None) -> Actor | None:
@@ -116,3 +139,44 @@ def first_index(value: Any) -> int:
         raise InvalidValueException(
             detail=f"startIndex must be an integer, not {value!r}"
         ) from error
+
+
+def offset_page(start_index: int, count: int) -> OffsetPage:
+    """The page from the 1-based `startIndex` (a page past every resource is empty)."""
+    return OffsetPage(offset=min(start_index, _MAX_START_INDEX) - 1, count=count)
+
+
+def response_parameters(
+    resource: type[Resource[Any]], values: Mapping[str, Any]
+) -> ResponseParameters[Any] | None:
+    """The `attributes` and `excludedAttributes` of a request, if it names any."""
+    chosen = {k: values[k] for k in ("attributes", "excludedAttributes") if values.get(k)}
+    if not chosen:
+        return None
+    parameters: ResponseParameters[Any] = ResponseParameters[resource].model_validate(  # type: ignore[valid-type]
+        chosen
+    )
+    return parameters
+
+
+def sort_order(
+    search: type[SearchRequest[Any]],
+    resource: type[Resource[Any]],
+    sorts: Mapping[str, str],
+    values: Mapping[str, Any],
+) -> tuple[str, bool]:
+    """The domain's sort key and direction for a request's `sortBy` and `sortOrder` (by
+    creation when it names none); `sorts` maps each attribute's URN to its key."""
+    read = search.model_validate(values, scim_ctx=Context.SEARCH_REQUEST) if values else None
+    if read is None:
+        return "created_at", False
+    descending = str(read.sort_order).lower() == "descending"
+    if read.sort_by is None:
+        return "created_at", descending
+    binding = read.sort_binding(resource)
+    if binding is None or binding.urn not in sorts:
+        names = ", ".join(urn.rsplit(":", 1)[1] for urn in dict.fromkeys(sorts))
+        raise InvalidValueException(
+            detail=f"sortBy {read.sort_by!s} is not supported; sort by one of: {names}"
+        )
+    return sorts[binding.urn], descending

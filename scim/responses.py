@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 MEDIA_TYPE = "application/scim+json"
+LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 MAX_DETAIL_LENGTH = 2000
 

@@ -7,17 +7,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from scim import groups, users
-from scim.requests import actor_of, first_index, json_body, page_size
-from scim.responses import ScimResponse
-from scim.users import LIST_SCHEMA, ScimConfig
+from scim.requests import actor_of, config_of, first_index, json_body, page_size
+from scim.responses import LIST_SCHEMA, ScimResponse
 
 
 async def search_everything(request: Request) -> Response:
     actor = actor_of(request)
     body = await json_body(request)
     body.pop("schemas", None)
-    config: ScimConfig = request.app.state.scim
-    count = page_size(body.pop("count", None), config.max_results)
+    count = page_size(body.pop("count", None), config_of(request).max_results)
     start = first_index(body.pop("startIndex", None))
     found_users = await users.searched(
         request, actor, {**body, "count": count, "startIndex": start}

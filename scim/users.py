@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from scim2_models import (
     Context,
-    InvalidValueException,
     PatchOp,
     ResponseParameters,
     ScimPolicy,
@@ -34,16 +32,19 @@ from domain.errors import VersionMismatch
 from domain.models import User as DomainUser
 from domain.paging import KeysetPage, OffsetPage
 from domain.queries import UserFilter
-from domain.shared_store import SharedStore
 from scim import filters
 from scim.errors import ScimProblem
 from scim.requests import (
     actor_of,
+    config_of,
     first_index,
     if_match_version,
     if_none_match,
     json_body,
+    offset_page,
     page_size,
+    response_parameters,
+    sort_order,
 )
 from scim.resources import (
     ENTERPRISE,
@@ -54,10 +55,9 @@ from scim.resources import (
     render,
     to_scim,
 )
-from scim.responses import ScimResponse
+from scim.responses import LIST_SCHEMA, ScimResponse
 from scim.role_carriers import Carrier, touched
 
-LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 # Entra ID removes values by naming them and adds to filters that match nothing yet.
 PATCH_POLICY = ScimPolicy(
@@ -68,7 +68,6 @@ _USER_PATCH = PatchOp[User]  # parametrizing a generic is costly: once per proce
 _SEARCH = SearchRequest[User]
 # how long a PATCH without If-Match tries again while other writers change the user first
 _PATCH_RETRY_SECONDS = 10.0
-_MAX_START_INDEX = 2**31  # past every user, and an OFFSET any database takes (2**63 is not)
 # SCIM sortBy attribute URN -> the domain's sort key.
 _SORTS = {
     "urn:ietf:params:scim:schemas:core:2.0:User:id": "id",
@@ -86,20 +85,8 @@ _SORTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ScimConfig:
-    base_url: str  # e.g. https://roster.example.com/scim/v2
-    max_results: int = 1000
-    shared: SharedStore | None = None  # where walk positions are shared; None: this process
-
-
-def _config(request: Request) -> ScimConfig:
-    config: ScimConfig = request.app.state.scim
-    return config
-
-
 def _location(request: Request, user_id: object) -> str:
-    return f"{_config(request).base_url}/Users/{user_id}"
+    return f"{config_of(request).base_url}/Users/{user_id}"
 
 
 def _rendered(
@@ -128,14 +115,6 @@ async def _resource_response(
     return ScimResponse(_rendered(request, user, context, parameters), status, headers)
 
 
-def _response_parameters(values: dict[str, Any]) -> ResponseParameters[Any] | None:
-    chosen = {k: values[k] for k in ("attributes", "excludedAttributes") if values.get(k)}
-    if not chosen:
-        return None
-    parameters: ResponseParameters[Any] = ResponseParameters[User].model_validate(chosen)
-    return parameters
-
-
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -151,39 +130,21 @@ async def search_users(request: Request) -> Response:
     return ScimResponse(await searched(request, actor, body))
 
 
-def _order(values: dict[str, Any]) -> tuple[str, bool]:
-    """The domain's sort key and direction for `sortBy` and `sortOrder` (by creation)."""
-    search = _SEARCH.model_validate(values, scim_ctx=Context.SEARCH_REQUEST) if values else None
-    if search is None:
-        return "created_at", False
-    descending = str(search.sort_order).lower() == "descending"
-    if search.sort_by is None:
-        return "created_at", descending
-    binding = search.sort_binding(User)
-    if binding is None or binding.urn not in _SORTS:
-        raise InvalidValueException(
-            detail=f"sortBy {search.sort_by!s} is not supported; sort by userName, "
-            "displayName, name.givenName, name.familyName, externalId, title, emails, "
-            "active, meta.created or meta.lastModified"
-        )
-    return _SORTS[binding.urn], descending
-
-
 async def searched(request: Request, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
     """The ListResponse of the users the request's `values` (filter, paging, sorting,
     attributes) select."""
-    config = _config(request)
+    config = config_of(request)
     text = values.pop("filter", None)
     chosen = filters.user_filter(str(text)) if text not in (None, "") else UserFilter(where_text="")
     count = page_size(values.pop("count", None), config.max_results)
     start_index = first_index(values.pop("startIndex", None))
     cursor = values.pop("cursor", None)
-    sort, descending = _order(values)
+    sort, descending = sort_order(_SEARCH, User, _SORTS, values)
     page: OffsetPage | KeysetPage
     if cursor is not None:
         page = KeysetPage(after=str(cursor) or None, count=count)
     else:  # a page past any user is empty
-        page = OffsetPage(offset=min(start_index, _MAX_START_INDEX) - 1, count=count)
+        page = offset_page(start_index, count)
     result = await queries.list_users(
         actor,
         chosen,
@@ -192,7 +153,7 @@ async def searched(request: Request, actor: Actor, values: dict[str, Any]) -> di
         descending=descending,
         walks=request.app.state.walks,
     )
-    parameters = _response_parameters(values)
+    parameters = response_parameters(User, values)
     body: dict[str, Any] = {
         "schemas": [LIST_SCHEMA],
         "totalResults": result.total,
@@ -214,7 +175,7 @@ async def get_user(request: Request) -> Response:
     user = await queries.get_user(actor, request.path_params["user_id"])
     if etag(user.version) in if_none_match(request) or "*" in if_none_match(request):
         return Response(status_code=304, headers={"ETag": etag(user.version)})
-    parameters = _response_parameters(dict(request.query_params))
+    parameters = response_parameters(User, request.query_params)
     return await _resource_response(request, user, Context.RESOURCE_QUERY_RESPONSE, 200, parameters)
 
 

@@ -39,7 +39,7 @@ from domain.credentials import display_prefix
 from domain.models import AuditEvent, Organization, Role, Token, TokenKind, User
 from domain.queries import event_cursor, user_cursor
 from scim.app import create_scim_app
-from scim.users import ScimConfig
+from scim.requests import ScimConfig
 from tests.api.conftest import CSRF, GraphQLClient
 from tests.conftest import provision
 from tests.scim.conftest import PATCH_SCHEMA, SCIM_JSON, okta_user

@@ -34,7 +34,7 @@ from domain.shared_store import SharedStore
 from scim import errors as scim_errors
 from scim import requests as scim_requests
 from scim.app import ScimMount, create_scim_app
-from scim.users import ScimConfig
+from scim.requests import ScimConfig
 from web.drain import CloseWhileDraining
 from web.edge import Door, Edge
 from web.health import healthz, readyz, warn_unless_ready
