@@ -160,7 +160,8 @@ async def groups_of_users(user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list
     return found
 
 
-def with_member(condition: Q) -> Q:
-    """Groups with at least one membership row that meets `condition` (a `Q` over membership
-    rows: `user_id`)."""
-    return Q(id__in=Subquery(GroupMember.filter(condition).values("group_id")))
+def with_member(condition: Q | None = None) -> Q:
+    """Groups with at least one membership row (that meets `condition`, a `Q` over
+    membership rows: `user_id`, when given)."""
+    rows = GroupMember.all() if condition is None else GroupMember.filter(condition)
+    return Q(id__in=Subquery(rows.values("group_id")))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from pypika_tortoise.terms import ValueWrapper
@@ -79,14 +81,8 @@ _GROUP_COLUMNS: dict[str, tuple[str, bool, str]] = {
     f"{GROUP}:meta.created": ("created_at", False, "datetime"),
     f"{GROUP}:meta.lastModified": ("updated_at", False, "datetime"),
 }
-_GROUP_MEMBER = f"{GROUP}:members.value"
-# multi-valued attribute URN -> the domain's name for it
-_MULTI: dict[str, MultiValued] = {
-    f"{CORE}:emails": "emails",
-    f"{CORE}:phoneNumbers": "phone_numbers",
-}
-# sub-attribute -> (value row column, kind)
-_MULTI_COLUMNS: dict[str, tuple[str, str]] = {
+# sub-attribute of emails and phoneNumbers -> (value row column, kind)
+_VALUE_COLUMNS: dict[str, tuple[str, str]] = {
     "value": ("value_key", "key"),
     "type": ("type", "text"),
     "primary": ("primary", "bool"),
@@ -101,6 +97,10 @@ _SUFFIX = {
     CompareOperator.lt: "lt",
     CompareOperator.le: "lte",
 }
+
+
+def _values_of(attribute: MultiValued) -> _MultiValued:
+    return _MultiValued(partial(with_value, attribute), _VALUE_COLUMNS)
 
 
 _ORDERING = (CompareOperator.gt, CompareOperator.ge, CompareOperator.lt, CompareOperator.le)
@@ -155,8 +155,14 @@ def to_query(text: str) -> Q:
     user_name = _looked_up(_USER_NAME_EQ, text)
     if user_name is not None:
         return _q("user_name_key", _term(user_name.casefold()))
+    return by_grammar(text)
+
+
+def by_grammar(text: str) -> Q:
+    """The `Q` that selects the users the filter matches, translated by the grammar alone
+    (no lookup read ahead of it)."""
     scim_filter = parse(text)
-    return _Translator(scim_filter).visit(scim_filter.ast)
+    return _Translator(scim_filter, _USERS).visit(scim_filter.ast)
 
 
 def _looked_up(lookup: re.Pattern[str], text: str) -> str | None:
@@ -231,7 +237,7 @@ def _compare_uuid(column: str, op: CompareOperator, value: Any) -> Q:
         return _q(column, parsed) if parsed else _NOTHING
     if op is CompareOperator.ne:
         return ~_q(column, parsed) if parsed else ~_NOTHING
-    raise InvalidFilterException(detail=f"'id' supports only eq and ne, not {op.value}")
+    raise InvalidFilterException(detail=f"ids compare only with eq and ne, not {op.value}")
 
 
 def _datetime(value: str) -> datetime:
@@ -261,62 +267,91 @@ class _Logic(FilterVisitor[Q]):
         return ~self.visit(node.expr)
 
 
+@dataclass(frozen=True, slots=True)
+class _MultiValued:
+    """A multi-valued attribute: the rows holding its values, and their columns."""
+
+    rows_with: Callable[[Q | None], Q]  # the resources with a value row meeting a condition
+    columns: Mapping[str, tuple[str, str]]  # sub-attribute -> (value row column, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """How a resource's attributes map to the database: attribute URN -> (column, nullable,
+    kind) for single values; attribute URN -> _MultiValued for multi-valued ones."""
+
+    columns: Mapping[str, tuple[str, bool, str]]
+    multi: Mapping[str, _MultiValued]
+
+
 class _Translator(_Logic):
-    def __init__(self, scim_filter: ScimFilter[User]) -> None:
+    """A filter over one resource type, by its table."""
+
+    def __init__(self, scim_filter: ScimFilter[Any], table: _Table) -> None:
         self.filter = scim_filter
+        self.table = table
+
+    def _sub(self, binding: AttributeBinding) -> tuple[_MultiValued, str, str] | None:
+        """The multi-valued attribute, value row column and kind `emails.value` names."""
+        parent, _, sub = binding.urn.rpartition(".")
+        multi = self.table.multi.get(parent)
+        if multi is None or sub not in multi.columns:
+            return None
+        return multi, *multi.columns[sub]
 
     def visit_comparison(self, node: Comparison) -> Q:
         binding = self.filter.resolve_comparison(node.attr_path, strict=False)
         if binding is None:
             return _NOTHING  # an attribute we do not serve matches nothing
-        value = coerce_value(binding, node.value, node.op)
-        if binding.urn in _COLUMNS:
-            column, nullable, kind = _COLUMNS[binding.urn]
-            return _compare(column, kind, node.op, _plain(value), nullable)
-        multi = _multi(binding)
-        if multi is None:
+        value = _plain(coerce_value(binding, node.value, node.op))
+        if binding.urn in self.table.columns:
+            column, nullable, kind = self.table.columns[binding.urn]
+            return _compare(column, kind, node.op, value, nullable)
+        found = self._sub(binding)
+        if found is None:
             return _NOTHING
-        attribute, sub = multi
-        return _values(
-            attribute, lambda c, k: _compare(c, k, node.op, _plain(value), True, True), sub
-        )
+        multi, column, kind = found
+        return multi.rows_with(_compare(column, kind, node.op, value, True, True))
 
     def visit_present(self, node: Present) -> Q:
         binding = self.filter.resolve(node.attr_path, strict=False)
         if binding is None:
             return _NOTHING
-        if binding.urn in _COLUMNS:
-            column, nullable, kind = _COLUMNS[binding.urn]
+        if binding.urn in self.table.columns:
+            column, nullable, kind = self.table.columns[binding.urn]
             return _present(column, kind, nullable)
-        if binding.urn in _MULTI:
-            return with_value(_MULTI[binding.urn])
-        multi = _multi(binding)
-        if multi is None:
+        if binding.urn in self.table.multi:
+            return self.table.multi[binding.urn].rows_with(None)
+        found = self._sub(binding)
+        if found is None:
             return _NOTHING
-        attribute, sub = multi
-        return _values(attribute, lambda c, k: _present(c, k, True), sub)
+        multi, column, kind = found
+        return multi.rows_with(_present(column, kind, True))
 
     def visit_value_path(self, node: ValuePath) -> Q:
         binding = self.filter.resolve(node.attr_path, strict=False)
-        if binding is None or binding.urn not in _MULTI:
+        multi = self.table.multi.get(binding.urn) if binding is not None else None
+        if multi is None:
             return _NOTHING
-        inner = _InnerTranslator(self.filter, node.attr_path).visit(node.val_filter)
-        return with_value(_MULTI[binding.urn], inner)
+        inner = _InnerTranslator(self.filter, node.attr_path, multi).visit(node.val_filter)
+        return multi.rows_with(inner)
 
 
 class _InnerTranslator(_Logic):
     """The filter inside `emails[...]`: every condition applies to the same value row."""
 
-    def __init__(self, scim_filter: ScimFilter[User], parent: AttrPath) -> None:
+    def __init__(self, scim_filter: ScimFilter[Any], parent: AttrPath, multi: _MultiValued) -> None:
         self.filter = scim_filter
         self.parent = parent
+        self.multi = multi
 
     def _column(self, path: AttrPath) -> tuple[AttributeBinding, str, str] | None:
         full = AttrPath(attr=self.parent.attr, sub_attr=path.attr, uri=self.parent.uri)
         binding = self.filter.resolve(full, strict=False)
-        if binding is None or binding.sub_field_name not in _MULTI_COLUMNS:
+        sub = binding.sub_field_name if binding is not None else None
+        if binding is None or sub is None or sub not in self.multi.columns:
             return None
-        column, kind = _MULTI_COLUMNS[binding.sub_field_name]
+        column, kind = self.multi.columns[sub]
         return binding, column, kind
 
     def visit_comparison(self, node: Comparison) -> Q:
@@ -335,19 +370,6 @@ class _InnerTranslator(_Logic):
         return _present(column, kind, True)
 
 
-def _multi(binding: AttributeBinding) -> tuple[MultiValued, str] | None:
-    parent, _, sub = binding.urn.rpartition(".")
-    if parent not in _MULTI or sub not in _MULTI_COLUMNS:
-        return None
-    return _MULTI[parent], sub
-
-
-def _values(attribute: MultiValued, condition: Callable[[str, str], Q], sub: str) -> Q:
-    """Users with at least one value of `attribute` whose `sub` meets the condition."""
-    column, kind = _MULTI_COLUMNS[sub]
-    return with_value(attribute, condition(column, kind))
-
-
 def _plain(value: Any) -> Any:
     """Enum members (Email.Type.work) compare as their string value."""
     return getattr(value, "value", value) if not isinstance(value, (str, bool, int)) else value
@@ -358,68 +380,14 @@ def group_filter(text: str) -> Q:
     case), `externalId eq "…"`, `members[value eq "…"]` (the groups a user belongs to) and
     their combinations."""
     scim_filter = parse(text, Group)
-    return _GroupTranslator(scim_filter).visit(scim_filter.ast)
+    return _Translator(scim_filter, _GROUPS).visit(scim_filter.ast)
 
 
-class _GroupTranslator(_Logic):
-    def __init__(self, scim_filter: ScimFilter[Any]) -> None:
-        self.filter = scim_filter
-
-    def visit_comparison(self, node: Comparison) -> Q:
-        binding = self.filter.resolve_comparison(node.attr_path, strict=False)
-        if binding is None:
-            return _NOTHING
-        value = _plain(coerce_value(binding, node.value, node.op))
-        if binding.urn in _GROUP_COLUMNS:
-            column, nullable, kind = _GROUP_COLUMNS[binding.urn]
-            return _compare(column, kind, node.op, value, nullable)
-        if binding.urn == _GROUP_MEMBER:
-            return _member(node.op, value)
-        return _NOTHING
-
-    def visit_present(self, node: Present) -> Q:
-        binding = self.filter.resolve(node.attr_path, strict=False)
-        if binding is None:
-            return _NOTHING
-        if binding.urn in _GROUP_COLUMNS:
-            column, nullable, kind = _GROUP_COLUMNS[binding.urn]
-            return _present(column, kind, nullable)
-        if binding.urn in (f"{GROUP}:members", _GROUP_MEMBER):
-            return with_member(~_NOTHING)
-        return _NOTHING
-
-    def visit_value_path(self, node: ValuePath) -> Q:
-        binding = self.filter.resolve(node.attr_path, strict=False)
-        if binding is None or binding.urn != f"{GROUP}:members":
-            return _NOTHING
-        return _MemberTranslator(self.filter, node.attr_path).visit(node.val_filter)
-
-
-class _MemberTranslator(_Logic):
-    """The filter inside `members[...]`: conditions on the member's value (a user id)."""
-
-    def __init__(self, scim_filter: ScimFilter[Any], parent: AttrPath) -> None:
-        self.filter = scim_filter
-        self.parent = parent
-
-    def _is_value(self, path: AttrPath) -> bool:
-        full = AttrPath(attr=self.parent.attr, sub_attr=path.attr, uri=self.parent.uri)
-        binding = self.filter.resolve(full, strict=False)
-        return binding is not None and binding.urn == _GROUP_MEMBER
-
-    def visit_comparison(self, node: Comparison) -> Q:
-        if not self._is_value(node.attr_path):
-            return _NOTHING
-        return _member(node.op, _plain(node.value))
-
-    def visit_present(self, node: Present) -> Q:
-        return with_member(~_NOTHING) if self._is_value(node.attr_path) else _NOTHING
-
-
-def _member(op: CompareOperator, value: Any) -> Q:
-    """Groups with a member whose id compares so with `value` (eq, ne)."""
-    if op not in (CompareOperator.eq, CompareOperator.ne):
-        raise InvalidFilterException(
-            detail=f"members.value supports only eq and ne, not {op.value}"
-        )
-    return with_member(_compare_uuid("user_id", op, value))
+_USERS = _Table(
+    _COLUMNS,
+    {f"{CORE}:emails": _values_of("emails"), f"{CORE}:phoneNumbers": _values_of("phone_numbers")},
+)
+# a member's value is a user's id
+_GROUPS = _Table(
+    _GROUP_COLUMNS, {f"{GROUP}:members": _MultiValued(with_member, {"value": ("user_id", "uuid")})}
+)
