@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL server the test suite creates its throw-away database on.
 ROSTER_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: install run test lint typecheck test-sqlite test-postgres bench stress migrations schema clean
+.PHONY: install run test lint typecheck test-sqlite test-sqlite-in-process test-postgres bench stress migrations schema clean
 
 $(BIN)/roster: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Roster needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -22,8 +22,9 @@ run: install
 	$(BIN)/roster demo
 	ROSTER_GRAPHIQL=1 ROSTER_LOG_FORMAT=console $(BIN)/roster serve
 
-## test: lint, type-check, and the whole test suite on SQLite and on PostgreSQL
-test: install lint typecheck test-sqlite test-postgres
+## test: lint, type-check, and the whole test suite on SQLite and on PostgreSQL (the tests that
+## drive `roster serve` processes, where the database makes no difference, on PostgreSQL only)
+test: install lint typecheck test-sqlite-in-process test-postgres
 
 lint: install
 	$(BIN)/ruff check .
@@ -34,6 +35,9 @@ typecheck: install
 
 test-sqlite: install
 	$(BIN)/pytest
+
+test-sqlite-in-process: install
+	$(BIN)/pytest -m "not stress and not browser and not served"
 
 test-postgres: install
 	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest

@@ -178,10 +178,12 @@ def roster_serve() -> list[str]:
 
 def roster_env(url: str, data_dir: Path) -> dict[str, str]:
     """The environment `roster serve` runs in: this one, without ROSTER_* but for the run's.
-    Rate limiting is off: a benchmark measures how much Roster serves, not what it refuses."""
+    Rate limiting is off: a benchmark measures how much Roster serves, not what it refuses;
+    a server stopped between scenarios exits at once (no drain: no one is sending)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTER_")}
     env.update({"ROSTER_DATABASE_URL": url, "ROSTER_DATA_DIR": str(data_dir)})
     env.update({"ROSTER_SCIM_RATE_LIMIT": "off", "ROSTER_GRAPHQL_RATE_LIMIT": "off"})
+    env["ROSTER_DRAIN_SECONDS"] = "0"
     return env
 
 

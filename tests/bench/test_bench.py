@@ -15,6 +15,7 @@ from tests.processes import bench_environment
 
 
 @pytest.mark.slow
+@pytest.mark.served
 def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
     database, env = bench_environment()
     output = tmp_path / "bench.json"

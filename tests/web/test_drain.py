@@ -17,6 +17,8 @@ from web.app import create_app
 from web.drain import STATE_KEY, Drain
 from web.settings import Settings, SettingsError
 
+pytestmark = pytest.mark.served
+
 EXIT_SECONDS = 10.0  # Docker's SIGKILL comes 10 s after its SIGTERM
 
 

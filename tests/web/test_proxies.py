@@ -12,6 +12,8 @@ import pytest
 from tests.processes import ok, serving
 from web.settings import Settings, SettingsError
 
+pytestmark = pytest.mark.served
+
 FAILURES = 25  # more than the 20 failed sign-ins an address may make in 15 minutes
 
 

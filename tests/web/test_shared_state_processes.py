@@ -16,7 +16,7 @@ import pytest
 from tests.processes import ROSTER, drop_postgres_database, ok, serving, user_environment
 from tests.scim.conftest import okta_user
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.served]
 
 # The minute's budget decides within the drive (a one-second window would make the count
 # depend on how many windows began before the drive ended, which a loaded machine shifts).
