@@ -1,5 +1,5 @@
-"""What the browser tests share: the server under test, signing in, SCIM calls as Okta makes
-them, and screenshots."""
+"""What the browser tests share: the server under test, signing in, SCIM calls as Okta and
+Entra ID make them, GraphQL calls as the page makes them, and screenshots."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ DESKTOP = {"width": 1280, "height": 800}
 NARROW = {"width": 390, "height": 844}
 SCIM_JSON = "application/scim+json"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
@@ -73,6 +74,19 @@ class Roster:
         body.update(extra)
         return self.scim("POST", "/Users", token, body)
 
+    def push_group(
+        self, token: str, name: str, member_ids: list[str], external_id: str | None = None
+    ) -> httpx.Response:
+        """The identity provider's create request for the group `name` with these members."""
+        body: dict[str, Any] = {
+            "schemas": [GROUP_SCHEMA],
+            "displayName": name,
+            "members": [{"value": member_id} for member_id in member_ids],
+        }
+        if external_id is not None:
+            body["externalId"] = external_id
+        return self.scim("POST", "/Groups", token, body)
+
 
 def watch_console(page: Page) -> list[str]:
     """Console errors and uncaught exceptions of `page`, as they come."""
@@ -96,6 +110,18 @@ def go(page: Page, route: str) -> None:
     expect(page.get_by_role("heading", level=1, name=route)).to_be_visible()
 
 
+def graphql(page: Page, query: str, **variables: Any) -> dict[str, Any]:
+    """A GraphQL call with the page's session, as the settings page makes it."""
+    response = page.request.post(
+        "/graphql",
+        data={"query": query, "variables": variables},
+        headers={"X-Roster-CSRF": "1"},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
 def toast(page: Page) -> Locator:
     return page.locator("#toasts")
 
@@ -105,6 +131,16 @@ def user_row(page: Page, user_name: str) -> Locator:
     page.get_by_label("Search").fill(user_name)
     row = page.locator(f'tr[data-user-name="{user_name}"]')
     expect(page.locator(".users-table tbody tr")).to_have_count(1)
+    expect(row).to_be_visible()
+    expect(page.locator(".results")).not_to_have_attribute("aria-busy", "true")
+    return row
+
+
+def group_row(page: Page, name: str) -> Locator:
+    """The row of the group `name` on the Groups page, found with the search box."""
+    page.get_by_label("Search").fill(name)
+    row = page.locator(f'tr[data-group-name="{name}"]')
+    expect(page.locator(".groups-table tbody tr")).to_have_count(1)
     expect(row).to_be_visible()
     expect(page.locator(".results")).not_to_have_attribute("aria-busy", "true")
     return row

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -22,6 +21,7 @@ from tests.browser.helpers import (
     SCREENSHOTS,
     Roster,
     go,
+    graphql,
     screenshot,
     sign_in,
     watch_console,
@@ -38,7 +38,12 @@ PEOPLE = [  # userName, given, family, role string (None: Okta sends none)
     ("sofia.alvarez@acme.example", "Sofia", "Alvarez", "limited-plus-user"),
     ("li.wei@acme.example", "Li", "Wei", "appstore-user"),
     ("noah.smith@acme.example", "Noah", "Smith", "limited-user"),
+    ("omar.haddad@acme.example", "Omar", "Haddad", None),  # gets the Support group's role
 ]
+GROUPS = {  # pushed by the identity provider: name -> members
+    "Engineering": ["jane.doe@acme.example", "marcus.lee@acme.example"],
+    "Support": ["omar.haddad@acme.example", "li.wei@acme.example"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,23 +57,11 @@ def roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roster]:
     )
 
 
-def graphql(page: Page, query: str, **variables: Any) -> dict[str, Any]:
-    """A GraphQL call with the page's session, as the settings page makes it."""
-    response = page.request.post(
-        "/graphql",
-        data={"query": query, "variables": variables},
-        headers={"X-Roster-CSRF": "1"},
-    )
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 @pytest.fixture(scope="module")
 def demo(browser: Browser, roster: Roster) -> Roster:
     """Acme's settings after connecting Okta: one token (named "Okta", generated on the page),
     a custom role, users from Okta with and without roles, one set by hand, one deactivated,
-    and one refused for an unknown role string."""
+    one refused for an unknown role string, and two pushed groups, one of them with a role."""
     context = new_context(browser, roster)
     try:
         page = context.new_page()
@@ -114,6 +107,17 @@ def demo(browser: Browser, roster: Roster) -> Roster:
         assert roster.scim("PATCH", f"/Users/{noah}", token, leave).status_code == 200
         refused = roster.provision(token, "kim.owens@acme.example", role="owner")
         assert refused.status_code == 400
+        for name, members in GROUPS.items():
+            pushed = roster.push_group(token, name, [ids[member] for member in members])
+            assert pushed.status_code == 201, pushed.text
+            if name == "Support":
+                graphql(
+                    page,
+                    """mutation ($id: ID!) {
+                         setGroupRole(groupId: $id, roleId: "limited-plus-user") { __typename }
+                       }""",
+                    id=pushed.json()["id"],
+                )
     finally:
         context.close()
     return roster
@@ -132,21 +136,35 @@ def test_every_page_renders_without_console_errors(
         screenshot(page, f"signin-{size}")
         sign_in(page, demo)
 
-        expect(page.locator("#connection-status")).to_contain_text("Okta last connected")
+        expect(page.locator("#connection-status")).to_contain_text(
+            "Identity provider last connected"
+        )
         expect(page.locator(".role-strings tbody tr")).to_have_count(7)
         screenshot(page, f"organization-{size}")
         assert not horizontally_scrolled(page), "the Organization page is wider than the screen"
         if size == "desktop":
             save_docs_screenshot(page)
+        page.get_by_role("tab", name="Microsoft Entra ID").click()
+        expect(page.locator(".app-role-values tbody tr")).to_have_count(7)
+        screenshot(page, f"organization-entra-{size}")
+        assert not horizontally_scrolled(page), "the Entra ID checklist is wider than the screen"
 
         go(page, "Roles")
         expect(page.locator(".roles-table tbody tr")).to_have_count(7)
         screenshot(page, f"roles-{size}")
         assert not horizontally_scrolled(page)
 
+        go(page, "Groups")
+        expect(page.locator(".groups-table tbody tr")).to_have_count(len(GROUPS))
+        screenshot(page, f"groups-{size}")
+        assert not horizontally_scrolled(page)
+
         go(page, "Users")
         expect(page.locator(".users-table tbody tr")).to_have_count(len(PEOPLE) + 1)
-        expect(page.get_by_text("1 active user has no role from Okta.")).to_be_visible()
+        expect(page.get_by_text("From group “Support”")).to_have_count(1)  # Omar: Li has his own
+        expect(
+            page.get_by_text("1 active user has no role from the identity provider or a group.")
+        ).to_be_visible()
         screenshot(page, f"users-{size}")
         assert not horizontally_scrolled(page)
 

@@ -1,5 +1,6 @@
-"""The settings page, as a customer's admin uses it to connect Okta: signing in, SCIM tokens,
-custom roles, users and the activity log, each checked against what SCIM really does."""
+"""The settings page, as a customer's admin uses it to connect Okta or Microsoft Entra ID:
+signing in, SCIM tokens, the setup checklists, custom roles, groups, users and the activity log,
+each checked against what SCIM really does."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from tests.browser.helpers import (
     Roster,
     events,
     go,
+    graphql,
+    group_row,
     role_row,
     sign_in,
     toast,
@@ -127,7 +130,9 @@ def test_a_token_generated_on_the_page_provisions_users_until_it_is_revoked(
     )
 
     page.reload()
-    expect(page.locator("#connection-status")).to_contain_text("Okta last connected just now")
+    expect(page.locator("#connection-status")).to_contain_text(
+        "Identity provider last connected just now"
+    )
     expect(page.locator("#connection-status")).to_contain_text("Okta production")
     row = page.locator(".tokens-table tbody tr").filter(has_text="Okta production")
     expect(row).to_contain_text(token[:21])  # the prefix, never the secret
@@ -139,7 +144,7 @@ def test_a_token_generated_on_the_page_provisions_users_until_it_is_revoked(
     jane = user_row(page, "jane.doe@acme.test")
     expect(jane.get_by_label("Role of jane.doe@acme.test", exact=True)).to_have_value("admin")
     expect(jane).to_contain_text("Application Admin")
-    expect(jane).to_contain_text("From Okta")
+    expect(jane).to_contain_text("From the identity provider")
     expect(jane).to_contain_text("Jane Doe")
 
     go(page, "Organization")
@@ -215,7 +220,7 @@ def test_a_custom_role_id_copied_from_the_page_is_applied_through_scim(
     go(page, "Users")
     fiona = user_row(page, "fiona.banks@acme.test")
     expect(fiona.get_by_label("Role of fiona.banks@acme.test", exact=True)).to_have_value(role_id)
-    expect(fiona).to_contain_text("From Okta")
+    expect(fiona).to_contain_text("From the identity provider")
     go(page, "Roles")
     expect(role_row(page, "Finance Approvers").locator("td").nth(4)).to_have_text("1")
 
@@ -233,16 +238,16 @@ def test_an_admin_sets_a_role_by_hand_then_deactivates_and_reactivates_the_user(
     sign_in(page, roster)
     go(page, "Users")
 
-    page.get_by_label("No role from Okta").check()
+    page.get_by_label("No role given").check()
     expect(page.locator("#no-role-explanation")).to_contain_text(
         "assigned to the app individually or before the permissionsRole attribute existed"
     )
     ravi = user_row(page, "ravi.patel@acme.test")
-    expect(ravi).to_contain_text("No role from Okta")
+    expect(ravi).to_contain_text("Default (no role given)")
     expect(ravi.get_by_label("Role of ravi.patel@acme.test", exact=True)).to_have_value(
         "basic-user"
     )
-    page.get_by_label("No role from Okta").uncheck()
+    page.get_by_label("No role given").uncheck()
     ravi = user_row(page, "ravi.patel@acme.test")
 
     ravi.get_by_label("Role of ravi.patel@acme.test", exact=True).select_option("limited-user")
@@ -250,7 +255,7 @@ def test_an_admin_sets_a_role_by_hand_then_deactivates_and_reactivates_the_user(
     expect(toast(page)).to_contain_text(
         "ravi.patel@acme.test now has the role Limited User (set by hand)."
     )
-    expect(ravi).to_contain_text("Manual")
+    expect(ravi).to_contain_text("Set by hand")
     expect(ravi.get_by_label("Role of ravi.patel@acme.test", exact=True)).to_have_value(
         "limited-user"
     )
@@ -278,7 +283,7 @@ def test_an_admin_sets_a_role_by_hand_then_deactivates_and_reactivates_the_user(
     )
     role_change = events(page).nth(2)
     expect(role_change).to_contain_text("Basic User (basic-user) → Limited User (limited-user)")
-    expect(role_change).to_contain_text("No role from Okta → Manual")
+    expect(role_change).to_contain_text("Default (no role given) → Set by hand")
     expect(role_change.get_by_role("img", name="changed to")).to_have_count(2)
     expect(role_change).to_contain_text(f"By {roster.admin_email}")
     expect(events(page).nth(3)).to_contain_text("via SCIM token")
@@ -309,7 +314,7 @@ def test_a_user_changed_meanwhile_is_reloaded_instead_of_overwritten(
     expect(mia.get_by_role("alert")).to_contain_text("was changed meanwhile")
     expect(mia).to_contain_text("Mia W.")
     expect(mia.get_by_label("Role of mia.wong@acme.test", exact=True)).to_have_value("basic-user")
-    expect(mia).to_contain_text("From Okta")
+    expect(mia).to_contain_text("From the identity provider")
 
 
 def test_a_bad_role_string_from_okta_shows_in_activity_with_its_reason(
@@ -367,7 +372,7 @@ def test_deleting_a_role_that_users_hold_asks_where_they_go(
     go(page, "Users")
     carl = user_row(page, "carl.temp@acme.test")
     expect(carl.get_by_label("Role of carl.temp@acme.test", exact=True)).to_have_value("basic-user")
-    expect(carl).to_contain_text("Manual")
+    expect(carl).to_contain_text("Set by hand")
 
 
 def test_roles_without_settings_rights_see_less_or_nothing(
@@ -379,7 +384,7 @@ def test_roles_without_settings_rights_see_less_or_nothing(
     auditor = user_row(page, "auditor@acme.test")
     auditor.get_by_label("Role of auditor@acme.test", exact=True).select_option("admin")
     auditor.get_by_role("button", name="Save role of auditor@acme.test").click()
-    expect(auditor).to_contain_text("Manual")
+    expect(auditor).to_contain_text("Set by hand")
 
     other = new_context(browser, roster)
     try:
@@ -387,7 +392,9 @@ def test_roles_without_settings_rights_see_less_or_nothing(
         errors = watch_console(theirs)
         sign_in(theirs, roster, "auditor@acme.test", "auditor-password")
         nav = theirs.get_by_role("navigation", name="Settings")
-        expect(nav.get_by_role("link")).to_have_text(["Organization", "Roles", "Users", "Activity"])
+        expect(nav.get_by_role("link")).to_have_text(
+            ["Organization", "Roles", "Groups", "Users", "Activity"]
+        )
         expect(theirs.get_by_label("Organization name")).to_be_disabled()
         expect(theirs.get_by_role("button", name="Save")).to_have_count(0)
         expect(theirs.get_by_role("button", name="Generate new token")).to_have_count(0)
@@ -530,6 +537,219 @@ def test_an_unexpected_error_shows_the_id_to_quote_and_can_be_retried(page: Page
     expect(page.locator(".builtin-table tbody tr")).to_have_count(6)
 
 
+def test_a_group_role_set_on_the_groups_page_reaches_members_without_a_role_of_their_own(
+    page: Page, roster: Roster, okta_token: str
+):
+    stated = roster.provision(okta_token, "grace.hopper@acme.test", role="admin")
+    unstated = roster.provision(okta_token, "ken.thompson@acme.test")
+    members = [stated.json()["id"], unstated.json()["id"]]
+    pushed = roster.push_group(okta_token, "Engineering", members, external_id="00g-eng")
+    assert pushed.status_code == 201, pushed.text
+    assert roster.push_group(okta_token, "Eng Leads", []).status_code == 201
+    sign_in(page, roster)
+    go(page, "Groups")
+    expect(page.locator("#role-order li")).to_have_text(
+        [
+            re.compile(
+                "^the role the identity provider states for the user: Okta's "
+                "permissionsRole, or Entra ID's app role or extension attribute"
+            ),
+            re.compile("^else the highest-ranked role among the roles of the user's groups"),
+            re.compile("^else a role an admin set by hand"),
+            re.compile("^else the organization's default role"),
+        ]
+    )
+
+    page.get_by_label("Search").fill("ENG")
+    expect(page.locator(".groups-table tbody tr")).to_have_count(2)
+    expect(page.locator("#groups-summary")).to_have_text("1\u20132 of 2 groups")
+    engineering = group_row(page, "Engineering")
+    expect(engineering.locator(".member-count")).to_have_text("2")
+    expect(engineering).to_contain_text("00g-eng")
+    role = engineering.get_by_label("Role of group Engineering", exact=True)
+    expect(role).to_have_value("")
+    expect(role.locator("option:checked")).to_have_text("No role")
+    role.select_option("limited-plus-user")
+    engineering.get_by_role("button", name="Save role of group Engineering").click()
+    question = page.get_by_role("dialog", name="Give “Engineering” the role Limited Plus User?")
+    expect(question).to_contain_text("Its 2 members get Limited Plus User")
+    question.get_by_role("button", name="Set role").click()
+    expect(toast(page)).to_contain_text(
+        "“Engineering” now gives its members the role Limited Plus User."
+    )
+    expect(role).to_have_value("limited-plus-user")
+    expect(role).to_be_focused()
+
+    go(page, "Users")
+    grace = user_row(page, "grace.hopper@acme.test")
+    expect(grace.get_by_label("Role of grace.hopper@acme.test", exact=True)).to_have_value("admin")
+    expect(grace).to_contain_text("From the identity provider")
+    ken = user_row(page, "ken.thompson@acme.test")
+    expect(ken.get_by_label("Role of ken.thompson@acme.test", exact=True)).to_have_value(
+        "limited-plus-user"
+    )
+    expect(ken).to_contain_text("From group “Engineering”")
+
+    ken.get_by_role("link", name="Engineering").click()
+    expect(page.get_by_role("heading", level=1, name="Groups")).to_be_visible()
+    expect(page.locator(".groups-table tr.is-highlighted")).to_have_attribute(
+        "data-group-name", "Engineering"
+    )
+    engineering = group_row(page, "Engineering")
+    engineering.get_by_label("Role of group Engineering", exact=True).select_option("")
+    engineering.get_by_role("button", name="Save role of group Engineering").click()
+    page.get_by_role("dialog", name="Take the role away from “Engineering”?").get_by_role(
+        "button", name="Remove role"
+    ).click()
+    expect(toast(page)).to_contain_text("“Engineering” no longer gives its members a role.")
+    expect(engineering.get_by_label("Role of group Engineering", exact=True)).to_have_value("")
+
+    go(page, "Users")
+    ken = user_row(page, "ken.thompson@acme.test")
+    expect(ken.get_by_label("Role of ken.thompson@acme.test", exact=True)).to_have_value(
+        "basic-user"
+    )
+    expect(ken).to_contain_text("Default (no role given)")
+
+
+def test_without_groups_the_groups_page_says_they_come_from_the_identity_provider(
+    page: Page, roster: Roster
+):
+    sign_in(page, roster)
+
+    def no_groups(route):
+        if "query Groups" in (route.request.post_data or ""):
+            route.fulfill(
+                json={
+                    "data": {
+                        "groups": {
+                            "totalCount": 0,
+                            "pageInfo": {"hasNextPage": False, "endCursor": None},
+                            "edges": [],
+                        }
+                    }
+                }
+            )
+        else:
+            route.continue_()
+
+    page.route("**/graphql", no_groups)
+    go(page, "Groups")
+    empty = page.locator("#no-groups")
+    expect(empty).to_contain_text("No groups yet.")
+    expect(empty).to_contain_text("Okta: push them with Push Groups")
+    expect(empty).to_contain_text(
+        "Microsoft Entra ID: enable group provisioning (Provisioning > Mappings > "
+        "Provision Microsoft Entra ID Groups)"
+    )
+    expect(page.locator("#groups-summary")).to_have_text("0 groups")
+
+
+def test_an_admin_who_may_not_assign_roles_sees_groups_but_cannot_change_their_role(
+    browser: Browser, page: Page, roster: Roster, okta_token: str
+):
+    member = roster.provision(okta_token, "lena.berg@acme.test").json()["id"]
+    pushed = roster.push_group(okta_token, "Customer Support", [member])
+    assert pushed.status_code == 201, pushed.text
+    roster.create_admin("reader@acme.test", "reader-password")
+    sign_in(page, roster)
+    graphql(
+        page,
+        """mutation ($id: ID!) {
+             setGroupRole(groupId: $id, roleId: "limited-user") { __typename }
+           }""",
+        id=pushed.json()["id"],
+    )
+    go(page, "Users")
+    reader = user_row(page, "reader@acme.test")
+    reader.get_by_label("Role of reader@acme.test", exact=True).select_option("admin")
+    reader.get_by_role("button", name="Save role of reader@acme.test").click()
+    expect(reader).to_contain_text("Set by hand")
+
+    other = new_context(browser, roster)
+    try:
+        theirs = other.new_page()
+        errors = watch_console(theirs)
+        sign_in(theirs, roster, "reader@acme.test", "reader-password")
+        go(theirs, "Groups")
+        support = group_row(theirs, "Customer Support")
+        expect(support.locator(".member-count")).to_have_text("1")
+        expect(support).to_contain_text("Limited User")
+        expect(support.get_by_role("combobox")).to_have_count(0)
+        expect(support.get_by_role("button")).to_have_count(0)
+        go(theirs, "Users")
+        lena = user_row(theirs, "lena.berg@acme.test")
+        expect(lena).to_contain_text("From group “Customer Support”")
+        expect(lena.get_by_role("combobox")).to_have_count(0)
+        assert errors == []
+    finally:
+        other.close()
+
+
+def test_the_entra_id_checklist_gives_the_exact_values_to_copy(page: Page, roster: Roster):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, roster)
+    custom = graphql(
+        page,
+        """mutation ($input: CustomRoleInput!) {
+             createCustomRole(input: $input) { ... on CustomRolePayload { role { key } } }
+           }""",
+        input={"name": "Field Engineers", "permissionLevel": "basic-user"},
+    )["createCustomRole"]["role"]["key"]
+    page.reload()
+    base_url = f"{roster.url}/scim/v2"
+    expect(page.locator("#scim-base-url")).to_have_value(base_url)
+
+    okta = page.get_by_role("tab", name="Okta")
+    expect(okta).to_have_attribute("aria-selected", "true")
+    okta.focus()
+    page.keyboard.press("ArrowRight")
+    entra_tab = page.get_by_role("tab", name="Microsoft Entra ID")
+    expect(entra_tab).to_be_focused()
+    expect(entra_tab).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#okta-setup")).to_be_hidden()
+    entra = page.get_by_role("tabpanel", name="Microsoft Entra ID")
+    expect(entra).to_contain_text("Integrate any other application you don't find in the gallery")
+    expect(entra).to_contain_text("Sync only assigned users and groups")
+
+    def copied(name: str) -> str:
+        entra.get_by_role("button", name=name, exact=True).click()
+        expect(entra.get_by_role("button", name=name, exact=True)).to_have_text("Copied")
+        return page.evaluate("navigator.clipboard.readText()")
+
+    credentials = entra.locator(".entra-credentials")
+    expect(credentials.get_by_role("row", name=re.compile("^Tenant URL"))).to_contain_text(base_url)
+    assert copied("Copy Tenant URL") == base_url
+    mapping = entra.locator(".entra-role-mapping")
+    expect(mapping).to_contain_text("SingleAppRoleAssignment([appRoleAssignments])")
+    expect(mapping).to_contain_text('roles[primary eq "True"].value')
+    assert copied("Copy expression") == "SingleAppRoleAssignment([appRoleAssignments])"
+    assert copied("Copy target attribute") == 'roles[primary eq "True"].value'
+    urn = "urn:ietf:params:scim:schemas:extension:roster:2.0:User:permissionsRole"
+    expect(entra.locator(".entra-extension")).to_contain_text(urn)
+    assert copied("Copy extension attribute") == urn
+
+    values = entra.locator(".app-role-values tbody code")
+    expect(values).to_contain_text(
+        [
+            "super-admin",
+            "admin",
+            "basic-user",
+            "limited-plus-user",
+            "limited-user",
+            "appstore-user",
+            custom,
+        ]
+    )
+    assert copied(f"Copy app role value “{custom}”") == custom
+
+    entra_tab.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(okta).to_be_focused()
+    expect(page.locator("#okta-setup")).to_contain_text("permissionsRole")
+    expect(entra).to_be_hidden()
+
+
 def test_the_organization_name_and_default_role_are_saved(
     page: Page, roster: Roster, okta_token: str
 ):
@@ -554,7 +774,7 @@ def test_the_organization_name_and_default_role_are_saved(
     expect(dana.get_by_label("Role of dana.new@acme.test", exact=True)).to_have_value(
         "limited-user"
     )
-    expect(dana).to_contain_text("No role from Okta")
+    expect(dana).to_contain_text("Default (no role given)")
     go(page, "Activity")
     page.get_by_label("Action").select_option("organization.updated")
     expect(events(page).first).to_contain_text("Acme Corp → Acme Corporation")

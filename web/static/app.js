@@ -8,12 +8,14 @@ import { renderNoAccess } from "./js/pages/noaccess.js";
 import * as organization from "./js/pages/organization.js";
 import * as roles from "./js/pages/roles.js";
 import * as users from "./js/pages/users.js";
+import * as groups from "./js/pages/groups.js";
 import * as activity from "./js/pages/activity.js";
 
 // Each page, and the permission it needs to be shown in the navigation.
 const ROUTES = [
   { path: "/organization", label: "Organization", permission: "USERS_READ", page: organization },
   { path: "/roles", label: "Roles", permission: "ROLES_READ", page: roles },
+  { path: "/groups", label: "Groups", permission: "GROUPS_READ", page: groups },
   { path: "/users", label: "Users", permission: "USERS_READ", page: users },
   { path: "/activity", label: "Activity", permission: "AUDIT_READ", page: activity },
 ];

@@ -20,6 +20,7 @@ export const USER_FIELDS = `
   id userName displayName givenName familyName
   emails { value primary }
   active role { key name } roleOrigin updatedAt version
+  roleSource { origin group { id displayName } }
 `;
 
 export const TOKEN_FIELDS = `

@@ -34,13 +34,24 @@ export function timeAgo(value, now = Date.now()) {
   return dateTime.format(date);
 }
 
+// Where a user's role came from; the first that applies wins (see the Groups page).
 export const ROLE_ORIGINS = {
-  IDENTITY_PROVIDER: { label: "From Okta", hint: "Set by the permissionsRole of the user's group in Okta." },
-  DEFAULT: {
-    label: "No role from Okta",
-    hint: "Okta sent no role: the organization's default role applies.",
+  IDENTITY_PROVIDER: {
+    label: "From the identity provider",
+    hint: "Stated by the identity provider: Okta's permissionsRole, or Entra ID's app role or extension attribute.",
   },
-  MANUAL: { label: "Manual", hint: "Set by hand by an admin." },
+  GROUP: {
+    label: "From a group",
+    hint: "The highest-ranked role among the roles of the user's groups (the identity provider stated none).",
+  },
+  MANUAL: {
+    label: "Set by hand",
+    hint: "Set by an admin; a role from the identity provider or a group takes precedence.",
+  },
+  DEFAULT: {
+    label: "Default (no role given)",
+    hint: "Neither the identity provider nor a group gives a role, and none was set by hand: the organization's default role applies.",
+  },
 };
 
 export function originLabel(origin) {
@@ -57,6 +68,12 @@ export const ACTIONS = {
   "user.reactivated": "User reactivated",
   "user.deleted": "User deleted",
   "user.role_assigned": "Role changed by hand",
+  "user.role_changed": "Role changed by a group",
+  "group.created": "Group created",
+  "group.replaced": "Group updated (full replace)",
+  "group.updated": "Group updated",
+  "group.deleted": "Group deleted",
+  "group.role_set": "Group role changed",
   "user.provision_failed": "Provisioning failed",
   "user.replace_failed": "Update (replace) failed",
   "user.update_failed": "Update failed",

@@ -205,6 +205,10 @@ function targetView(filter, event) {
     const name = tokenName(event);
     return h("span", { class: "target" }, name ?? `token ${targetId.slice(0, 8)}…`);
   }
+  if (targetType === "group") {
+    const name = event.targetName;
+    return h("span", { class: "target" }, name ? `group \u201c${name}\u201d` : `group ${targetId.slice(0, 8)}…`);
+  }
   if (targetType === "organization") return h("span", { class: "target" }, "the organization");
   return h("span", { class: "target" }, `${targetType} ${targetId}`);
 }

@@ -1,5 +1,5 @@
-// Settings > Organization: the name and default role, then the SCIM integration and Okta's
-// setup checklist (js/pages/scim.js).
+// Settings > Organization: the name and default role, then the SCIM integration and the setup
+// checklists of Okta and Microsoft Entra ID (js/pages/scim.js).
 
 import { gql, mutate, describeError, ERROR_FIELDS } from "../api.js";
 import { h, field, errorArea, replaceChildren } from "../dom.js";
@@ -21,7 +21,7 @@ export async function render(container, context) {
   const body = h("div", { class: "stack" });
   replaceChildren(
     container,
-    pageHeader("Organization", "Your organization's name, the role users get when Okta sends none, and the connection to Okta."),
+    pageHeader("Organization", "Your organization's name, the role users get when no other gives them one, and the connection to your identity provider (Okta or Microsoft Entra ID)."),
     body,
   );
   const settings = h("div", {}, loading());
@@ -68,7 +68,7 @@ function settingsForm(organization, roles, editable) {
       { class: "input", name: "defaultRole", disabled: !editable, value: organization.defaultRole.key },
       roleOptions.map((role) => h("option", { value: role.key }, role.builtIn === false ? `${role.name} (custom: ${role.key})` : role.name)),
     ),
-    hint: "Users that Okta sends without a permissionsRole get this role; they show as \u201cNo role from Okta\u201d on the Users page.",
+    hint: "Users to whom neither the identity provider nor a group gives a role, and who have none set by hand, get this role; they show as \u201cDefault (no role given)\u201d on the Users page.",
   });
   const problem = errorArea();
   const save = h("button", { type: "submit", class: "btn btn-primary" }, "Save");

@@ -28,13 +28,13 @@ const DELETE = `
 
 const BUILT_IN_COLUMNS = [
   { label: "Role" },
-  { label: "String for Okta" },
+  { label: "Role string" },
   { label: "Users", className: "col-number" },
 ];
 
 const COLUMNS = [
   { label: "Role" },
-  { label: "ID for Okta" },
+  { label: "ID (role string)" },
   { label: "Permission level" },
   { label: "Restricted apps" },
   { label: "Users", className: "col-number" },
@@ -56,7 +56,7 @@ export async function render(container, context) {
     container,
     pageHeader(
       "Roles",
-      "Okta gives each user a role through the permissionsRole of their group. Type a built-in role's string, or a custom role's ID, into Okta.",
+      "The identity provider gives each user a role: type a built-in role's string, or a custom role's ID, into Okta's permissionsRole or as the value of an Entra ID app role. A group can give its members a role too (Groups page).",
     ),
     h(
       "div",

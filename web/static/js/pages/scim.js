@@ -1,11 +1,12 @@
-// The SCIM integration (base URL, tokens, the one-time token) and Okta's setup checklist.
+// The SCIM integration (base URL, tokens, the one-time token) and the setup checklists of Okta
+// and Microsoft Entra ID, one tab each.
 //
 // renderScim() builds the panel's state and its two sections, and loads them; each part of a
 // section has its view (drawn again from the state after each change), and generating and
 // revoking a token have a flow each.
 
 import { gql, mutate, describeError, ERROR_FIELDS, TOKEN_FIELDS } from "../api.js";
-import { h, field, errorArea, replaceChildren, button } from "../dom.js";
+import { h, field, errorArea, replaceChildren, button, uid } from "../dom.js";
 import { section, loading, failure, toast, copyField, copyButton, timeAgoElement, table, row, badge, notice, openDialog, confirmDialog } from "../ui.js";
 import { formatDateTime, parseDate } from "../format.js";
 
@@ -49,7 +50,7 @@ export function renderScim(context) {
   const manage = context.can("SCIM_TOKENS_MANAGE");
   const panel = {
     manage,
-    state: { setup: null, tokens: null, setupError: null, tokensError: null },
+    state: { setup: null, tokens: null, setupError: null, tokensError: null, provider: "okta" },
     status: h("div", { class: "connection" }),
     baseUrl: h("div", {}),
     oneTimeSlot: h("div", {}),
@@ -79,7 +80,7 @@ function integrationSection(panel) {
     {
       title: "SCIM integration",
       id: "scim-integration",
-      intro: "Okta creates, updates and deactivates Roster users over SCIM 2.0, with a token you generate here.",
+      intro: "Your identity provider (Okta or Microsoft Entra ID) creates, updates and deactivates Roster users and groups over SCIM 2.0, with a token you generate here.",
       actions: manage ? [panel.generate] : [],
     },
     manage ? panel.status : null,
@@ -94,9 +95,9 @@ function integrationSection(panel) {
 function checklistSection(panel) {
   return section(
     {
-      title: "Okta setup checklist",
-      id: "okta-setup",
-      intro: "Connect an Okta app integration to Roster, step by step, with the exact values to use.",
+      title: "Setup checklist",
+      id: "idp-setup",
+      intro: "Connect your identity provider to Roster, step by step, with the exact values to use.",
     },
     panel.checklistBody,
   );
@@ -141,7 +142,7 @@ function retrySetup(panel) {
   return () => loadSetup(panel).then(() => draw(panel));
 }
 
-// --- the status line: when Okta last connected ---------------------------------------------------
+// --- the status line: when the identity provider last connected ----------------------------------
 
 function drawStatus(panel) {
   const { tokens } = panel.state;
@@ -155,18 +156,18 @@ function statusView(tokens) {
     const latest = used[0];
     return [
       h("span", { class: "dot dot-ok", "aria-hidden": "true" }),
-      h("p", { id: "connection-status" }, h("strong", {}, "Okta last connected ", timeAgoElement(latest.lastUsedAt)), ` (token \u201c${latest.name}\u201d).`),
+      h("p", { id: "connection-status" }, h("strong", {}, "Identity provider last connected ", timeAgoElement(latest.lastUsedAt)), ` (token \u201c${latest.name}\u201d).`),
     ];
   }
   if (tokens.length && !active.length) {
     return [
       h("span", { class: "dot dot-warn", "aria-hidden": "true" }),
-      h("p", { id: "connection-status" }, h("strong", {}, "No active token."), " Every token is revoked: Okta cannot connect until you generate a new one."),
+      h("p", { id: "connection-status" }, h("strong", {}, "No active token."), " Every token is revoked: your identity provider cannot connect until you generate a new one."),
     ];
   }
   return [
     h("span", { class: "dot dot-idle", "aria-hidden": "true" }),
-    h("p", { id: "connection-status" }, h("strong", {}, "No identity provider has connected yet."), " Follow the checklist below to connect Okta."),
+    h("p", { id: "connection-status" }, h("strong", {}, "No identity provider has connected yet."), " Follow the checklist below to connect Okta or Microsoft Entra ID."),
   ];
 }
 
@@ -176,11 +177,11 @@ function drawBaseUrl(panel) {
     replaceChildren(
       panel.baseUrl,
       copyField({
-        label: "SCIM connector base URL",
+        label: "SCIM base URL",
         value: setup.baseUrl,
         what: "SCIM base URL",
         id: "scim-base-url",
-        hint: "Okta needs it in Provisioning > Integration > SCIM connector base URL.",
+        hint: "Okta needs it in Provisioning > Integration > SCIM connector base URL; Microsoft Entra ID in Provisioning > Admin Credentials > Tenant URL.",
       }),
     );
   } else if (setupError) {
@@ -204,7 +205,7 @@ function drawTokens(panel) {
       columns: TOKEN_COLUMNS,
       rows: tokens.map((token) => tokenRow(panel, token)),
       className: "tokens-table",
-      emptyText: "No tokens yet. Generate one for Okta.",
+      emptyText: "No tokens yet. Generate one for your identity provider.",
     }),
   );
 }
@@ -244,7 +245,7 @@ function tokenActions(panel, token) {
 async function revoke(panel, token, revokeButton, rowError) {
   const confirmed = await confirmDialog({
     title: `Revoke \u201c${token.name}\u201d?`,
-    message: `Whatever uses ${token.prefix}… (such as Okta) is refused at once and stops provisioning users until it is given a new token. This cannot be undone.`,
+    message: `Whatever uses ${token.prefix}… (such as your identity provider) is refused at once and stops provisioning users until it is given a new token. This cannot be undone.`,
     confirmLabel: "Revoke token",
   });
   if (!confirmed) return;
@@ -274,12 +275,12 @@ function generateToken(panel) {
   const name = field({
     label: "Token name",
     control: h("input", { type: "text", class: "input", name: "name", value: "Okta", maxlength: 200, required: true, autocomplete: "off" }),
-    hint: "To recognise it later in the token list and the activity log, e.g. the identity provider that uses it.",
+    hint: "To recognise it later in the token list and the activity log, e.g. the identity provider that uses it (Okta, Entra ID).",
   });
   const problem = errorArea();
   openDialog({
     title: "Generate a SCIM token",
-    description: "The new token is shown once, right after you generate it. Have Okta's Provisioning > Integration page ready.",
+    description: "The new token is shown once, right after you generate it. Have your identity provider's provisioning page ready.",
     body: [name.element, problem.element],
     submitLabel: "Generate token",
     onSubmit: () => issueToken(panel, name, problem),
@@ -331,7 +332,7 @@ function showOneTimeToken(panel, secret, token) {
       "p",
       { class: "onetime-warning" },
       h("strong", {}, "Copy it now: it will not be shown again. "),
-      "Roster keeps only a fingerprint of it. Paste it into Okta's API Token field; if it is lost, generate a new token and revoke this one.",
+      "Roster keeps only a fingerprint of it. Paste it into Okta's API Token field or Entra ID's Secret Token field; if it is lost, generate a new token and revoke this one.",
     ),
     copyField({ label: "SCIM token (shown once)", value: secret, what: "SCIM token", id: "new-scim-token" }),
     h("div", { class: "actions" }, dismiss),
@@ -345,7 +346,29 @@ function showOneTimeToken(panel, secret, token) {
   return view.querySelector("input");
 }
 
-// --- Okta's setup checklist ----------------------------------------------------------------------
+// --- the setup checklists: one tab per identity provider ----------------------------------------
+
+const PROVIDERS = [
+  { key: "okta", label: "Okta", view: oktaChecklist },
+  { key: "entra", label: "Microsoft Entra ID", view: entraChecklist },
+];
+const ENTRA_EXPRESSION = "SingleAppRoleAssignment([appRoleAssignments])";
+const ENTRA_ROLE_TARGET = 'roles[primary eq "True"].value';
+const ROLE_EXTENSION_ATTRIBUTE = "urn:ietf:params:scim:schemas:extension:roster:2.0:User:permissionsRole";
+const ENTRA_USER_MAPPINGS = [
+  ["userName", "userPrincipalName"],
+  ["active", 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'],
+  ["displayName", "displayName"],
+  ['emails[type eq "work"].value', "mail"],
+  ["name.givenName", "givenName"],
+  ["name.familyName", "surname"],
+  ["externalId", "mailNickname"],
+];
+const ENTRA_GROUP_MAPPINGS = [
+  ["displayName", "displayName"],
+  ["externalId", "objectId"],
+  ["members", "members"],
+];
 
 function step(title, done, ...content) {
   const status = done === null ? null : done ? badge("Done", "success") : badge("To do", "neutral");
@@ -357,48 +380,70 @@ function step(title, done, ...content) {
   );
 }
 
-function valueRow(label, value, copy = true) {
+/** A field and its exact value; `copy` false for a choice to make rather than text to paste. */
+function valueRow(label, value, { copy = true, what = `${label.toLowerCase()} \u201c${value}\u201d`, text = false } = {}) {
   return h(
     "tr",
     {},
     h("th", { scope: "row" }, label),
-    h("td", {}, h("code", { class: "value" }, value)),
-    h("td", { class: "col-actions" }, copy ? copyButton(value, `${label.toLowerCase()} \u201c${value}\u201d`, { small: true }) : null),
+    h("td", {}, text ? value : h("code", { class: "value" }, value)),
+    h("td", { class: "col-actions" }, copy ? copyButton(value, what, { small: true }) : null),
+  );
+}
+
+function valuesTable(caption, fieldHeading, rows, className = "") {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: `table values-table ${className}` },
+      h("caption", { class: "sr-only" }, caption),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, fieldHeading), h("th", { scope: "col" }, "Value"), h("th", { scope: "col", class: "col-actions" }, h("span", { class: "sr-only" }, "Copy")))),
+      h("tbody", {}, rows),
+    ),
   );
 }
 
 /** The permissionsRole attribute, field by field, as Okta's Profile Editor asks for it. */
 function attributeTable(setup) {
+  return valuesTable("The permissionsRole attribute in Okta's Profile Editor", "Okta field", [
+    valueRow("Data type", setup.dataType, { copy: false }),
+    valueRow("Display name", setup.displayName),
+    valueRow("Variable name", setup.variableName),
+    valueRow("External name", setup.externalName),
+    valueRow("External namespace", setup.externalNamespace),
+    valueRow("Attribute type", setup.attributeType, { copy: false }),
+  ]);
+}
+
+/** Entra ID's attribute mappings: Roster's attribute (the target) and where it comes from. */
+function mappingTable(caption, mappings) {
+  const rows = mappings.map(([target, source]) =>
+    h("tr", {}, h("th", { scope: "row" }, h("code", {}, target)), h("td", {}, h("code", { class: "value" }, source))),
+  );
   return h(
     "div",
     { class: "table-wrap" },
     h(
       "table",
-      { class: "table values-table" },
-      h("caption", { class: "sr-only" }, "The permissionsRole attribute in Okta's Profile Editor"),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Okta field"), h("th", { scope: "col" }, "Value"), h("th", { scope: "col", class: "col-actions" }, h("span", { class: "sr-only" }, "Copy")))),
-      h(
-        "tbody",
-        {},
-        valueRow("Data type", setup.dataType, false),
-        valueRow("Display name", setup.displayName),
-        valueRow("Variable name", setup.variableName),
-        valueRow("External name", setup.externalName),
-        valueRow("External namespace", setup.externalNamespace),
-        valueRow("Attribute type", setup.attributeType, false),
-      ),
+      { class: "table values-table mapping-table" },
+      h("caption", { class: "sr-only" }, caption),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Target attribute (Roster)"), h("th", { scope: "col" }, "Source attribute (Entra ID)"))),
+      h("tbody", {}, rows),
     ),
   );
 }
 
-function roleStringsTable(setup) {
+/** The organization's roles and the string that names each, to type into the identity provider. */
+function roleStringsTable(setup, { className, caption, column, what }) {
   const roleRows = setup.roleStrings.map((role) =>
     h(
       "tr",
       {},
       h("td", { "data-label": "Role" }, role.name),
-      h("td", { "data-label": "Type in Okta" }, h("code", { class: "value" }, role.value)),
-      h("td", { class: "col-actions", "data-label": "Copy" }, copyButton(role.value, `role string \u201c${role.value}\u201d`, { small: true })),
+      h("td", { "data-label": column }, h("code", { class: "value" }, role.value)),
+      h("td", { class: "col-actions", "data-label": "Copy" }, copyButton(role.value, `${what} \u201c${role.value}\u201d`, { small: true })),
     ),
   );
   return h(
@@ -406,9 +451,9 @@ function roleStringsTable(setup) {
     { class: "table-wrap" },
     h(
       "table",
-      { class: "table role-strings" },
-      h("caption", { class: "sr-only" }, "Role strings to type into Okta's group assignments"),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Role"), h("th", { scope: "col" }, "Type in Okta"), h("th", { scope: "col", class: "col-actions" }, h("span", { class: "sr-only" }, "Copy")))),
+      { class: `table ${className}` },
+      h("caption", { class: "sr-only" }, caption),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Role"), h("th", { scope: "col" }, column), h("th", { scope: "col", class: "col-actions" }, h("span", { class: "sr-only" }, "Copy")))),
       h("tbody", {}, roleRows),
     ),
   );
@@ -420,7 +465,48 @@ function drawChecklist(panel) {
     if (setupError) replaceChildren(panel.checklistBody, failure(setupError, retrySetup(panel)));
     return;
   }
-  replaceChildren(panel.checklistBody, checklistView(panel, setup));
+  replaceChildren(panel.checklistBody, providerTabs(panel, setup));
+}
+
+/**
+ * "Okta | Microsoft Entra ID": the ARIA tabs pattern. The chosen tab is the one in the Tab
+ * order; the arrow keys, Home and End move between tabs and show theirs.
+ */
+function providerTabs(panel, setup) {
+  const tabs = [];
+  const panels = [];
+  const select = (key, focus = false) => {
+    panel.state.provider = key;
+    PROVIDERS.forEach((provider, index) => {
+      const chosen = provider.key === key;
+      tabs[index].setAttribute("aria-selected", String(chosen));
+      tabs[index].tabIndex = chosen ? 0 : -1;
+      panels[index].hidden = !chosen;
+      if (chosen && focus) tabs[index].focus();
+    });
+  };
+  PROVIDERS.forEach((provider, index) => {
+    const chosen = provider.key === panel.state.provider;
+    const tabId = uid(`tab-${provider.key}`);
+    const tab = h(
+      "button",
+      { type: "button", role: "tab", class: "tab", id: tabId, "aria-selected": String(chosen), "aria-controls": `${provider.key}-setup`, tabindex: chosen ? "0" : "-1" },
+      provider.label,
+    );
+    tab.addEventListener("click", () => select(provider.key));
+    tab.addEventListener("keydown", (event) => {
+      const last = PROVIDERS.length - 1;
+      const target = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
+      if (target === undefined) return;
+      event.preventDefault();
+      select(PROVIDERS[target].key, true);
+    });
+    tabs.push(tab);
+    panels.push(
+      h("div", { role: "tabpanel", class: "tab-panel", id: `${provider.key}-setup`, "aria-labelledby": tabId, tabindex: "0", hidden: !chosen }, provider.view(panel, setup)),
+    );
+  });
+  return [h("div", { class: "tabs", role: "tablist", "aria-label": "Identity provider" }, tabs), panels];
 }
 
 /** Whether each tracked step is done: null (no badge) for whoever may not see the tokens. */
@@ -433,16 +519,28 @@ function progress(panel) {
   };
 }
 
-function checklistView(panel, setup) {
+function generateStep(panel, hasToken, provider, name) {
+  return step(
+    "Generate a SCIM token",
+    hasToken,
+    h(
+      "p",
+      {},
+      panel.manage
+        ? ["Use \u201cGenerate new token\u201d above, name it e.g. \u201c", name, "\u201d, and keep the token at hand for the next step."]
+        : `A super admin generates it on this page (Settings > Organization > SCIM integration) and gives it to whoever configures ${provider}.`,
+    ),
+  );
+}
+
+// --- Okta -------------------------------------------------------------------------------------------
+
+function oktaChecklist(panel, setup) {
   const { hasToken, connected } = progress(panel);
   return h(
     "ol",
     { class: "steps" },
-    step(
-      "Generate a SCIM token",
-      hasToken,
-      h("p", {}, panel.manage ? "Use \u201cGenerate new token\u201d above and keep the token at hand for the next step." : "A super admin generates it on this page and gives it to whoever configures Okta."),
-    ),
+    generateStep(panel, hasToken, "Okta", "Okta"),
     step(
       "In Okta: Provisioning > Integration",
       connected,
@@ -465,6 +563,7 @@ function checklistView(panel, setup) {
         { class: "checks" },
         h("li", {}, "Enable ", h("strong", {}, "Create Users"), ", ", h("strong", {}, "Update User Attributes"), " and ", h("strong", {}, "Deactivate Users"), "."),
         h("li", {}, "Optional: under To Okta, enable ", h("strong", {}, "Import Users"), " if Okta should read Roster's existing users."),
+        h("li", {}, "Optional: push groups with ", h("strong", {}, "Push Groups"), "; they appear on the Groups page, where you can give each group a role."),
       ),
     ),
     step(
@@ -486,9 +585,123 @@ function checklistView(panel, setup) {
       h(
         "p",
         { class: "muted" },
-        "Users assigned to the app individually, not through a group, get no role from Okta: they receive the organization's default role and show as \u201cNo role from Okta\u201d on the Users page.",
+        "Users assigned to the app individually, not through a group, get no role from Okta: they receive a pushed group's role or the organization's default role, and on the default show as \u201cDefault (no role given)\u201d on the Users page.",
       ),
-      roleStringsTable(setup),
+      roleStringsTable(setup, { className: "role-strings", caption: "Role strings to type into Okta's group assignments", column: "Type in Okta", what: "role string" }),
+    ),
+  );
+}
+
+// --- Microsoft Entra ID --------------------------------------------------------------------------
+
+function entraChecklist(panel, setup) {
+  const { hasToken, connected } = progress(panel);
+  return h(
+    "ol",
+    { class: "steps" },
+    generateStep(panel, hasToken, "Microsoft Entra ID", "Entra ID"),
+    step(
+      "In the Microsoft Entra admin center: create the app and connect it",
+      connected,
+      h(
+        "p",
+        {},
+        "Open Enterprise applications > New application > Create your own application, name it (e.g. Roster) and choose \u201c",
+        h("strong", {}, "Integrate any other application you don't find in the gallery (Non-gallery)"),
+        "\u201d. In the new application, open Provisioning and enter:",
+      ),
+      valuesTable("Provisioning settings in Microsoft Entra ID", "Entra ID field", [
+        valueRow("Provisioning Mode", "Automatic", { copy: false, text: true }),
+        valueRow("Tenant URL", setup.baseUrl, { what: "Tenant URL" }),
+        valueRow("Secret Token", "The token from step 1", { copy: false, text: true }),
+      ], "entra-credentials"),
+      h(
+        "p",
+        {},
+        "Press ",
+        h("strong", {}, "Test Connection"),
+        ": Entra ID should say the supplied credentials are authorized to enable provisioning. The status above then shows when it last connected.",
+      ),
+    ),
+    step(
+      "In Entra ID: create one app role per Roster role",
+      null,
+      h(
+        "p",
+        {},
+        "Open App registrations > the app (under All applications) > App roles > Create app role, once for each Roster role you hand out: a display name of your choice, Allowed member types ",
+        h("strong", {}, "Users/Groups"),
+        ", and as ",
+        h("strong", {}, "Value"),
+        " the role string below. Built-in role strings are accepted in any letter case; custom role IDs exactly as shown.",
+      ),
+      roleStringsTable(setup, { className: "app-role-values", caption: "Values of the app roles to create in Microsoft Entra ID", column: "App role value", what: "app role value" }),
+    ),
+    step(
+      "In Entra ID: Mappings > Provision Microsoft Entra ID Users",
+      null,
+      h("p", {}, "Keep the default mappings, among them:"),
+      mappingTable("Default user mappings to keep", ENTRA_USER_MAPPINGS),
+      h("p", {}, "Then press ", h("strong", {}, "Add New Mapping"), " and enter:"),
+      valuesTable("The mapping that sends each user's app role", "Entra ID field", [
+        valueRow("Mapping type", "Expression", { copy: false, text: true }),
+        valueRow("Expression", ENTRA_EXPRESSION, { what: "expression" }),
+        valueRow("Target attribute", ENTRA_ROLE_TARGET, { what: "target attribute" }),
+      ], "entra-role-mapping"),
+      h(
+        "p",
+        { class: "muted" },
+        "Alternatively, send the role string from any source attribute or expression to Roster's extension attribute: add it under Show advanced options > Edit attribute list (type ",
+        h("strong", {}, "String"),
+        "), then map it as the target attribute:",
+      ),
+      valuesTable("Roster's extension attribute for the role", "Entra ID field", [
+        valueRow("Target attribute", ROLE_EXTENSION_ATTRIBUTE, { what: "extension attribute" }),
+        valueRow("Type", "String", { copy: false, text: true }),
+      ], "entra-extension"),
+    ),
+    step(
+      "In Entra ID: Mappings > Provision Microsoft Entra ID Groups",
+      null,
+      h("p", {}, "Set ", h("strong", {}, "Enabled"), " to ", h("strong", {}, "Yes"), " and keep these mappings. Groups then appear on the Groups page, where you can give each group a role."),
+      mappingTable("Group mappings to keep", ENTRA_GROUP_MAPPINGS),
+    ),
+    step(
+      "In Entra ID: Settings, then assign users and groups",
+      null,
+      h(
+        "ul",
+        { class: "checks" },
+        h("li", {}, "Scope: ", h("strong", {}, "Sync only assigned users and groups"), " (SingleAppRoleAssignment does not work with \u201cSync all users and groups\u201d)."),
+        h("li", {}, "Provisioning Status: ", h("strong", {}, "On"), ", then ", h("strong", {}, "Save"), "."),
+        h("li", {}, "Under Users and groups, assign users and groups to the app, each with its app role."),
+      ),
+      h(
+        "p",
+        { class: "muted" },
+        "Users assigned without an app role (Entra's \u201cDefault Access\u201d) carry no role: they get a group's role or the organization's default role, and on the default show as \u201cDefault (no role given)\u201d on the Users page, as for Okta.",
+      ),
+    ),
+    step(
+      "In Entra ID: check with Provision on demand",
+      null,
+      h("p", {}, "Open Provisioning > Provision on demand and pick an assigned user. Entra ID should show these steps, all green:"),
+      h(
+        "ul",
+        { class: "checks" },
+        h("li", {}, "Import user"),
+        h("li", {}, "Determine if user is in scope"),
+        h("li", {}, "Match user between source and target system"),
+        h("li", {}, "Perform action: Create user (or Update user if Roster has it already)"),
+      ),
+      h(
+        "p",
+        {},
+        "Among the modified attributes, ",
+        h("code", {}, ENTRA_ROLE_TARGET),
+        " is the value of the user's app role. The user then shows on the Users page with that role and the source \u201cFrom the identity provider\u201d.",
+      ),
+      h("p", {}, "For a group, pick it and up to 5 of its members: Entra ID creates the group, and it appears on the Groups page with its member count."),
     ),
   );
 }

@@ -48,7 +48,7 @@ const COLUMNS = [
 ];
 
 const NO_ROLE_EXPLANATION =
-  "Okta sent no permissionsRole for these users, so they have the organization's default role. They were assigned to the app individually or before the permissionsRole attribute existed: assign them through a group that carries a role in Okta, or give them a role here by hand.";
+  "Neither the identity provider nor a group gives these users a role, so they have the organization's default role. In Okta, they were assigned to the app individually or before the permissionsRole attribute existed; in Entra ID, they were assigned without an app role (Default Access). Give them a role in the identity provider, give one of their groups a role on the Groups page, or set one here by hand.";
 
 export async function render(container, context) {
   const filters = filtersFrom(context.params);
@@ -58,6 +58,7 @@ export async function render(container, context) {
     canAssign: context.can("ROLES_ASSIGN"),
     canWrite: context.can("USERS_WRITE"),
     canAudit: context.can("AUDIT_READ"),
+    canSeeGroups: context.can("GROUPS_READ"),
     roles: null, // the role choices, when the viewer may read roles
     cursors: [null], // the `after` of each page seen: Previous goes back one
     pageIndex: 0,
@@ -74,7 +75,7 @@ export async function render(container, context) {
 
   replaceChildren(
     container,
-    pageHeader("Users", "Everyone Okta provisioned into your organization, with their role and where it came from."),
+    pageHeader("Users", "Everyone your identity provider (Okta or Microsoft Entra ID) provisioned into your organization, with their role and where it came from."),
     page.banner,
     section({ title: "All users" }, page.controls.form, page.explanation, page.list.results, page.list.pager),
   );
@@ -121,8 +122,8 @@ function filterControls(filters) {
   const noRoleField = h(
     "div",
     { class: "field field-check" },
-    h("div", { class: "check" }, noRole, h("label", { for: noRoleId }, "No role from Okta")),
-    h("p", { class: "hint", id: `${noRoleId}-hint` }, "Users on the default role because Okta sent none."),
+    h("div", { class: "check" }, noRole, h("label", { for: noRoleId }, "No role given")),
+    h("p", { class: "hint", id: `${noRoleId}-hint` }, "Users on the default role: neither the identity provider nor a group gives them one."),
   );
   const form = h(
     "form",
@@ -273,7 +274,7 @@ function showPage(page, connection) {
       columns: COLUMNS,
       rows: users.map((user) => userRow(page, user)),
       className: "users-table",
-      emptyText: filtered ? "No users match these filters." : "No users yet. Once Okta is connected, the users assigned to the app appear here.",
+      emptyText: filtered ? "No users match these filters." : "No users yet. Once Okta or Entra ID is connected, the users assigned to the app appear here.",
     }),
   );
   const start = pageIndex * PAGE_SIZE;
@@ -284,7 +285,7 @@ function showPage(page, connection) {
   next.disabled = !connection.pageInfo.hasNextPage;
 }
 
-// --- the banner: active users without a role from Okta ---------------------------------------
+// --- the banner: active users without a role from the identity provider or a group ----------
 
 async function loadBanner(page) {
   try {
@@ -296,7 +297,7 @@ async function loadBanner(page) {
 }
 
 function noRoleNotice(page, count) {
-  return notice(`${plural(count, "active user")} ${count === 1 ? "has" : "have"} no role from Okta.`, "warning", [
+  return notice(`${plural(count, "active user")} ${count === 1 ? "has" : "have"} no role from the identity provider or a group.`, "warning", [
     h("p", { class: "small" }, NO_ROLE_EXPLANATION),
     page.filters.noRole ? null : h("button", { type: "button", class: "btn btn-secondary btn-small", onclick: () => showUsersWithoutRole(page) }, "Show them"),
   ]);
@@ -310,9 +311,15 @@ function showUsersWithoutRole(page) {
 
 // --- one row -------------------------------------------------------------------------------------
 
-function originBadge(origin) {
-  const kind = { IDENTITY_PROVIDER: "info", DEFAULT: "warning", MANUAL: "neutral" }[origin] ?? "neutral";
-  return badge(originLabel(origin), kind, ROLE_ORIGINS[origin]?.hint);
+/** Where the role came from; a group's name links to it on the Groups page, for whoever sees groups. */
+function originBadge(page, source) {
+  const { origin, group } = source;
+  const kind = { IDENTITY_PROVIDER: "info", GROUP: "info", DEFAULT: "warning", MANUAL: "neutral" }[origin] ?? "neutral";
+  if (origin !== "GROUP" || !group) return badge(originLabel(origin), kind, ROLE_ORIGINS[origin]?.hint);
+  const name = page.canSeeGroups
+    ? page.context.link("/groups", { search: group.displayName, group: group.id }, group.displayName, { class: "origin-group" })
+    : group.displayName;
+  return h("span", { class: `badge badge-${kind} badge-wrap`, title: ROLE_ORIGINS.GROUP.hint }, "From group \u201c", name, "\u201d");
 }
 
 function userRow(page, user) {
@@ -346,7 +353,7 @@ function cells(page, user) {
   return [
     userCell(user, isViewer),
     roleCell(page, user, isViewer),
-    originBadge(user.roleOrigin),
+    originBadge(page, user.roleSource),
     user.active ? badge("Active", "success") : badge("Inactive", "muted"),
     timeAgoElement(user.updatedAt),
     actionsCell(page, user, isViewer),
@@ -440,7 +447,10 @@ async function setRole(page, user, select, save, roleError) {
     retry: "save again",
     send: () => mutate(SET_ROLE, { userId: user.id, role: chosen, expectedVersion: user.version }, "setUserRole"),
     focus: "select",
-    saved: (saved) => `${saved.userName} now has the role ${saved.role.name} (set by hand).`,
+    saved: (saved) =>
+      saved.roleOrigin === "GROUP"
+        ? `${saved.userName} keeps the role ${saved.role.name} from group \u201c${saved.roleSource.group?.displayName ?? "?"}\u201d: a group's role ranks above one set by hand, which applies once no group gives a role.`
+        : `${saved.userName} now has the role ${saved.role.name} (set by hand).`,
   });
 }
 
@@ -462,7 +472,7 @@ async function setActive(page, user, active, actionButton, actionError) {
 function confirmDeactivation(user) {
   return confirmDialog({
     title: `Deactivate ${user.userName}?`,
-    message: "They lose access at once; their data is kept and you can reactivate them later. If Okta still assigns them to the app, Okta may reactivate them: unassign them in Okta too.",
+    message: "They lose access at once; their data is kept and you can reactivate them later. If the identity provider still assigns them to the app, it may reactivate them: unassign them there too.",
     confirmLabel: "Deactivate",
   });
 }
@@ -480,7 +490,7 @@ async function changeUser(page, user, { tr, control, error, where, retry, send, 
     const result = await send();
     if (result.error?.__typename === "VersionConflictError") {
       const fresh = await reloadRow(page, tr, user);
-      showRowError(fresh, where, `${user.userName} was changed meanwhile (by Okta or another admin). The row now shows the current values: check them and ${retry}.`);
+      showRowError(fresh, where, `${user.userName} was changed meanwhile (by the identity provider or another admin). The row now shows the current values: check them and ${retry}.`);
       return;
     }
     if (result.error) {
