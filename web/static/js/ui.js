@@ -1,7 +1,7 @@
 // Shared pieces of the page: toasts, dialogs, copy buttons, times, sections, tables.
 
 import { h, append, uid, button } from "./dom.js";
-import { formatDateTime, timeAgo } from "./format.js";
+import { formatDateTime, timeAgo, plural } from "./format.js";
 import { describeError } from "./api.js";
 
 // --- toasts: every action says how it went, in the role="status" region --------------------
@@ -269,6 +269,55 @@ export function table({ caption, columns, rows, className = "", emptyText = "Not
       h("tbody", {}, rows),
     ),
   );
+}
+
+/**
+ * Previous / Next over a GraphQL connection, `pageSize` items a page: it remembers the `after`
+ * of each page seen, so Previous goes back one. `onMove` loads the page `after()` names.
+ */
+export function cursorPager({ id, noun, pageSize, onMove }) {
+  const summary = h("p", { class: "muted", "aria-live": "polite", id });
+  const previous = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Previous");
+  const next = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Next");
+  const element = h("nav", { class: "pager", "aria-label": `Pages of ${noun}s` }, summary, h("div", { class: "pager-buttons" }, previous, next));
+  let cursors = [null];
+  let index = 0;
+  previous.addEventListener("click", () => {
+    if (index === 0) return;
+    index -= 1;
+    onMove();
+  });
+  next.addEventListener("click", () => {
+    if (cursors[index + 1] === undefined) return;
+    index += 1;
+    onMove();
+  });
+  return {
+    element,
+    /** The `after` of the page to load. */
+    after: () => cursors[index],
+    /** Back to the first page (the filters changed). */
+    reset() {
+      cursors = [null];
+      index = 0;
+    },
+    /** The page `connection` holds, `shown` of its items on screen. */
+    show(connection, shown) {
+      cursors[index + 1] = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : undefined;
+      cursors.length = index + 2;
+      const start = index * pageSize;
+      summary.textContent = shown
+        ? `${start + 1}\u2013${start + shown} of ${plural(connection.totalCount, noun)}`
+        : plural(connection.totalCount, noun);
+      previous.disabled = index === 0;
+      next.disabled = !connection.pageInfo.hasNextPage;
+    },
+    /** A page that failed to load: nothing to count, nowhere to go. */
+    fail() {
+      summary.textContent = "";
+      previous.disabled = next.disabled = true;
+    },
+  };
 }
 
 export function row(columns, cells, attributes = {}) {

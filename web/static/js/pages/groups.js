@@ -7,7 +7,7 @@
 
 import { gql, mutate, describeError, ERROR_FIELDS } from "../api.js";
 import { h, field, replaceChildren, uid } from "../dom.js";
-import { pageHeader, section, loading, failure, toast, table, row, confirmDialog } from "../ui.js";
+import { pageHeader, section, loading, failure, toast, table, row, confirmDialog, cursorPager } from "../ui.js";
 import { plural } from "../format.js";
 
 const PAGE_SIZE = 25;
@@ -42,22 +42,20 @@ export async function render(container, context) {
     highlight: context.params.get("group") ?? "", // the group a link from the Users page names
     canAssign: context.can("ROLES_ASSIGN"),
     roles: null, // the role choices, for whoever may assign roles
-    cursors: [null], // the `after` of each page seen: Previous goes back one
-    pageIndex: 0,
     searchTimer: null,
     loadCount: 0,
     controls: filterControls(context.params.get("search") ?? ""),
-    list: listView(),
+    list: { results: h("div", { class: "results" }, loading()) },
   };
+  page.pager = cursorPager({ id: "groups-summary", noun: "group", pageSize: PAGE_SIZE, onMove: () => loadPage(page) });
 
   replaceChildren(
     container,
     pageHeader("Groups", "The groups your identity provider pushes to Roster, with their members and the role each group gives them."),
     roleOrderNotice(),
-    section({ title: "All groups" }, page.controls.form, page.list.results, page.list.pager),
+    section({ title: "All groups" }, page.controls.form, page.list.results, page.pager.element),
   );
   listenToFilters(page);
-  listenToPager(page);
 
   if (page.canAssign) await loadRoleChoices(page);
   await loadPage(page);
@@ -111,8 +109,7 @@ function refilter(page) {
   if (chosen === page.filters.search) return; // e.g. Enter after typing
   page.filters.search = chosen;
   page.highlight = "";
-  page.cursors = [null];
-  page.pageIndex = 0;
+  page.pager.reset();
   // the search in the address (shareable, kept on reload), without a new history entry
   history.replaceState(null, "", `#/groups${chosen ? `?${new URLSearchParams({ search: chosen })}` : ""}`);
   loadPage(page);
@@ -128,34 +125,12 @@ async function loadRoleChoices(page) {
 
 // --- the list and its pages ----------------------------------------------------------------------
 
-function listView() {
-  const results = h("div", { class: "results" }, loading());
-  const summary = h("p", { class: "muted", "aria-live": "polite", id: "groups-summary" });
-  const previous = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Previous");
-  const next = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Next");
-  const pager = h("nav", { class: "pager", "aria-label": "Pages of groups" }, summary, h("div", { class: "pager-buttons" }, previous, next));
-  return { results, summary, previous, next, pager };
-}
-
-function listenToPager(page) {
-  page.list.previous.addEventListener("click", () => {
-    if (page.pageIndex === 0) return;
-    page.pageIndex -= 1;
-    loadPage(page);
-  });
-  page.list.next.addEventListener("click", () => {
-    if (page.cursors[page.pageIndex + 1] === undefined) return;
-    page.pageIndex += 1;
-    loadPage(page);
-  });
-}
-
 async function loadPage(page) {
   const mine = ++page.loadCount;
   page.list.results.setAttribute("aria-busy", "true");
   let connection;
   try {
-    const variables = { first: PAGE_SIZE, after: page.cursors[page.pageIndex], search: page.filters.search || null };
+    const variables = { first: PAGE_SIZE, after: page.pager.after(), search: page.filters.search || null };
     connection = (await gql(GROUPS, variables)).groups;
   } catch (error) {
     if (mine !== page.loadCount) return;
@@ -167,19 +142,15 @@ async function loadPage(page) {
 }
 
 function showLoadFailure(page, error) {
-  const { results, summary, previous, next } = page.list;
+  const { results } = page.list;
   results.removeAttribute("aria-busy");
   replaceChildren(results, failure(error, () => loadPage(page)));
-  summary.textContent = "";
-  previous.disabled = next.disabled = true;
+  page.pager.fail();
 }
 
 function showPage(page, connection) {
-  const { results, summary, previous, next } = page.list;
-  const { pageIndex } = page;
+  const { results } = page.list;
   results.removeAttribute("aria-busy");
-  page.cursors[pageIndex + 1] = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : undefined;
-  page.cursors.length = pageIndex + 2;
   const groups = connection.edges.map((edge) => edge.node);
   replaceChildren(
     results,
@@ -193,12 +164,7 @@ function showPage(page, connection) {
         })
       : emptyState(),
   );
-  const start = pageIndex * PAGE_SIZE;
-  summary.textContent = groups.length
-    ? `${start + 1}\u2013${start + groups.length} of ${plural(connection.totalCount, "group")}`
-    : plural(connection.totalCount, "group");
-  previous.disabled = pageIndex === 0;
-  next.disabled = !connection.pageInfo.hasNextPage;
+  page.pager.show(connection, groups.length);
 }
 
 /** No group yet: where groups come from. */

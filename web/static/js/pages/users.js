@@ -6,7 +6,7 @@
 
 import { gql, mutate, describeError, ERROR_FIELDS, USER_FIELDS } from "../api.js";
 import { h, field, replaceChildren, uid } from "../dom.js";
-import { pageHeader, section, loading, failure, toast, table, row, badge, notice, timeAgoElement, confirmDialog } from "../ui.js";
+import { pageHeader, section, loading, failure, toast, table, row, badge, notice, timeAgoElement, confirmDialog, cursorPager } from "../ui.js";
 import { ROLE_ORIGINS, originLabel, personName, primaryEmail, plural } from "../format.js";
 
 const PAGE_SIZE = 25;
@@ -60,8 +60,6 @@ export async function render(container, context) {
     canAudit: context.can("AUDIT_READ"),
     canSeeGroups: context.can("GROUPS_READ"),
     roles: null, // the role choices, when the viewer may read roles
-    cursors: [null], // the `after` of each page seen: Previous goes back one
-    pageIndex: 0,
     searchTimer: null,
     // The newest state of each user this page changed or reloaded: a page of users fetched
     // before the change (a slow load overtaken by a click) must not show the old values.
@@ -70,17 +68,17 @@ export async function render(container, context) {
     controls: filterControls(filters),
     banner: h("div", {}),
     explanation: h("div", { id: "no-role-explanation" }),
-    list: listView(),
+    list: { results: h("div", { class: "results" }, loading()) },
   };
+  page.pager = cursorPager({ id: "users-summary", noun: "user", pageSize: PAGE_SIZE, onMove: () => loadPage(page) });
 
   replaceChildren(
     container,
     pageHeader("Users", "Everyone your identity provider (Okta or Microsoft Entra ID) provisioned into your organization, with their role and where it came from."),
     page.banner,
-    section({ title: "All users" }, page.controls.form, page.explanation, page.list.results, page.list.pager),
+    section({ title: "All users" }, page.controls.form, page.explanation, page.list.results, page.pager.element),
   );
   listenToFilters(page);
-  listenToPager(page);
 
   await loadRoleChoices(page);
   await Promise.all([loadPage(page), loadBanner(page)]);
@@ -161,8 +159,7 @@ function refilter(page) {
   };
   if (JSON.stringify(chosen) === JSON.stringify(page.filters)) return; // e.g. Enter after typing
   Object.assign(page.filters, chosen);
-  page.cursors = [null];
-  page.pageIndex = 0;
+  page.pager.reset();
   keepFiltersInAddress(page.filters);
   loadPage(page);
 }
@@ -195,33 +192,11 @@ async function loadRoleChoices(page) {
 
 // --- the list and its pages ----------------------------------------------------------------------
 
-function listView() {
-  const results = h("div", { class: "results" }, loading());
-  const summary = h("p", { class: "muted", "aria-live": "polite", id: "users-summary" });
-  const previous = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Previous");
-  const next = h("button", { type: "button", class: "btn btn-secondary", disabled: true }, "Next");
-  const pager = h("nav", { class: "pager", "aria-label": "Pages of users" }, summary, h("div", { class: "pager-buttons" }, previous, next));
-  return { results, summary, previous, next, pager };
-}
-
-function listenToPager(page) {
-  page.list.previous.addEventListener("click", () => {
-    if (page.pageIndex === 0) return;
-    page.pageIndex -= 1;
-    loadPage(page);
-  });
-  page.list.next.addEventListener("click", () => {
-    if (page.cursors[page.pageIndex + 1] === undefined) return;
-    page.pageIndex += 1;
-    loadPage(page);
-  });
-}
-
 function variables(page) {
   const { filters } = page;
   return {
     first: PAGE_SIZE,
-    after: page.cursors[page.pageIndex],
+    after: page.pager.after(),
     search: filters.search || null,
     active: filters.status === "all" ? null : filters.status === "active",
     role: filters.role || null,
@@ -252,19 +227,16 @@ async function loadPage(page) {
 }
 
 function showLoadFailure(page, error) {
-  const { results, summary, previous, next } = page.list;
+  const { results } = page.list;
   results.removeAttribute("aria-busy");
   replaceChildren(results, failure(error, () => loadPage(page)));
-  summary.textContent = "";
-  previous.disabled = next.disabled = true;
+  page.pager.fail();
 }
 
 function showPage(page, connection) {
-  const { results, summary, previous, next } = page.list;
-  const { filters, pageIndex } = page;
+  const { results } = page.list;
+  const { filters } = page;
   results.removeAttribute("aria-busy");
-  page.cursors[pageIndex + 1] = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : undefined;
-  page.cursors.length = pageIndex + 2;
   const users = connection.edges.map((edge) => remember(page, edge.node));
   const filtered = filters.search || filters.status !== "all" || filters.role || filters.noRole;
   replaceChildren(
@@ -277,12 +249,7 @@ function showPage(page, connection) {
       emptyText: filtered ? "No users match these filters." : "No users yet. Once Okta or Entra ID is connected, the users assigned to the app appear here.",
     }),
   );
-  const start = pageIndex * PAGE_SIZE;
-  summary.textContent = users.length
-    ? `${start + 1}\u2013${start + users.length} of ${plural(connection.totalCount, "user")}`
-    : `${plural(connection.totalCount, "user")}`;
-  previous.disabled = pageIndex === 0;
-  next.disabled = !connection.pageInfo.hasNextPage;
+  page.pager.show(connection, users.length);
 }
 
 // --- the banner: active users without a role from the identity provider or a group ----------
