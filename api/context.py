@@ -24,6 +24,12 @@ class GraphQLConfig:
     scim_base_url: str
     secure_cookies: bool = False
     graphiql: bool = False
+    public_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def sso_redirect_uri(self) -> str:
+        """OpenID Connect's redirect URI: where the identity provider returns people."""
+        return f"{self.public_url.rstrip('/')}/sso/oidc/callback"
 
 
 async def _load_users(keys: Sequence[str]) -> list[User | None]:

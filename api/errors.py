@@ -34,6 +34,7 @@ from domain.errors import (
     NotFound,
     PermissionDenied,
     SignInThrottled,
+    SsoRefused,
     VersionMismatch,
     narrowed,
 )
@@ -145,6 +146,8 @@ GRAPHQL_ERRORS = ErrorTable(
     Outcome(InvalidToken, "UNAUTHENTICATED", message=lambda _: NOT_SIGNED_IN),
     Outcome(InvalidCredentials, "BAD_REQUEST", AuthenticationError, build=_wrong_password),
     Outcome(SignInThrottled, "BAD_REQUEST", AuthenticationError, build=_throttled),
+    # single sign-on happens outside GraphQL (web.sso): a refusal reaching here is a bug
+    Outcome(SsoRefused, "BAD_REQUEST"),
 )
 
 

@@ -14,13 +14,15 @@ from api.context import Context
 from api.errors import AuthenticationError, MutationError
 from api.queries import actor_of, viewer_of
 from api.sessions import clear_session_cookie, set_session_cookie
-from api.types import ApiToken, Group, Organization, Role, ScimToken, User, Viewer
-from domain import bus, sessions
+from api.types import ApiToken, Group, Organization, Role, ScimToken, SsoConnection, User, Viewer
+from domain import bus, sealed, sessions
 from domain.commands import (
     AssignRole,
+    ConfigureOidcConnection,
     CreateCustomRole,
     DeactivateUser,
     DeleteCustomRole,
+    DeleteSsoConnection,
     EndSession,
     IssueApiToken,
     IssueScimToken,
@@ -31,6 +33,7 @@ from domain.commands import (
     UpdateCustomRole,
     UpdateOrganization,
 )
+from sso import oidc
 
 # --- payloads -----------------------------------------------------------------------------
 
@@ -108,6 +111,24 @@ class CustomRoleUpdateInput:
     restricted_apps: list[str] | None = None
 
 
+@strawberry.type
+class SsoConnectionPayload:
+    connection: SsoConnection
+
+
+@strawberry.input
+class OidcConnectionInput:
+    issuer: str = strawberry.field(
+        description="The provider's issuer URL, such as https://acme.okta.com: its "
+        "/.well-known/openid-configuration is read at once."
+    )
+    client_id: str
+    client_secret: str | None = strawberry.field(
+        default=None,
+        description="Required for a new connection; null keeps the one the connection has.",
+    )
+
+
 @strawberry.input
 class OrganizationInput:
     name: str | None = None
@@ -135,6 +156,9 @@ DeleteCustomRoleResult = Annotated[
 ]
 UserResult = Annotated[UserPayload | MutationError, strawberry.union("UserResult")]
 GroupResult = Annotated[GroupPayload | MutationError, strawberry.union("GroupResult")]
+SsoConnectionResult = Annotated[
+    SsoConnectionPayload | MutationError, strawberry.union("SsoConnectionResult")
+]
 OrganizationResult = Annotated[
     OrganizationPayload | MutationError, strawberry.union("OrganizationResult")
 ]
@@ -263,6 +287,33 @@ class Mutation:
     ) -> UserResult:
         command = ReactivateUser(str(id), expected_version=expected_version)
         return UserPayload(user=User.of(await bus.handle(command, actor_of(info))))
+
+    @strawberry.mutation(
+        description="Set the organization's OpenID Connect connection (create or change it). "
+        "The client secret is kept sealed and never shown again, only its last characters."
+    )
+    async def configure_oidc_connection(
+        self, info: Info[Context, None], input: OidcConnectionInput
+    ) -> SsoConnectionResult:
+        config = info.context.config
+        secret = input.client_secret.strip() if input.client_secret else None
+        provider = await oidc.discover(input.issuer)
+        command = ConfigureOidcConnection(
+            issuer=provider.issuer,
+            provider=provider.as_json(),
+            client_id=input.client_id,
+            client_secret_sealed=sealed.seal(config.secret_key, secret) if secret else None,
+            client_secret_hint=sealed.hint(secret) if secret else None,
+        )
+        connection = await bus.handle(command, actor_of(info))
+        return SsoConnectionPayload(connection=SsoConnection.of(connection, config))
+
+    @strawberry.mutation(description="Remove a single sign-on connection, and its links.")
+    async def delete_sso_connection(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> SsoConnectionResult:
+        connection = await bus.handle(DeleteSsoConnection(str(id)), actor_of(info))
+        return SsoConnectionPayload(connection=SsoConnection.of(connection, info.context.config))
 
     @strawberry.mutation
     async def update_organization(

@@ -4,6 +4,7 @@ Secure when Roster is served over https."""
 from __future__ import annotations
 
 from itsdangerous import BadSignature, Signer
+from starlette.responses import Response
 
 from api.context import Context, GraphQLConfig
 
@@ -27,14 +28,19 @@ def session_token(cookie: str | None, config: GraphQLConfig) -> str | None:
 
 
 def set_session_cookie(context: Context, token: str) -> None:
-    context.response.set_cookie(
+    write_session_cookie(context.response, token, context.config)
+
+
+def write_session_cookie(response: Response, token: str, config: GraphQLConfig) -> None:
+    """The session cookie on any response (a GraphQL sign-in's, a single sign-on's redirect)."""
+    response.set_cookie(
         COOKIE,
-        _signer(context.config).sign(token).decode(),
+        _signer(config).sign(token).decode(),
         max_age=MAX_AGE_SECONDS,
         path="/",
         httponly=True,
         samesite="lax",
-        secure=context.config.secure_cookies,
+        secure=config.secure_cookies,
     )
 
 

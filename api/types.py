@@ -11,14 +11,17 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.context import Context
+from api.context import Context, GraphQLConfig
+from domain import sso
 from domain.audit import recorded_name
 from domain.credentials import display_prefix
+from domain.errors import InvalidToken
 from domain.models import AuditEvent as AuditEventModel
 from domain.models import Group as GroupModel
 from domain.models import Organization as OrganizationModel
 from domain.models import Role as RoleModel
 from domain.models import RoleOrigin as DomainRoleOrigin
+from domain.models import SsoConnection as SsoConnectionModel
 from domain.models import Token as TokenModel
 from domain.models import TokenKind
 from domain.models import User as UserModel
@@ -216,6 +219,17 @@ class Organization:
     async def default_role(self) -> Role:
         return Role.of(await default_role(self.pk))
 
+    @strawberry.field(
+        description="How the organization's people sign in through its identity provider: "
+        "at most one OpenID Connect and one SAML connection (for whoever may configure them)."
+    )
+    async def sso_connections(self, info: Info[Context, None]) -> list[SsoConnection]:
+        actor = info.context.actor
+        if actor is None:
+            raise InvalidToken()
+        found = await sso.connections(actor)
+        return [SsoConnection.of(connection, info.context.config) for connection in found]
+
     @classmethod
     def of(cls, organization: OrganizationModel) -> Organization:
         return cls(
@@ -226,6 +240,39 @@ class Organization:
             updated_at=organization.updated_at,
             default_role_key=organization.default_role_key,
             pk=organization.id,
+        )
+
+
+@strawberry.type
+class SsoConnection:
+    id: strawberry.ID
+    protocol: str = strawberry.field(description="oidc or saml")
+    issuer: str
+    client_id: str | None
+    client_secret_hint: str | None = strawberry.field(
+        description="The client secret's last characters; the secret is never shown again."
+    )
+    redirect_uri: str = strawberry.field(
+        description="Where the identity provider sends people back (OIDC's redirect URI)."
+    )
+    tested_at: datetime | None = strawberry.field(
+        description="When a sign-in through it last succeeded; null: never since it changed."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, connection: SsoConnectionModel, config: GraphQLConfig) -> SsoConnection:
+        return cls(
+            id=strawberry.ID(str(connection.id)),
+            protocol=connection.protocol.value,
+            issuer=connection.issuer,
+            client_id=connection.client_id,
+            client_secret_hint=connection.client_secret_hint,
+            redirect_uri=config.sso_redirect_uri,
+            tested_at=connection.tested_at,
+            created_at=connection.created_at,
+            updated_at=connection.updated_at,
         )
 
 

@@ -20,6 +20,7 @@ class ActorKind(StrEnum):
     API_TOKEN = "api_token"  # a script with an admin's personal token
     SCIM_TOKEN = "scim_token"  # an identity provider with an organization's SCIM token
     OPERATOR = "operator"  # the command line
+    SINGLE_SIGN_ON = "single_sign_on"  # someone signing in through the identity provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,19 @@ class Actor:
             channel=Channel.SCIM,
             organization_id=organization_id,
             permissions=SCIM_TOKEN_PERMISSIONS,
+        )
+
+    @classmethod
+    def single_sign_on(cls, organization_id: int, label: str) -> Actor:
+        """Someone signing in through the organization's identity provider, not signed in
+        yet: it may do nothing but be recorded."""
+        return cls(
+            kind=ActorKind.SINGLE_SIGN_ON,
+            id=None,
+            label=label,
+            channel=Channel.GRAPHQL,
+            organization_id=organization_id,
+            permissions=frozenset(),
         )
 
     @classmethod

@@ -14,7 +14,7 @@ from domain.audit import AuditEntry
 from domain.credentials import IssuedToken
 from domain.errors import DomainError, InvalidValue, UserNameTaken
 from domain.group_presence import forget_group_presence
-from domain.models import Group, Organization, Role, Token, TokenKind, User
+from domain.models import Group, Organization, Role, SsoConnection, Token, TokenKind, User
 from domain.permissions import Permission
 from domain.roles import forget_roles
 from domain.text import made_storable
@@ -361,15 +361,41 @@ TOKEN_KINDS: dict[type[Command[Any]], TokenKind] = {
 }
 
 
+# --- single sign-on ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureOidcConnection(Command[SsoConnection]):
+    """Set the organization's OpenID Connect connection (creating it, or changing it): the
+    issuer, the endpoints its discovery document gives (`provider`, read by the door), and
+    Roster's client there. The client secret comes sealed by the served application (the
+    domain never sees it), with the last characters to show; None keeps the one the
+    connection has."""
+
+    permission: ClassVar[Permission | None] = Permission.SSO_MANAGE
+    issuer: str
+    provider: Mapping[str, str | None]
+    client_id: str
+    client_secret_sealed: str | None
+    client_secret_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSsoConnection(Command[SsoConnection]):
+    permission: ClassVar[Permission | None] = Permission.SSO_MANAGE
+    connection_id: str
+
+
 # --- sessions of the settings page --------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class StartSession(Command[IssuedToken]):
     """Open a browser session for the acting admin (after `domain.sessions.sign_in` checked
-    the password)."""
+    the password, or `domain.sso.sign_in` the identity provider's answer)."""
 
     permission: ClassVar[Permission | None] = None
+    via: str = "password"  # or the single sign-on protocol: "oidc", "saml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ its own or a base's.
     ├── PermissionDenied(action)           the actor may not do this
     ├── InvalidToken()                     missing, malformed, unknown or revoked token
     ├── InvalidCredentials()               wrong email or password (never says which)
-    └── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
+    ├── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
+    └── SsoRefused(reason, detail)         a single sign-on that signs no one in, and why
 
 Not in this tree, because no command or query names them as its outcome:
 - the database's failures, raised while connecting or querying whatever the command:
@@ -135,6 +136,31 @@ class SignInThrottled(DomainError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
+
+
+class SsoRefused(DomainError):
+    """A single sign-on that signs no one in. `reason` is one of `REASONS`' keys, `detail`
+    says what was wrong, for the audit log (never a secret, a token or an assertion)."""
+
+    REASONS = {
+        "no_connection": "Single sign-on is not set up for this organization.",
+        "flow_mismatch": "This sign-in was not started in this browser, or took too long.",
+        "idp_error": "Your identity provider did not sign you in.",
+        "token_rejected": "Your identity provider's answer could not be verified.",
+        "unknown_user": "Your administrator has not assigned you Roster in your identity "
+        "provider, so Roster has no account for you.",
+        "inactive_user": "Your Roster account is deactivated.",
+    }
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}")
+
+    @property
+    def message(self) -> str:
+        """What the person signing in is told."""
+        return self.REASONS.get(self.reason, "Single sign-on failed.")
 
 
 # --- how a door maps the tree ----------------------------------------------------------------

@@ -300,6 +300,60 @@ class GroupMember(Model):
         indexes = (Index(fields=("user_id",), name="group_members_user"),)
 
 
+class SsoProtocol(StrEnum):
+    OIDC = "oidc"
+    SAML = "saml"
+
+
+class SsoConnection(Model):
+    """An organization's single sign-on through its identity provider: at most one per
+    protocol. For OpenID Connect, the issuer, what its discovery document says, and the client
+    Roster is there; the client secret is kept sealed (only the served application holds the
+    key) with its last characters to show."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="sso_connections", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    protocol = fields.CharEnumField(SsoProtocol, max_length=16)
+    issuer = fields.CharField(max_length=512)
+    client_id = fields.CharField(max_length=512, null=True)
+    client_secret_sealed = fields.TextField(null=True)
+    client_secret_hint = fields.CharField(max_length=16, null=True)
+    # the provider's endpoints as its discovery document gave them
+    provider: Any = fields.JSONField(default=dict)
+    tested_at = fields.DatetimeField(null=True)  # when a sign-in through it last succeeded
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "sso_connections"
+        unique_together = (("organization", "protocol"),)
+
+
+class SsoLink(Model):
+    """A user as the identity provider knows them: the subject it signs them in as. The first
+    sign-in that matches a provisioned user by userName or email links the two; later ones
+    find the user by the subject alone."""
+
+    id = fields.BigIntField(primary_key=True)
+    connection: fields.ForeignKeyRelation[SsoConnection] = fields.ForeignKeyField(
+        "models.SsoConnection", related_name="links", on_delete=fields.CASCADE
+    )
+    connection_id: uuid.UUID
+    subject = fields.CharField(max_length=512)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sso_links", on_delete=fields.CASCADE
+    )
+    user_id: uuid.UUID
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "sso_links"
+        unique_together = (("connection", "subject"),)
+
+
 class Token(Model):
     """A bearer token, stored as its SHA-256 digest only.
 

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     API_TOKENS_MANAGE = "issue and revoke personal API tokens"
     AUDIT_READ = "read the audit log"
     ORGANIZATION_MANAGE = "change the organization's settings"
+    SSO_MANAGE = "configure single sign-on"
     ADMINS_MANAGE = "create admin accounts"
     ORGANIZATIONS_CREATE = "create organizations"
 

@@ -26,6 +26,7 @@ from domain.errors import (
     NotFound,
     PermissionDenied,
     SignInThrottled,
+    SsoRefused,
     UserNameTaken,
     VersionMismatch,
     narrowed,
@@ -108,6 +109,7 @@ SCIM_ERRORS = ErrorTable(
     # (no one signs in through SCIM)
     ScimError(InvalidCredentials, 400),
     ScimError(SignInThrottled, 400),
+    ScimError(SsoRefused, 400),
 )
 
 

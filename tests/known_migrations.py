@@ -10,6 +10,7 @@ MIGRATIONS = [
     "0006_user_search_key",
     "0007_groups",
     "0008_group_roles",
+    "0009_sso_connections",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

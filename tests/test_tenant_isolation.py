@@ -36,7 +36,16 @@ from domain.commands import (
     IssueScimToken,
 )
 from domain.credentials import display_prefix
-from domain.models import AuditEvent, Organization, Role, Token, TokenKind, User
+from domain.models import (
+    AuditEvent,
+    Organization,
+    Role,
+    SsoConnection,
+    SsoProtocol,
+    Token,
+    TokenKind,
+    User,
+)
 from domain.queries import event_cursor, user_cursor
 from scim.app import create_scim_app
 from scim.requests import ScimConfig
@@ -872,6 +881,37 @@ async def _deactivate_user(case: Case) -> None:
 @checks(MUTATION_CHECKS, "reactivateUser")
 async def _reactivate_user(case: Case) -> None:
     await _never_found(case, "reactivateUser(id: %%(id)s%s)")
+
+
+async def globex_sso_connection(case: Case) -> SsoConnection:
+    return await SsoConnection.create(
+        organization_id=case.b.organization.id,
+        protocol=SsoProtocol.OIDC,
+        issuer="https://globex.example",
+        client_id="globex-client",
+        provider={},
+    )
+
+
+@checks(MUTATION_CHECKS, "configureOidcConnection")
+async def _configure_oidc_connection(case: Case) -> None:
+    theirs = await globex_sso_connection(case)
+    result = await case.mutate(
+        'configureOidcConnection(input: {issuer: "http://127.0.0.1:9", clientId: "acme", '
+        'clientSecret: "acme-secret"}) ' + RESULT
+    )
+    assert result["__typename"] == "ValidationError", result
+    assert (await SsoConnection.get(id=theirs.id)).client_id == "globex-client"
+    data = await case.ask("{ organization { ssoConnections { id issuer clientId } } }")
+    assert data["organization"]["ssoConnections"] == []
+
+
+@checks(MUTATION_CHECKS, "deleteSsoConnection")
+async def _delete_sso_connection(case: Case) -> None:
+    theirs = await globex_sso_connection(case)
+    result = await case.mutate("deleteSsoConnection(id: %(id)s) " + RESULT, id=str(theirs.id))
+    assert result["__typename"] == "NotFoundError", result
+    assert await SsoConnection.exists(id=theirs.id)
 
 
 @checks(MUTATION_CHECKS, "updateOrganization")

@@ -35,6 +35,7 @@ from scim import errors as scim_errors
 from scim import requests as scim_requests
 from scim.app import ScimMount, create_scim_app
 from scim.requests import ScimConfig
+from web import sso
 from web.drain import CloseWhileDraining
 from web.edge import Door, Edge
 from web.health import healthz, readyz, warn_unless_ready
@@ -85,14 +86,14 @@ def create_app(settings: Settings) -> Starlette:
             shared=shared,
         )
     )
-    graphql = GraphQLApp(
-        GraphQLConfig(
-            secret_key=settings.secret_key,
-            scim_base_url=settings.scim_base_url,
-            secure_cookies=settings.public_url.startswith("https://"),
-            graphiql=settings.graphiql,
-        )
+    graphql_config = GraphQLConfig(
+        secret_key=settings.secret_key,
+        scim_base_url=settings.scim_base_url,
+        secure_cookies=settings.public_url.startswith("https://"),
+        graphiql=settings.graphiql,
+        public_url=settings.public_url,
     )
+    graphql = GraphQLApp(graphql_config)
     doors = [
         Door("/scim/v2", scim_requests.authenticate, scim_errors.refuse,
              _rate_limit(settings.scim_rate_limit, shared)),
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         ScimMount("/scim/v2", scim),
         Route("/graphql", graphql),
+        *sso.routes(graphql_config),
         Mount("/", app=StaticFiles(directory=STATIC, html=True), name="static"),
     ]
     middleware = [

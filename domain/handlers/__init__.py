@@ -9,7 +9,7 @@ from typing import Any
 from domain import commands as c
 from domain.actors import Actor
 from domain.audit import AuditEntry
-from domain.handlers import groups, organizations, roles, tokens, users
+from domain.handlers import groups, organizations, roles, sso, tokens, users
 
 # Each handler takes its command (so a handler of one command is no handler of the others:
 # the registry can say no more than Any of the argument) and returns what the command's type
@@ -39,6 +39,8 @@ HANDLERS: dict[type[c.Command[Any]], Handler] = {
     c.IssueApiToken: tokens.issue_token,
     c.RevokeScimToken: tokens.revoke_token,
     c.RevokeApiToken: tokens.revoke_token,
+    c.ConfigureOidcConnection: sso.configure_oidc_connection,
+    c.DeleteSsoConnection: sso.delete_sso_connection,
     c.StartSession: tokens.start_session,
     c.EndSession: tokens.end_session,
 }

@@ -85,7 +85,9 @@ async def start_session(command: StartSession, actor: Actor) -> tuple[IssuedToke
         user_id=actor.user_id,
         created_by_label=actor.label,
     )
-    return IssuedToken(token, material.token), AuditEntry("admin.signed_in", "user", actor.user_id)
+    changes = {} if command.via == "password" else {"via": command.via}
+    entry = AuditEntry("admin.signed_in", "user", actor.user_id, changes)
+    return IssuedToken(token, material.token), entry
 
 
 async def end_session(command: EndSession, actor: Actor) -> tuple[Token, AuditEntry]:

@@ -8,6 +8,7 @@ from domain import bus, queries
 from domain.actors import Actor
 from domain.commands import (
     AssignRole,
+    ConfigureOidcConnection,
     CreateAdmin,
     CreateCustomRole,
     CreateGroup,
@@ -15,6 +16,7 @@ from domain.commands import (
     DeactivateUser,
     DeleteCustomRole,
     DeleteGroup,
+    DeleteSsoConnection,
     DeleteUser,
     EndSession,
     IssueApiToken,
@@ -84,8 +86,18 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
         (IssueScimToken("Entra"), admin),
         (IssueApiToken("another script"), admin),
         (StartSession(), admin),
+        (
+            ConfigureOidcConnection(
+                "https://acme.okta.example",
+                {"issuer": "https://acme.okta.example"},
+                "roster",
+                "sealed",
+                "…cret",
+            ),
+            admin,
+        ),
     ]
-    covered = {type(command) for command, _ in commands} | {EndSession}
+    covered = {type(command) for command, _ in commands} | {EndSession, DeleteSsoConnection}
     assert covered == set(HANDLERS), "every command is exercised here"
 
     for command, actor in commands:
@@ -95,6 +107,9 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
         if isinstance(command, StartSession):
             ended = EndSession(str(result.token.id))
             await bus.handle(ended, admin)
+            assert await AuditEvent.all().count() == before + 2
+        if isinstance(command, ConfigureOidcConnection):
+            await bus.handle(DeleteSsoConnection(str(result.id)), admin)
             assert await AuditEvent.all().count() == before + 2
 
 

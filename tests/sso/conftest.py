@@ -1,0 +1,177 @@
+"""Single sign-on against a real OpenID provider: the certified `oidc-provider` (npm), run by
+tests/sso/idp/oidc_provider.mjs on 127.0.0.1 with its development login pages, one per test
+session. `browse_sign_in` plays the browser: Roster's redirect to the provider, the provider's
+login and consent forms, and the way back to Roster."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+
+from tests.api.conftest import BASE, CSRF, GraphQLClient, admin, root, super_admin_id
+
+__all__ = ["admin", "root", "super_admin_id"]
+
+IDP = Path(__file__).parent / "idp"
+CLIENT_ID = "roster-test"
+CLIENT_SECRET = "roster-test-client-secret"
+REDIRECT_URI = f"{BASE}/sso/oidc/callback"
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    issuer: str
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _node_modules() -> None:
+    if (IDP / "node_modules" / "oidc-provider").is_dir():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("the SSO tests run oidc-provider on Node.js: `apt-get install nodejs npm`")
+    subprocess.run(  # noqa: S603 - npm, with the lock file's exact versions
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=IDP, check=True
+    )
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProvider]:
+    _node_modules()
+    port = _free_port()
+    client = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": [REDIRECT_URI],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+    }
+    env = {**os.environ, "PORT": str(port), "CLIENTS": json.dumps([client])}
+    process = subprocess.Popen(  # noqa: S603
+        [shutil.which("node") or "node", str(IDP / "oidc_provider.mjs")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        while process.stdout.readline().strip() != "ready":
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("oidc-provider did not start")
+        yield OidcProvider(issuer=f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture
+async def browser(app_transport) -> AsyncIterator[httpx.AsyncClient]:
+    """Roster as a browser reaches it (its cookies kept), not signed in."""
+    async with httpx.AsyncClient(transport=app_transport, base_url=BASE) as http:
+        yield http
+
+
+CONFIGURE = """mutation($input: OidcConnectionInput!) {
+  configureOidcConnection(input: $input) {
+    __typename
+    ... on SsoConnectionPayload { connection { id protocol issuer clientId clientSecretHint
+                                              redirectUri testedAt } }
+    ... on Error { message }
+  }
+}"""
+
+
+@pytest.fixture
+async def connection(root: GraphQLClient, oidc_provider: OidcProvider) -> dict[str, object]:
+    """acme's OIDC connection to the test provider, configured by its super-admin."""
+    variables = {
+        "issuer": oidc_provider.issuer,
+        "clientId": oidc_provider.client_id,
+        "clientSecret": oidc_provider.client_secret,
+    }
+    data = await root(CONFIGURE, input=variables)
+    result = data["configureOidcConnection"]
+    assert result["__typename"] == "SsoConnectionPayload", result
+    return dict(result["connection"])
+
+
+async def browse_sign_in(
+    browser: httpx.AsyncClient,
+    login: str,
+    start: str = "/sso/start?organization=acme",
+    *,
+    cancel: bool = False,
+) -> httpx.Response:
+    """Start at Roster, sign in at the provider as `login` (or cancel there), and return to
+    Roster: its answer to the provider's redirect back."""
+    response = await browser.get(start)
+    if response.status_code != 303 or response.headers["location"].startswith(BASE):
+        return response
+    return await browser.get(await through_provider(response.headers["location"], login, cancel))
+
+
+async def through_provider(location: str, login: str, cancel: bool = False) -> str:
+    """The provider's pages from its authorization URL on: where it sends the browser back."""
+    async with httpx.AsyncClient() as provider:
+        for _ in range(12):
+            if location.startswith(BASE):
+                return location
+            page = await provider.get(location)
+            if page.status_code in (302, 303):
+                location = urljoin(str(page.url), page.headers["location"])
+                continue
+            assert page.status_code == 200, page.text[:500]
+            if cancel:
+                abort = re.search(r'href="([^"]+/abort)"', page.text)
+                assert abort is not None, page.text[:500]
+                location = abort.group(1)
+                continue
+            action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
+            assert action is not None, page.text[:500]
+            fields = dict(
+                re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+            )
+            if 'name="login"' in page.text:
+                fields.update(login=login, password="any password")
+            answer = await provider.post(urljoin(str(page.url), action.group(1)), data=fields)
+            assert answer.status_code in (302, 303), answer.text[:500]
+            location = urljoin(str(answer.url), answer.headers["location"])
+    raise AssertionError("the provider never sent the browser back to Roster")
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+VIEWER = "{ viewer { user { userName } permissions } }"
+
+
+async def viewer(browser: httpx.AsyncClient) -> dict[str, object] | None:
+    """Whom the browser's session signs in, None when it signs no one in."""
+    response = await browser.post("/graphql", json={"query": VIEWER}, headers=CSRF)
+    body = response.json()
+    return body["data"]["viewer"] if body.get("data") else None
