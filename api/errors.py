@@ -35,6 +35,7 @@ from domain.errors import (
     PermissionDenied,
     SignInThrottled,
     SsoRefused,
+    SsoRequired,
     VersionMismatch,
     narrowed,
 )
@@ -137,6 +138,13 @@ def _throttled(error: SignInThrottled) -> AuthenticationError:
     return AuthenticationError(message=str(error), retry_after_seconds=error.retry_after)
 
 
+def _sso_required(error: SsoRequired) -> AuthenticationError:
+    return AuthenticationError(
+        message="Your organization signs in through its identity provider: use "
+        "\u201cSign in with SSO\u201d."
+    )
+
+
 GRAPHQL_ERRORS = ErrorTable(
     Outcome(NotFound, "NOT_FOUND", NotFoundError),
     Outcome(PermissionDenied, "FORBIDDEN", PermissionDeniedError, message=_not_allowed),
@@ -146,6 +154,7 @@ GRAPHQL_ERRORS = ErrorTable(
     Outcome(InvalidToken, "UNAUTHENTICATED", message=lambda _: NOT_SIGNED_IN),
     Outcome(InvalidCredentials, "BAD_REQUEST", AuthenticationError, build=_wrong_password),
     Outcome(SignInThrottled, "BAD_REQUEST", AuthenticationError, build=_throttled),
+    Outcome(SsoRequired, "BAD_REQUEST", AuthenticationError, build=_sso_required),
     # single sign-on happens outside GraphQL (web.sso): a refusal reaching here is a bug
     Outcome(SsoRefused, "BAD_REQUEST"),
 )

@@ -30,6 +30,7 @@ from domain.commands import (
     RevokeApiToken,
     RevokeScimToken,
     SetGroupRole,
+    SetSsoEnforced,
     UpdateCustomRole,
     UpdateOrganization,
 )
@@ -307,6 +308,21 @@ class Mutation:
         )
         connection = await bus.handle(command, actor_of(info))
         return SsoConnectionPayload(connection=SsoConnection.of(connection, config))
+
+    @strawberry.mutation(
+        description="Turn password sign-in off for everyone but the break-glass super-admin "
+        "(`breakGlassUserId`, required to enforce), or back on. Refused until a connection "
+        "has signed someone in."
+    )
+    async def set_sso_enforced(
+        self,
+        info: Info[Context, None],
+        enforced: bool,
+        break_glass_user_id: strawberry.ID | None = None,
+    ) -> OrganizationResult:
+        glass = str(break_glass_user_id) if break_glass_user_id is not None else None
+        organization = await bus.handle(SetSsoEnforced(enforced, glass), actor_of(info))
+        return OrganizationPayload(organization=Organization.of(organization))
 
     @strawberry.mutation(description="Remove a single sign-on connection, and its links.")
     async def delete_sso_connection(

@@ -210,10 +210,22 @@ class Organization:
     id: strawberry.ID
     slug: str
     name: str
+    sso_enforced: bool = strawberry.field(
+        description="Password sign-in is off but for the break-glass super-admin: people sign "
+        "in through the identity provider."
+    )
     created_at: datetime
     updated_at: datetime
     default_role_key: strawberry.Private[str]
+    break_glass_pk: strawberry.Private[uuid.UUID | None]
     pk: strawberry.Private[int]
+
+    @strawberry.field(description="Who may still sign in with a password when SSO is enforced.")
+    async def break_glass_user(self, info: Info[Context, None]) -> User | None:
+        if self.break_glass_pk is None:
+            return None
+        user = await info.context.loaders.users.load(str(self.break_glass_pk))
+        return User.of(user) if user is not None else None
 
     @strawberry.field(description="The role of users that arrive without a role string.")
     async def default_role(self) -> Role:
@@ -236,9 +248,11 @@ class Organization:
             id=strawberry.ID(organization.slug),
             slug=organization.slug,
             name=organization.name,
+            sso_enforced=organization.sso_enforced,
             created_at=organization.created_at,
             updated_at=organization.updated_at,
             default_role_key=organization.default_role_key,
+            break_glass_pk=organization.break_glass_user_id,
             pk=organization.id,
         )
 

@@ -381,6 +381,17 @@ class ConfigureOidcConnection(Command[SsoConnection]):
 
 
 @dataclass(frozen=True, slots=True)
+class SetSsoEnforced(Command[Organization]):
+    """Turn password sign-in off for everyone but one named break-glass super-admin (who can
+    still get in when the identity provider cannot), or back on. Refused until a connection
+    has signed someone in."""
+
+    permission: ClassVar[Permission | None] = Permission.SSO_MANAGE
+    enforced: bool
+    break_glass_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteSsoConnection(Command[SsoConnection]):
     permission: ClassVar[Permission | None] = Permission.SSO_MANAGE
     connection_id: str

@@ -19,6 +19,7 @@ its own or a base's.
     ├── InvalidToken()                     missing, malformed, unknown or revoked token
     ├── InvalidCredentials()               wrong email or password (never says which)
     ├── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
+    ├── SsoRequired(organization)          the organization signs in through its provider only
     └── SsoRefused(reason, detail)         a single sign-on that signs no one in, and why
 
 Not in this tree, because no command or query names them as its outcome:
@@ -136,6 +137,14 @@ class SignInThrottled(DomainError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
+
+
+class SsoRequired(DomainError):
+    def __init__(self, organization: str) -> None:
+        self.organization = organization
+        super().__init__(
+            "your organization signs in through its identity provider: use Sign in with SSO"
+        )
 
 
 class SsoRefused(DomainError):

@@ -75,6 +75,10 @@ class Organization(Model):
     slug = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=200)
     default_role_key = fields.CharField(max_length=64, default="basic-user")
+    # password sign-in is off for everyone but the break-glass super-admin: people sign in
+    # through the identity provider
+    sso_enforced = fields.BooleanField(default=False)
+    break_glass_user_id = fields.UUIDField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -12,8 +12,8 @@ from domain.actors import Actor
 from domain.clock import utcnow
 from domain.commands import StartSession
 from domain.credentials import IssuedToken, verify_password
-from domain.errors import InvalidCredentials, SignInThrottled
-from domain.models import LoginFailure, User
+from domain.errors import InvalidCredentials, SignInThrottled, SsoRequired
+from domain.models import LoginFailure, Organization, User
 from domain.text import fits, storable
 
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -73,6 +73,9 @@ async def sign_in(email: str, password: str, client_address: str) -> SignedIn:
         await LoginFailure.bulk_create([LoginFailure(key=key) for key, _ in keys.values()])
         raise InvalidCredentials()
     await LoginFailure.filter(key=keys["account"][0]).delete()
+    organization = await Organization.get(id=matched.organization_id)
+    if organization.sso_enforced and organization.break_glass_user_id != matched.id:
+        raise SsoRequired(organization.slug)
     actor = Actor.admin(
         user_id=str(matched.id),
         label=matched.user_name,

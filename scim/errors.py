@@ -27,6 +27,7 @@ from domain.errors import (
     PermissionDenied,
     SignInThrottled,
     SsoRefused,
+    SsoRequired,
     UserNameTaken,
     VersionMismatch,
     narrowed,
@@ -110,6 +111,7 @@ SCIM_ERRORS = ErrorTable(
     ScimError(InvalidCredentials, 400),
     ScimError(SignInThrottled, 400),
     ScimError(SsoRefused, 400),
+    ScimError(SsoRequired, 400),
 )
 
 

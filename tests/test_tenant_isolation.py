@@ -906,6 +906,24 @@ async def _configure_oidc_connection(case: Case) -> None:
     assert data["organization"]["ssoConnections"] == []
 
 
+@checks(MUTATION_CHECKS, "setSsoEnforced")
+async def _set_sso_enforced(case: Case) -> None:
+    theirs = await globex_sso_connection(case)
+    theirs.tested_at = theirs.created_at  # globex's connection signed someone in; acme's none
+    await theirs.save()
+    result = await case.mutate(
+        "setSsoEnforced(enforced: true, breakGlassUserId: %(id)s) " + RESULT, id=case.a.admin_id
+    )
+    assert result["__typename"] == "ValidationError", result
+    for named in (str(user.id) for user in case.b.users.values()):
+        await SsoConnection.filter(organization_id=case.a.organization.id).delete()
+        result = await case.mutate(
+            "setSsoEnforced(enforced: false, breakGlassUserId: %(id)s) " + RESULT, id=named
+        )
+        assert result["__typename"] == "ValidationError", result
+    assert not (await Organization.get(id=case.b.organization.id)).sso_enforced
+
+
 @checks(MUTATION_CHECKS, "deleteSsoConnection")
 async def _delete_sso_connection(case: Case) -> None:
     theirs = await globex_sso_connection(case)

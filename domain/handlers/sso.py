@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from domain.actors import Actor, organization_id_of
 from domain.audit import AuditEntry, created, diff, removed
-from domain.commands import ConfigureOidcConnection, DeleteSsoConnection
+from domain.commands import ConfigureOidcConnection, DeleteSsoConnection, SetSsoEnforced
 from domain.errors import InvalidValue, NotFound
 from domain.ids import parse_id
-from domain.models import SsoConnection, SsoProtocol
+from domain.models import Organization, SsoConnection, SsoProtocol, User
 from domain.text import fits
 
 
@@ -58,6 +58,57 @@ async def configure_oidc_connection(
     return connection, AuditEntry(action, "sso_connection", str(connection.id), changes)
 
 
+async def set_sso_enforced(
+    command: SetSsoEnforced, actor: Actor
+) -> tuple[Organization, AuditEntry]:
+    organization = await Organization.get(id=organization_id_of(actor))
+    before = _enforcement(organization)
+    if command.enforced:
+        tested = await SsoConnection.filter(
+            organization_id=organization.id, tested_at__not_isnull=True
+        ).exists()
+        if not tested:
+            raise InvalidValue(
+                "enforced",
+                "no connection has signed anyone in yet: test a sign-in through it first",
+            )
+        organization.break_glass_user_id = (await _break_glass(organization, command)).id
+    elif command.break_glass_user_id is not None:
+        organization.break_glass_user_id = (await _break_glass(organization, command)).id
+    organization.sso_enforced = command.enforced
+    changes = diff(before, _enforcement(organization))
+    if changes:
+        await organization.save(update_fields=["sso_enforced", "break_glass_user_id"])
+    return organization, AuditEntry(
+        "organization.sso_enforcement_set", "organization", str(organization.id), changes
+    )
+
+
+def _enforcement(organization: Organization) -> dict[str, object]:
+    glass = organization.break_glass_user_id
+    return {"sso_enforced": organization.sso_enforced, "break_glass_user_id": str(glass or "")}
+
+
+async def _break_glass(organization: Organization, command: SetSsoEnforced) -> User:
+    """The break-glass admin named: an active super-admin of the organization who has a
+    password."""
+    parsed = parse_id(command.break_glass_user_id or "")
+    user = None
+    if parsed is not None:
+        user = await User.get_or_none(id=parsed, organization_id=organization.id)
+    if user is None:
+        raise InvalidValue(
+            "break_glass_user_id", "name the super-admin who may still sign in with a password"
+        )
+    await user.fetch_related("role")
+    if not user.active or user.password_hash is None or user.role.permission_level != "super-admin":
+        raise InvalidValue(
+            "break_glass_user_id",
+            f"{user.user_name} is not an active super-admin with a password",
+        )
+    return user
+
+
 async def delete_sso_connection(
     command: DeleteSsoConnection, actor: Actor
 ) -> tuple[SsoConnection, AuditEntry]:
@@ -69,6 +120,11 @@ async def delete_sso_connection(
         )
     if connection is None:
         raise NotFound("sso connection", command.connection_id)
+    organization = await Organization.get(id=connection.organization_id)
+    if organization.sso_enforced:
+        raise InvalidValue(
+            "id", "single sign-on is enforced: turn enforcement off before removing a connection"
+        )
     changes = removed(_snapshot(connection))
     await connection.delete()  # its links go with it
     return connection, AuditEntry(

@@ -1,5 +1,6 @@
-"""Single sign-on: each organization's connections to its identity provider, and the subjects
-they link to provisioned users."""
+"""Single sign-on: each organization's connections to its identity provider, the subjects
+they link to provisioned users, and whether password sign-in is off but for a break-glass
+super-admin."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -45,5 +46,15 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'sso_links', 'app': 'models', 'unique_together': (('connection', 'subject'),), 'pk_attr': 'id', 'table_description': 'A user as the identity provider knows them: the subject it signs them in as. The first'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Organization',
+            name='break_glass_user_id',
+            field=fields.UUIDField(null=True),
+        ),
+        ops.AddField(
+            model_name='Organization',
+            name='sso_enforced',
+            field=fields.BooleanField(default=False),
         ),
     ]

@@ -30,6 +30,7 @@ from domain.commands import (
     RevokeApiToken,
     RevokeScimToken,
     SetGroupRole,
+    SetSsoEnforced,
     StartSession,
     UpdateCustomRole,
     UpdateGroup,
@@ -97,7 +98,8 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
             admin,
         ),
     ]
-    covered = {type(command) for command, _ in commands} | {EndSession, DeleteSsoConnection}
+    covered = {type(command) for command, _ in commands}
+    covered |= {EndSession, DeleteSsoConnection, SetSsoEnforced}
     assert covered == set(HANDLERS), "every command is exercised here"
 
     for command, actor in commands:
@@ -109,8 +111,9 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
             await bus.handle(ended, admin)
             assert await AuditEvent.all().count() == before + 2
         if isinstance(command, ConfigureOidcConnection):
+            await bus.handle(SetSsoEnforced(False), admin)
             await bus.handle(DeleteSsoConnection(str(result.id)), admin)
-            assert await AuditEvent.all().count() == before + 2
+            assert await AuditEvent.all().count() == before + 3
 
 
 async def test_a_failing_command_writes_no_audit_event_and_no_change(scim, operator):
