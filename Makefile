@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The PostgreSQL server the test suite creates its throw-away database on.
 ROSTER_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: install run test lint typecheck test-sqlite test-sqlite-in-process test-postgres bench stress migrations schema clean
+.PHONY: install run sso-demo test lint typecheck test-sqlite test-sqlite-in-process test-postgres bench stress migrations schema clean
 
 $(BIN)/roster: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Roster needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -21,6 +21,20 @@ run: install
 	$(BIN)/roster migrate
 	$(BIN)/roster demo
 	ROSTER_GRAPHIQL=1 ROSTER_LOG_FORMAT=console $(BIN)/roster serve
+
+## sso-demo: (beside `make run`) an OpenID provider on 127.0.0.1:9000 for the demo organization,
+## which then signs in through it ("Sign in with SSO"; any password at the provider's page)
+SSO_DEMO_CLIENT := {"client_id":"roster-demo","client_secret":"roster-demo-secret","redirect_uris":["http://127.0.0.1:8000/sso/oidc/callback"],"grant_types":["authorization_code"],"response_types":["code"]}
+sso-demo: install tests/sso/idp/node_modules
+	PORT=9000 CLIENTS='[$(SSO_DEMO_CLIENT)]' node tests/sso/idp/oidc_provider.mjs & provider=$$!; \
+	trap 'kill $$provider' EXIT INT TERM; \
+	until $(BIN)/python -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9000/.well-known/openid-configuration", timeout=1)' 2>/dev/null; do sleep 0.2; done; \
+	echo roster-demo-secret | $(BIN)/roster sso oidc --org demo --issuer http://127.0.0.1:9000 \
+		--client-id roster-demo --client-secret-stdin && wait $$provider
+
+tests/sso/idp/node_modules: tests/sso/idp/package-lock.json
+	cd tests/sso/idp && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## test: lint, type-check, and the whole test suite on SQLite and on PostgreSQL (the tests that
 ## drive `roster serve` processes, where the database makes no difference, on PostgreSQL only)

@@ -21,9 +21,10 @@ from typing import Any
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
-from domain import bus, database, queries
+from domain import bus, database, queries, sealed
 from domain.actors import Actor
 from domain.commands import (
+    ConfigureOidcConnection,
     CreateAdmin,
     CreateOrganization,
     IssueApiToken,
@@ -141,6 +142,26 @@ def _parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("--org", required=True, metavar="SLUG", help="its organization")
     token_revoke.add_argument(
         "token", metavar="ID", help="its id, or its prefix as `token list` shows it"
+    )
+
+    sso_command = commands.add_parser("sso", help="single sign-on").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    sso_oidc = sso_command.add_parser(
+        "oidc", help="set an organization's OpenID Connect connection (issuer, client)"
+    )
+    sso_oidc.add_argument("--org", required=True, metavar="SLUG", help="the organization")
+    sso_oidc.add_argument(
+        "--issuer", required=True, metavar="URL", help="the provider's issuer URL"
+    )
+    sso_oidc.add_argument(
+        "--client-id", required=True, metavar="ID", help="Roster's client ID at the provider"
+    )
+    sso_oidc.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        required=True,
+        help="read the client secret from standard input (one line)",
     )
 
     commands.add_parser("demo", help="create the demo organization, admin and SCIM token")
@@ -389,6 +410,29 @@ async def _token_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sso_oidc(settings: Settings, args: argparse.Namespace) -> int:
+    from sso import oidc  # (only here: the OAuth and JOSE libraries are slow to import)
+
+    actor = await _operator_for(args.org)
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        raise CliError("give the client secret on standard input")
+    provider = await oidc.discover(args.issuer)
+    command = ConfigureOidcConnection(
+        issuer=provider.issuer,
+        provider=provider.as_json(),
+        client_id=args.client_id,
+        client_secret_sealed=sealed.seal(settings.secret_key, secret),
+        client_secret_hint=sealed.hint(secret),
+    )
+    connection = await bus.handle(command, actor)
+    print(
+        f"{args.org!r} signs in through {connection.issuer} (client {connection.client_id}); "
+        f"its redirect URI: {settings.public_url.rstrip('/')}/sso/oidc/callback"
+    )
+    return 0
+
+
 # --- the demo -----------------------------------------------------------------------------
 
 
@@ -473,6 +517,7 @@ _ACTIONS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("token", "create"): _token_create,
     ("token", "list"): _token_list,
     ("token", "revoke"): _token_revoke,
+    ("sso", "oidc"): _sso_oidc,
     ("demo", None): _demo,
 }
 
