@@ -217,3 +217,24 @@ async def test_an_admin_may_not_configure_sso(admin, oidc_provider):
     )
 
     assert data["configureOidcConnection"]["__typename"] == "PermissionDeniedError"
+
+
+async def test_no_secret_code_or_token_reaches_the_logs(
+    browser, connection, scim, oidc_provider: OidcProvider, caplog
+):
+    await provision(scim, "jane@acme.test", role="admin")
+    caplog.set_level("INFO")  # what a deployment logs (ROSTER_LOG_LEVEL's default)
+    start = await browser.get("/sso/start?organization=acme")
+    callback = path_of(await through_provider(start.headers["location"], "jane@acme.test"))
+    code = callback.split("code=")[1].split("&")[0]
+
+    answer = await browser.get(callback)
+
+    assert answer.status_code == 303
+    # Roster's own records and its OAuth client's; not the test's stand-in for the browser
+    ours = ("roster", "authlib", "httpx2", "uvicorn")
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith(ours))
+    assert "roster.request" in {record.name for record in caplog.records}
+    assert code not in logged
+    assert oidc_provider.client_secret not in logged
+    assert "eyJ" not in logged  # no JWT (an ID token's header starts so)
