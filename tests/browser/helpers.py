@@ -98,9 +98,9 @@ def watch_console(page: Page) -> list[str]:
 
 def sign_in(page: Page, roster: Roster, email: str | None = None, password: str | None = None):
     page.goto("/")
-    page.get_by_label("Email").fill(email or roster.admin_email)
+    page.get_by_label("Email", exact=True).fill(email or roster.admin_email)
     page.get_by_label("Password").fill(password or roster.admin_password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 

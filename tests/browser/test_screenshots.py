@@ -10,9 +10,9 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import new_context, start_roster
+from tests.browser.conftest import new_context, start_oidc_provider, start_roster
 from tests.browser.helpers import (
     DESKTOP,
     NARROW,
@@ -26,6 +26,7 @@ from tests.browser.helpers import (
     sign_in,
     watch_console,
 )
+from tests.sso.conftest import OidcProvider
 
 pytestmark = pytest.mark.browser
 
@@ -58,14 +59,33 @@ def roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roster]:
 
 
 @pytest.fixture(scope="module")
-def demo(browser: Browser, roster: Roster) -> Roster:
+def provider(roster: Roster) -> Iterator[OidcProvider]:
+    """An OpenID provider for the single sign-on connection (read when it is configured)."""
+    yield from start_oidc_provider(f"{roster.url}/sso/oidc/callback")
+
+
+@pytest.fixture(scope="module")
+def demo(browser: Browser, roster: Roster, provider: OidcProvider) -> Roster:
     """Acme's settings after connecting Okta: one token (named "Okta", generated on the page),
     a custom role, users from Okta with and without roles, one set by hand, one deactivated,
-    one refused for an unknown role string, and two pushed groups, one of them with a role."""
+    one refused for an unknown role string, two pushed groups, one of them with a role, and
+    single sign-on through OpenID Connect."""
     context = new_context(browser, roster)
     try:
         page = context.new_page()
         sign_in(page, roster)
+        configured = graphql(
+            page,
+            """mutation ($input: OidcConnectionInput!) {
+                 configureOidcConnection(input: $input) { __typename }
+               }""",
+            input={
+                "issuer": provider.issuer,
+                "clientId": provider.client_id,
+                "clientSecret": provider.client_secret,
+            },
+        )["configureOidcConnection"]
+        assert configured["__typename"] == "SsoConnectionPayload", configured
         page.get_by_role("button", name="Generate new token").click()
         page.get_by_role("dialog").get_by_role("button", name="Generate token").click()
         token = page.get_by_label("SCIM token (shown once)").input_value()
@@ -148,6 +168,11 @@ def test_every_page_renders_without_console_errors(
         expect(page.locator(".app-role-values tbody tr")).to_have_count(7)
         screenshot(page, f"organization-entra-{size}")
         assert not horizontally_scrolled(page), "the Entra ID checklist is wider than the screen"
+        expect(page.locator("#sso-status")).to_contain_text("No sign-in yet")
+        section_screenshot(page.locator("#single-sign-on"), f"single-sign-on-{size}")
+        expect(page.locator("#okta-sso-setup > li")).to_have_count(5)
+        section_screenshot(page.locator("#sso-setup"), f"single-sign-on-okta-{size}")
+        assert not horizontally_scrolled(page), "single sign-on is wider than the screen"
 
         go(page, "Roles")
         expect(page.locator(".roles-table tbody tr")).to_have_count(7)
@@ -176,6 +201,18 @@ def test_every_page_renders_without_console_errors(
         assert errors == []
     finally:
         context.close()
+
+
+def section_screenshot(section: Locator, name: str) -> None:
+    """One section of the page, whole, to artifacts/screenshots/ (in a window tall enough that
+    the sticky header does not cover it)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = section.page
+    viewport = page.viewport_size
+    assert viewport is not None
+    page.set_viewport_size({"width": viewport["width"], "height": 2400})
+    section.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
+    page.set_viewport_size(viewport)
 
 
 def horizontally_scrolled(page: Page) -> bool:

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.browser
 
 def test_an_admin_signs_in_and_out_with_the_keyboard_alone(page: Page, roster: Roster):
     page.goto("/")
-    email = page.get_by_label("Email")
+    email = page.get_by_label("Email", exact=True)
     expect(email).to_be_focused()
     page.keyboard.type(roster.admin_email)
     page.keyboard.press("Tab")
@@ -70,15 +70,15 @@ def test_repeated_wrong_passwords_are_throttled_and_the_page_says_for_how_long(
 ):
     roster.create_admin("throttled@acme.test", "the-right-password")
     page.goto("/")
-    page.get_by_label("Email").fill("throttled@acme.test")
+    page.get_by_label("Email", exact=True).fill("throttled@acme.test")
     for _ in range(5):
         page.get_by_label("Password").fill("a-wrong-password")
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
         page.get_by_role("alert").evaluate("element => { element.textContent = '' }")
 
     page.get_by_label("Password").fill("the-right-password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page.get_by_role("alert")).to_have_text(
         re.compile(r"^Too many failed sign-ins\. Try again in \d+ seconds\.$")
@@ -503,7 +503,7 @@ def test_an_ended_session_leads_back_to_sign_in_and_then_where_the_admin_was(
 
     expect(page.get_by_role("heading", name="Sign in to Roster")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Your session ended")).to_be_visible()
-    page.get_by_label("Email").fill(roster.admin_email)
+    page.get_by_label("Email", exact=True).fill(roster.admin_email)
     page.get_by_label("Password").fill(roster.admin_password)
     page.get_by_label("Password").press("Enter")
     expect(page.get_by_role("heading", level=1, name="Activity")).to_be_visible()

@@ -68,6 +68,7 @@ function showSignIn({ expired = false } = {}) {
   document.title = "Sign in · Roster";
   renderSignIn(root(), {
     expired,
+    returnTo: state.returnTo,
     onSignedIn(viewer) {
       state.viewer = viewer;
       state.focusPage = true;

@@ -86,6 +86,11 @@ export const ACTIONS = {
   "api_token.revoked": "API token revoked",
   "organization.created": "Organization created",
   "organization.updated": "Organization settings changed",
+  "organization.sso_enforcement_set": "Single sign-on enforcement changed",
+  "sso.connection_created": "Single sign-on set up",
+  "sso.connection_changed": "Single sign-on changed",
+  "sso.connection_deleted": "Single sign-on removed",
+  "sso.sign_in_refused": "Single sign-on refused",
   "admin.created": "Admin created",
   "admin.signed_in": "Signed in",
   "admin.signed_out": "Signed out",
@@ -98,7 +103,7 @@ export function actionLabel(action) {
 }
 
 export function isFailure(action) {
-  return action.endsWith("_failed");
+  return action.endsWith("_failed") || action.endsWith("_refused");
 }
 
 const FIELD_LABELS = {

@@ -1,10 +1,12 @@
 // Settings > Organization: the name and default role, then the SCIM integration and the setup
-// checklists of Okta and Microsoft Entra ID (js/pages/scim.js).
+// checklists of Okta and Microsoft Entra ID (js/pages/scim.js), then single sign-on and its Okta
+// checklist, for super admins (js/pages/sso.js).
 
 import { gql, mutate, describeError, ERROR_FIELDS } from "../api.js";
 import { h, field, errorArea, replaceChildren } from "../dom.js";
 import { pageHeader, section, loading, failure, toast } from "../ui.js";
 import { renderScim } from "./scim.js";
+import { renderSso } from "./sso.js";
 
 const ORGANIZATION = `query Organization { organization { name slug defaultRole { key name } } }`;
 const ROLE_CHOICES = `query RoleChoices { roles { key name builtIn } }`;
@@ -26,8 +28,10 @@ export async function render(container, context) {
   );
   const settings = h("div", {}, loading());
   const scim = renderScim(context);
+  const sso = context.can("SSO_MANAGE") ? renderSso(context) : null;
   body.append(settings, scim.element);
-  await Promise.all([renderSettings(settings, context), scim.ready]);
+  if (sso) body.append(sso.element);
+  await Promise.all([renderSettings(settings, context), scim.ready, sso?.ready]);
   return scim.cleanup;
 }
 

@@ -9,6 +9,7 @@ import { gql, mutate, describeError, ERROR_FIELDS, TOKEN_FIELDS } from "../api.j
 import { h, field, errorArea, replaceChildren, button, uid } from "../dom.js";
 import { section, loading, failure, toast, copyField, copyButton, timeAgoElement, table, row, badge, notice, openDialog, confirmDialog } from "../ui.js";
 import { formatDateTime, parseDate } from "../format.js";
+import { step, valueRow, valuesTable } from "../checklist.js";
 
 const SETUP = `
   query ScimSetup {
@@ -369,41 +370,6 @@ const ENTRA_GROUP_MAPPINGS = [
   ["externalId", "objectId"],
   ["members", "members"],
 ];
-
-function step(title, done, ...content) {
-  const status = done === null ? null : done ? badge("Done", "success") : badge("To do", "neutral");
-  return h(
-    "li",
-    { class: "step" },
-    h("div", { class: "step-header" }, h("h3", {}, title), status),
-    content,
-  );
-}
-
-/** A field and its exact value; `copy` false for a choice to make rather than text to paste. */
-function valueRow(label, value, { copy = true, what = `${label.toLowerCase()} \u201c${value}\u201d`, text = false } = {}) {
-  return h(
-    "tr",
-    {},
-    h("th", { scope: "row" }, label),
-    h("td", {}, text ? value : h("code", { class: "value" }, value)),
-    h("td", { class: "col-actions" }, copy ? copyButton(value, what, { small: true }) : null),
-  );
-}
-
-function valuesTable(caption, fieldHeading, rows, className = "") {
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: `table values-table ${className}` },
-      h("caption", { class: "sr-only" }, caption),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, fieldHeading), h("th", { scope: "col" }, "Value"), h("th", { scope: "col", class: "col-actions" }, h("span", { class: "sr-only" }, "Copy")))),
-      h("tbody", {}, rows),
-    ),
-  );
-}
 
 /** The permissionsRole attribute, field by field, as Okta's Profile Editor asks for it. */
 function attributeTable(setup) {

@@ -1,4 +1,6 @@
-// The sign-in page: email and password; the session cookie is set by the server (HttpOnly).
+// The sign-in page: email and password, or the organization's identity provider (single
+// sign-on: the browser goes to /sso/start, which sends it to the provider and back). Either way
+// the session cookie is set by the server (HttpOnly).
 
 import { gql, describeError, VIEWER_FIELDS } from "../api.js";
 import { h, field, errorArea, replaceChildren } from "../dom.js";
@@ -13,11 +15,16 @@ const LOGIN = `
   }
 `;
 
-export function renderSignIn(root, { expired = false, onSignedIn }) {
+export function renderSignIn(root, { expired = false, returnTo = null, onSignedIn }) {
   const form = signInForm(expired);
   form.element.addEventListener("submit", (event) => {
     event.preventDefault();
     signIn(form, onSignedIn);
+  });
+  const sso = ssoForm();
+  sso.element.addEventListener("submit", (event) => {
+    event.preventDefault();
+    startSso(sso, returnTo);
   });
   replaceChildren(
     root,
@@ -26,6 +33,7 @@ export function renderSignIn(root, { expired = false, onSignedIn }) {
       { class: "signin", id: "main" },
       h("div", { class: "signin-brand", "aria-hidden": "true" }, h("span", { class: "brand-mark" }, "R"), h("span", {}, "Roster")),
       form.element,
+      sso.element,
       h("p", { class: "signin-footer muted" }, "Forgot your password? Ask another admin of your organization or your Roster operator."),
     ),
   );
@@ -55,6 +63,48 @@ function signInForm(expired) {
     submit,
   );
   return { element, email, password, problem, submit, countdown: null };
+}
+
+function ssoForm() {
+  const who = field({
+    label: "Work email or organization ID",
+    control: h("input", { type: "text", name: "sso", class: "input", autocomplete: "email", required: true, spellcheck: "false", autocapitalize: "none" }),
+    hint: "Your identity provider (such as Okta) signs you in, then sends you back here.",
+  });
+  const submit = h("button", { type: "submit", class: "btn btn-secondary btn-block" }, "Sign in with SSO");
+  const element = h(
+    "form",
+    { class: "signin-form signin-sso", novalidate: true, "aria-labelledby": "signin-sso-title" },
+    h("h2", { id: "signin-sso-title" }, "Sign in with your identity provider"),
+    who.element,
+    submit,
+  );
+  return { element, who, submit };
+}
+
+/**
+ * Go to /sso/start: by email when the value is one, else by organization ID; back to the page the
+ * user was going to (a hash route such as "#/users") once signed in. A navigation, not a form
+ * submission: the redirects lead to the identity provider, which the page's form-action forbids.
+ */
+function startSso({ who, submit }, returnTo) {
+  who.setError(null);
+  const value = who.control.value.trim();
+  if (!value) {
+    who.setError("Enter your work email, or your organization's ID.");
+    who.control.focus();
+    return;
+  }
+  const params = new URLSearchParams({ [value.includes("@") ? "email" : "organization"]: value });
+  params.set("return_to", returnTo && returnTo.startsWith("#/") ? `/${returnTo}` : "/");
+  submit.disabled = true;
+  submit.textContent = "Going to your identity provider…";
+  // back here with the Back button (from the browser's page cache): the form works again
+  window.addEventListener("pageshow", () => {
+    submit.disabled = false;
+    submit.textContent = "Sign in with SSO";
+  }, { once: true });
+  window.location.assign(`/sso/start?${params}`);
 }
 
 /** The email and password, or null (with the field that is missing marked and focused). */
