@@ -12,10 +12,11 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.context import Context, GraphQLConfig
+from api.errors import query_error
 from domain import sso
 from domain.audit import recorded_name
 from domain.credentials import display_prefix
-from domain.errors import InvalidToken
+from domain.errors import DomainError, InvalidToken
 from domain.models import AuditEvent as AuditEventModel
 from domain.models import Group as GroupModel
 from domain.models import Organization as OrganizationModel
@@ -236,10 +237,12 @@ class Organization:
         "at most one OpenID Connect and one SAML connection (for whoever may configure them)."
     )
     async def sso_connections(self, info: Info[Context, None]) -> list[SsoConnection]:
-        actor = info.context.actor
-        if actor is None:
-            raise InvalidToken()
-        found = await sso.connections(actor)
+        try:
+            if info.context.actor is None:
+                raise InvalidToken()
+            found = await sso.connections(info.context.actor)
+        except DomainError as error:  # as the queries answer them (a GraphQL error and code)
+            raise query_error(error) from error
         return [SsoConnection.of(connection, info.context.config) for connection in found]
 
     @classmethod

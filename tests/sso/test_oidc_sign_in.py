@@ -238,3 +238,10 @@ async def test_no_secret_code_or_token_reaches_the_logs(
     assert code not in logged
     assert oidc_provider.client_secret not in logged
     assert "eyJ" not in logged  # no JWT (an ID token's header starts so)
+
+
+async def test_only_who_may_configure_sso_reads_the_connections(admin, connection):
+    errors = await admin.errors("{ organization { ssoConnections { id issuer } } }")
+
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    assert connection["issuer"] not in str(errors)
