@@ -50,11 +50,17 @@ typecheck: install
 test-sqlite: install
 	$(BIN)/pytest
 
+# The tests that run inside the test process, on two workers (pytest-xdist; the tests of a file
+# stay together); those that drive `roster serve` under load or time it, one at a time.
+IN_PROCESS := -m "not stress and not browser and not served" -n 2 --dist loadfile
+SERVED := -m "stress or browser or served"
+
 test-sqlite-in-process: install
-	$(BIN)/pytest -m "not stress and not browser and not served"
+	$(BIN)/pytest $(IN_PROCESS)
 
 test-postgres: install
-	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest
+	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest $(IN_PROCESS)
+	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest $(SERVED)
 
 ## bench: the benchmark suite on SQLite and PostgreSQL (figures in bench-*.json)
 bench: install
