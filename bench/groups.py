@@ -48,7 +48,10 @@ from bench.targets import ratio
 MEMBERS = 50_000
 PATCH = 1_000  # members added by one PATCH, as Okta pushes a large group
 SMOKE_MEMBERS, SMOKE_PATCH = 300, 100
-ROUNDS = 3  # interleaved rounds of each read, on each group
+ROUNDS = 5  # interleaved rounds of each read, on each group
+# Each read on each group lasts this long over its rounds: the two throughputs are compared
+# within 10%, and shorter rounds on two cores let one stall swing the ratio by more than that.
+READ_SECONDS = 15.0
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 EMPTY, BIG = "Bench empty", "Bench everyone"

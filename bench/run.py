@@ -13,6 +13,7 @@ ratios would mean nothing).
     python -m bench.run --database sqlite|postgres [--seconds 5] [--mix-seconds 60]
                         [--walk-users 100000] [--scale-sizes 1000,10000,100000]
                         [--import-users 10000] [--group-members 50000] [--group-patch 1000]
+                        [--group-read-seconds 15]
                         [--smoke] [--[no-]django-peer] [--json FILE]
 
 Everything listens on 127.0.0.1; every load is bounded in time and in requests."""
@@ -82,6 +83,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--group-patch", type=int, default=groups.PATCH, help="members added by one PATCH"
     )
+    parser.add_argument(
+        "--group-read-seconds",
+        type=float,
+        default=groups.READ_SECONDS,
+        help="each group read on each group, over all its rounds",
+    )
     parser.add_argument("--smoke", action="store_true", help="a few seconds: check the suite works")
     parser.add_argument(
         "--django-peer",
@@ -99,6 +106,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         args.mix_seconds, args.walk_users, args.token_pairs = 0.5, 200, 2
         args.scale_sizes, args.import_users, args.import_slice = scale.SMOKE_SIZES, 200, 50
         args.group_members, args.group_patch = groups.SMOKE_MEMBERS, groups.SMOKE_PATCH
+        args.group_read_seconds = 0.5
     if args.group_patch < 1:
         parser.error("--group-patch must be at least 1")
     return args
@@ -287,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.group_members,
                 args.group_patch,
                 args.walk_batch,
-                run_load(args),
+                run_load(args).lasting(args.group_read_seconds),
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
