@@ -31,6 +31,16 @@ class GraphQLConfig:
         """OpenID Connect's redirect URI: where the identity provider returns people."""
         return f"{self.public_url.rstrip('/')}/sso/oidc/callback"
 
+    @property
+    def saml_acs_url(self) -> str:
+        """SAML's assertion consumer service: where the identity provider posts its answer."""
+        return f"{self.public_url.rstrip('/')}/sso/saml/acs"
+
+    def saml_entity_id(self, organization_slug: str) -> str:
+        """Roster's SAML entity ID for an organization (the audience its assertions name):
+        the URL of its service provider metadata."""
+        return f"{self.public_url.rstrip('/')}/sso/saml/metadata?organization={organization_slug}"
+
 
 async def _load_users(keys: Sequence[str]) -> list[User | None]:
     users = await queries.users_by_ids(keys)

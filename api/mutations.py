@@ -15,10 +15,12 @@ from api.errors import AuthenticationError, MutationError
 from api.queries import actor_of, viewer_of
 from api.sessions import clear_session_cookie, set_session_cookie
 from api.types import ApiToken, Group, Organization, Role, ScimToken, SsoConnection, User, Viewer
-from domain import bus, sealed, sessions
+from domain import bus, queries, sealed, sessions
 from domain.commands import (
     AssignRole,
+    Command,
     ConfigureOidcConnection,
+    ConfigureSamlConnection,
     CreateCustomRole,
     DeactivateUser,
     DeleteCustomRole,
@@ -34,7 +36,9 @@ from domain.commands import (
     UpdateCustomRole,
     UpdateOrganization,
 )
-from sso import oidc
+from domain.errors import InvalidValue
+from domain.models import SsoConnection as SsoConnectionModel
+from sso import oidc, saml
 
 # --- payloads -----------------------------------------------------------------------------
 
@@ -130,6 +134,15 @@ class OidcConnectionInput:
     )
 
 
+@strawberry.input(
+    description="The identity provider's SAML metadata: pasted, or read from its URL (Okta's "
+    "Metadata URL), one of the two."
+)
+class SamlConnectionInput:
+    metadata_xml: str | None = None
+    metadata_url: str | None = None
+
+
 @strawberry.input
 class OrganizationInput:
     name: str | None = None
@@ -163,6 +176,16 @@ SsoConnectionResult = Annotated[
 OrganizationResult = Annotated[
     OrganizationPayload | MutationError, strawberry.union("OrganizationResult")
 ]
+
+
+async def _connection_payload(
+    command: Command[SsoConnectionModel], info: Info[Context, None]
+) -> SsoConnectionPayload:
+    """A connection command's result, with the URLs Roster gives the identity provider."""
+    actor = actor_of(info)
+    connection = await bus.handle(command, actor)
+    slug = (await queries.organization(actor)).slug
+    return SsoConnectionPayload(connection=SsoConnection.of(connection, info.context.config, slug))
 
 
 def _client_address(info: Info[Context, None]) -> str:
@@ -306,8 +329,32 @@ class Mutation:
             client_secret_sealed=sealed.seal(config.secret_key, secret) if secret else None,
             client_secret_hint=sealed.hint(secret) if secret else None,
         )
-        connection = await bus.handle(command, actor_of(info))
-        return SsoConnectionPayload(connection=SsoConnection.of(connection, config))
+        return await _connection_payload(command, info)
+
+    @strawberry.mutation(
+        description="Set the organization's SAML connection (create or change it) from the "
+        "identity provider's metadata, which must give its entity ID, an HTTP-Redirect single "
+        "sign-on URL and a signing certificate."
+    )
+    async def configure_saml_connection(
+        self, info: Info[Context, None], input: SamlConnectionInput
+    ) -> SsoConnectionResult:
+        given = [value for value in (input.metadata_xml, input.metadata_url) if value]
+        if len(given) != 1:
+            raise InvalidValue("metadata_xml", "give the metadata XML or its URL, one of the two")
+        url = input.metadata_url.strip() if input.metadata_url else None
+        xml = await saml.fetch_metadata(url) if url else str(input.metadata_xml)
+        try:
+            provider = saml.identity_provider(xml)
+        except InvalidValue as error:
+            raise InvalidValue("metadata_url" if url else "metadata_xml", error.reason) from None
+        command = ConfigureSamlConnection(
+            entity_id=provider.entity_id,
+            sso_url=provider.sso_url,
+            metadata_xml=provider.metadata_xml,
+            metadata_url=url,
+        )
+        return await _connection_payload(command, info)
 
     @strawberry.mutation(
         description="Turn password sign-in off for everyone but the break-glass super-admin "
@@ -328,8 +375,7 @@ class Mutation:
     async def delete_sso_connection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> SsoConnectionResult:
-        connection = await bus.handle(DeleteSsoConnection(str(id)), actor_of(info))
-        return SsoConnectionPayload(connection=SsoConnection.of(connection, info.context.config))
+        return await _connection_payload(DeleteSsoConnection(str(id)), info)
 
     @strawberry.mutation
     async def update_organization(

@@ -23,8 +23,8 @@ from domain.models import Organization as OrganizationModel
 from domain.models import Role as RoleModel
 from domain.models import RoleOrigin as DomainRoleOrigin
 from domain.models import SsoConnection as SsoConnectionModel
+from domain.models import SsoProtocol, TokenKind
 from domain.models import Token as TokenModel
-from domain.models import TokenKind
 from domain.models import User as UserModel
 from domain.queries import AuditTarget as AuditTargetModel
 from domain.roles import default_role
@@ -243,7 +243,8 @@ class Organization:
             found = await sso.connections(info.context.actor)
         except DomainError as error:  # as the queries answer them (a GraphQL error and code)
             raise query_error(error) from error
-        return [SsoConnection.of(connection, info.context.config) for connection in found]
+        config = info.context.config
+        return [SsoConnection.of(connection, config, self.slug) for connection in found]
 
     @classmethod
     def of(cls, organization: OrganizationModel) -> Organization:
@@ -264,13 +265,25 @@ class Organization:
 class SsoConnection:
     id: strawberry.ID
     protocol: str = strawberry.field(description="oidc or saml")
-    issuer: str
-    client_id: str | None
+    issuer: str = strawberry.field(
+        description="OIDC: the provider's issuer URL. SAML: the identity provider's entity ID."
+    )
+    client_id: str | None = strawberry.field(description="OIDC: Roster's client ID there.")
     client_secret_hint: str | None = strawberry.field(
-        description="The client secret's last characters; the secret is never shown again."
+        description="OIDC: the client secret's last characters; the secret is never shown again."
     )
     redirect_uri: str = strawberry.field(
-        description="Where the identity provider sends people back (OIDC's redirect URI)."
+        description="Where the identity provider sends people back: OIDC's redirect URI, "
+        "SAML's assertion consumer service (ACS) URL."
+    )
+    sso_url: str | None = strawberry.field(
+        description="SAML: the identity provider's single sign-on URL, from its metadata."
+    )
+    metadata_url: str | None = strawberry.field(
+        description="SAML: where the identity provider's metadata was read; null when pasted."
+    )
+    sp_entity_id: str | None = strawberry.field(
+        description="SAML: Roster's entity ID, the audience its assertions must name."
     )
     tested_at: datetime | None = strawberry.field(
         description="When a sign-in through it last succeeded; null: never since it changed."
@@ -279,14 +292,21 @@ class SsoConnection:
     updated_at: datetime
 
     @classmethod
-    def of(cls, connection: SsoConnectionModel, config: GraphQLConfig) -> SsoConnection:
+    def of(
+        cls, connection: SsoConnectionModel, config: GraphQLConfig, organization_slug: str
+    ) -> SsoConnection:
+        saml = connection.protocol == SsoProtocol.SAML
+        provider = connection.provider
         return cls(
             id=strawberry.ID(str(connection.id)),
             protocol=connection.protocol.value,
             issuer=connection.issuer,
             client_id=connection.client_id,
             client_secret_hint=connection.client_secret_hint,
-            redirect_uri=config.sso_redirect_uri,
+            redirect_uri=config.saml_acs_url if saml else config.sso_redirect_uri,
+            sso_url=provider.get("sso_url") if saml else None,
+            metadata_url=provider.get("metadata_url") if saml else None,
+            sp_entity_id=config.saml_entity_id(organization_slug) if saml else None,
             tested_at=connection.tested_at,
             created_at=connection.created_at,
             updated_at=connection.updated_at,

@@ -381,6 +381,19 @@ class ConfigureOidcConnection(Command[SsoConnection]):
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigureSamlConnection(Command[SsoConnection]):
+    """Set the organization's SAML connection (creating it, or changing it): the identity
+    provider's entity ID, single sign-on URL and metadata, read and checked by the door, and
+    the URL the metadata came from when it was not pasted."""
+
+    permission: ClassVar[Permission | None] = Permission.SSO_MANAGE
+    entity_id: str
+    sso_url: str
+    metadata_xml: str
+    metadata_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SetSsoEnforced(Command[Organization]):
     """Turn password sign-in off for everyone but one named break-glass super-admin (who can
     still get in when the identity provider cannot), or back on. Refused until a connection

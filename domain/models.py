@@ -313,7 +313,8 @@ class SsoConnection(Model):
     """An organization's single sign-on through its identity provider: at most one per
     protocol. For OpenID Connect, the issuer, what its discovery document says, and the client
     Roster is there; the client secret is kept sealed (only the served application holds the
-    key) with its last characters to show."""
+    key) with its last characters to show. For SAML, the identity provider's entity ID as the
+    issuer, and its metadata (with the URL it was read from, if any) as the provider."""
 
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
@@ -325,7 +326,7 @@ class SsoConnection(Model):
     client_id = fields.CharField(max_length=512, null=True)
     client_secret_sealed = fields.TextField(null=True)
     client_secret_hint = fields.CharField(max_length=16, null=True)
-    # the provider's endpoints as its discovery document gave them
+    # OIDC: the provider's endpoints as its discovery document gave them; SAML: its metadata
     provider: Any = fields.JSONField(default=dict)
     tested_at = fields.DatetimeField(null=True)  # when a sign-in through it last succeeded
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -356,6 +357,23 @@ class SsoLink(Model):
     class Meta:
         table = "sso_links"
         unique_together = (("connection", "subject"),)
+
+
+class SsoAssertion(Model):
+    """A SAML assertion a connection has accepted, kept until it expires: the same assertion
+    posted again (a replay) is refused."""
+
+    id = fields.BigIntField(primary_key=True)
+    connection: fields.ForeignKeyRelation[SsoConnection] = fields.ForeignKeyField(
+        "models.SsoConnection", related_name="assertions", on_delete=fields.CASCADE
+    )
+    connection_id: uuid.UUID
+    assertion_id = fields.CharField(max_length=256)
+    expires_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "sso_assertions"
+        unique_together = (("connection", "assertion_id"),)
 
 
 class Token(Model):

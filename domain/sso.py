@@ -6,9 +6,10 @@ fly. Each refusal is an `SsoRefused` and, where the organization is known, an au
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 
 from domain import audit, bus
@@ -18,7 +19,15 @@ from domain.clock import utcnow
 from domain.commands import StartSession
 from domain.errors import SsoRefused
 from domain.ids import parse_id
-from domain.models import Organization, SsoConnection, SsoLink, SsoProtocol, User, UserValue
+from domain.models import (
+    Organization,
+    SsoAssertion,
+    SsoConnection,
+    SsoLink,
+    SsoProtocol,
+    User,
+    UserValue,
+)
 from domain.permissions import Permission
 from domain.sessions import SignedIn
 from domain.text import fits, storable
@@ -47,21 +56,25 @@ async def connection(connection_id: str) -> SsoConnection | None:
     return await SsoConnection.get_or_none(id=parsed) if parsed is not None else None
 
 
-async def oidc_connection_of(organization: str | None, email: str | None) -> SsoConnection:
-    """The OpenID Connect connection a sign-in starts at: that of the organization with this
-    slug, or of the one organization whose users include this email."""
+async def connection_of(
+    organization: str | None, email: str | None, protocol: str | None = None
+) -> SsoConnection:
+    """The connection a sign-in starts at: that of the organization with this slug, or of the
+    one organization whose users include this email. An organization with both protocols
+    signs in through OpenID Connect unless `protocol` says "saml"."""
+    wanted = _protocols(protocol)
     if organization is not None and organization.strip():
         slug = organization.strip().lower()
         fitting = fits(Organization, "slug", slug)
         found = await Organization.get_or_none(slug=slug) if fitting else None
-        connection = (
-            await SsoConnection.get_or_none(organization_id=found.id, protocol=SsoProtocol.OIDC)
+        connections = (
+            await SsoConnection.filter(organization_id=found.id, protocol__in=wanted)
             if found
-            else None
+            else []
         )
-        if connection is None:
-            raise SsoRefused("no_connection", f"no organization {slug!r} signs in through OIDC")
-        return connection
+        if not connections:
+            raise SsoRefused("no_connection", f"no organization {slug!r} signs in through SSO")
+        return _preferred(connections)
     key = (email or "").strip().casefold()
     if not key or not storable(key) or not fits(User, "user_name_key", key):
         raise SsoRefused("no_connection", "neither an organization nor an email was given")
@@ -69,16 +82,58 @@ async def oidc_connection_of(organization: str | None, email: str | None) -> Sso
         await User.filter(_named(key)).distinct().values_list("organization_id", flat=True)
     )
     connections = await SsoConnection.filter(
-        organization_id__in=list(organizations), protocol=SsoProtocol.OIDC
+        organization_id__in=list(organizations), protocol__in=wanted
     )
-    if len(connections) != 1:
+    if len({connection.organization_id for connection in connections}) != 1:
         raise SsoRefused(
             "no_connection",
             "no organization with single sign-on knows this email"
             if not connections
             else "several organizations know this email: give the organization's ID",
         )
-    return connections[0]
+    return _preferred(connections)
+
+
+def _protocols(protocol: str | None) -> list[SsoProtocol]:
+    if protocol is None or not protocol.strip():
+        return list(SsoProtocol)
+    try:
+        return [SsoProtocol(protocol.strip().lower())]
+    except ValueError:
+        raise SsoRefused("no_connection", "the protocol is oidc or saml") from None
+
+
+def _preferred(connections: list[SsoConnection]) -> SsoConnection:
+    """OpenID Connect first, when an organization has both."""
+    return sorted(connections, key=lambda connection: connection.protocol != SsoProtocol.OIDC)[0]
+
+
+async def slug_of(connection: SsoConnection) -> str:
+    """The slug of the connection's organization (SAML's entity ID names it)."""
+    slug = await Organization.get(id=connection.organization_id).values_list("slug", flat=True)
+    return str(slug)
+
+
+async def organization_exists(slug: str) -> bool:
+    return bool(slug) and fits(Organization, "slug", slug) and await Organization.exists(slug=slug)
+
+
+async def first_use(connection: SsoConnection, assertion_id: str, expires_at: datetime) -> None:
+    """Keep a SAML assertion's ID until it expires; SsoRefused (recorded) when the connection
+    has accepted it already: a replay. Expired IDs of the connection go at the same time."""
+    await SsoAssertion.filter(connection_id=connection.id, expires_at__lt=utcnow()).delete()
+    if not fits(SsoAssertion, "assertion_id", assertion_id):
+        raise await refused(
+            connection, SsoRefused("assertion_rejected", "the assertion ID is too long")
+        )
+    try:
+        await SsoAssertion.create(
+            connection_id=connection.id, assertion_id=assertion_id, expires_at=expires_at
+        )
+    except IntegrityError:
+        raise await refused(
+            connection, SsoRefused("replayed", "this assertion has been used to sign in already")
+        ) from None
 
 
 def _named(key: str) -> Q:
@@ -87,10 +142,9 @@ def _named(key: str) -> Q:
     return Q(user_name_key=key) | Q(id__in=Subquery(with_email))
 
 
-async def sign_in(connection_id: uuid.UUID, identity: Identity, protocol: str) -> SignedIn:
-    """The provisioned, active user the provider signed in, with a new session; SsoRefused
-    (recorded in the organization's audit log) when there is none."""
-    connection = await SsoConnection.get(id=connection_id)
+async def sign_in(connection: SsoConnection, identity: Identity) -> SignedIn:
+    """The provisioned, active user the provider signed in through `connection`, with a new
+    session; SsoRefused (recorded in the organization's audit log) when there is none."""
     user = await _linked(connection, identity.subject) or await _matched(connection, identity)
     if user is None:
         raise await refused(
@@ -114,7 +168,7 @@ async def sign_in(connection_id: uuid.UUID, identity: Identity, protocol: str) -
         organization_id=user.organization_id,
         permission_level=user.role.permission_level,
     )
-    session = await bus.handle(StartSession(via=protocol), actor)
+    session = await bus.handle(StartSession(via=connection.protocol.value), actor)
     return SignedIn(user, session, actor)
 
 

@@ -11,6 +11,7 @@ MIGRATIONS = [
     "0007_groups",
     "0008_group_roles",
     "0009_sso_connections",
+    "0010_sso_assertions",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

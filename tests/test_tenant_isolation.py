@@ -12,10 +12,12 @@ fields are enumerated from the app and the schema: a new one without its check h
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -52,6 +54,7 @@ from scim.requests import ScimConfig
 from tests.api.conftest import CSRF, GraphQLClient
 from tests.conftest import provision
 from tests.scim.conftest import PATCH_SCHEMA, SCIM_JSON, okta_user
+from tests.sso.saml_idp import SamlIdp
 
 BASE = "http://roster.test"
 ADMIN_EMAIL = "admin@shared.test"  # the admin of each organization: one email, two accounts
@@ -904,6 +907,26 @@ async def _configure_oidc_connection(case: Case) -> None:
     assert (await SsoConnection.get(id=theirs.id)).client_id == "globex-client"
     data = await case.ask("{ organization { ssoConnections { id issuer clientId } } }")
     assert data["organization"]["ssoConnections"] == []
+
+
+@checks(MUTATION_CHECKS, "configureSamlConnection")
+async def _configure_saml_connection(case: Case) -> None:
+    theirs = await SsoConnection.create(
+        organization_id=case.b.organization.id,
+        protocol=SsoProtocol.SAML,
+        issuer="https://globex.example/saml",
+        provider={"sso_url": "https://globex.example/sso", "metadata_xml": "<x/>"},
+    )
+    idp = SamlIdp(base="https://idp.acme.example", folder=Path(tempfile.mkdtemp()))
+    result = await case.mutate(
+        "configureSamlConnection(input: {metadataXml: %(xml)s}) " + RESULT, xml=idp.metadata()
+    )
+    assert result["__typename"] == "SsoConnectionPayload", result
+    assert (await SsoConnection.get(id=theirs.id)).issuer == "https://globex.example/saml"
+    data = await case.ask("{ organization { ssoConnections { protocol issuer } } }")
+    assert data["organization"]["ssoConnections"] == [
+        {"protocol": "saml", "issuer": "https://idp.acme.example/metadata"}
+    ]
 
 
 @checks(MUTATION_CHECKS, "setSsoEnforced")

@@ -119,6 +119,12 @@ class _StandardErrorHandler(logging.StreamHandler[TextIO]):
         return sys.stderr
 
 
+# Libraries whose records would only repeat what Roster logs itself, or worse: pysaml2 logs
+# whole SAML messages at debug level and parts of them with its errors, and Roster reports
+# every failure as a refusal of its own, so assertions never reach the logs.
+_QUIETED = {"saml2": logging.CRITICAL + 1, "xmlschema": logging.WARNING}
+
+
 def configure_logging(log_format: LogFormat = "json", level: str = "INFO") -> None:
     """Send every logger's records at `level` and above to standard error in `log_format`.
     Idempotent: a second call replaces the handler the first one installed (and leaves any
@@ -136,6 +142,8 @@ def configure_logging(log_format: LogFormat = "json", level: str = "INFO") -> No
         logger.handlers.clear()
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
+    for name, floor in _QUIETED.items():
+        logging.getLogger(name).setLevel(floor)
     access = logging.getLogger("uvicorn.access")  # replaced by the request log
     access.handlers.clear()
     access.propagate = False

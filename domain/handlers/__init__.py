@@ -40,6 +40,7 @@ HANDLERS: dict[type[c.Command[Any]], Handler] = {
     c.RevokeScimToken: tokens.revoke_token,
     c.RevokeApiToken: tokens.revoke_token,
     c.ConfigureOidcConnection: sso.configure_oidc_connection,
+    c.ConfigureSamlConnection: sso.configure_saml_connection,
     c.DeleteSsoConnection: sso.delete_sso_connection,
     c.SetSsoEnforced: sso.set_sso_enforced,
     c.StartSession: tokens.start_session,

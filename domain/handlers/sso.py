@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from domain.actors import Actor, organization_id_of
 from domain.audit import AuditEntry, created, diff, removed
-from domain.commands import ConfigureOidcConnection, DeleteSsoConnection, SetSsoEnforced
+from domain.commands import (
+    ConfigureOidcConnection,
+    ConfigureSamlConnection,
+    DeleteSsoConnection,
+    SetSsoEnforced,
+)
 from domain.errors import InvalidValue, NotFound
 from domain.ids import parse_id
 from domain.models import Organization, SsoConnection, SsoProtocol, User
@@ -13,13 +18,52 @@ from domain.text import fits
 
 
 def _snapshot(connection: SsoConnection) -> dict[str, object]:
-    """What the audit log shows of a connection: never its secret, only the hint."""
+    """What the audit log shows of a connection: never its secret, only the hint; of a SAML
+    connection's metadata, where it came from and its single sign-on URL."""
+    if connection.protocol == SsoProtocol.SAML:
+        return {
+            "protocol": connection.protocol.value,
+            "issuer": connection.issuer,
+            "sso_url": connection.provider.get("sso_url"),
+            "metadata_url": connection.provider.get("metadata_url"),
+        }
     return {
         "protocol": connection.protocol.value,
         "issuer": connection.issuer,
         "client_id": connection.client_id,
         "client_secret_hint": connection.client_secret_hint,
     }
+
+
+async def configure_saml_connection(
+    command: ConfigureSamlConnection, actor: Actor
+) -> tuple[SsoConnection, AuditEntry]:
+    organization_id = organization_id_of(actor)
+    entity_id = command.entity_id.strip()
+    if not entity_id or not fits(SsoConnection, "issuer", entity_id):
+        raise InvalidValue("metadata_xml", "the provider's entity ID, at most 512 characters")
+    connection = await SsoConnection.get_or_none(
+        organization_id=organization_id, protocol=SsoProtocol.SAML
+    )
+    before = _snapshot(connection) if connection else {}
+    if connection is None:
+        connection = SsoConnection(organization_id=organization_id, protocol=SsoProtocol.SAML)
+    provider = {
+        "sso_url": command.sso_url,
+        "metadata_url": command.metadata_url,
+        "metadata_xml": command.metadata_xml,
+    }
+    if connection.issuer != entity_id or connection.provider != provider:
+        connection.tested_at = None  # a changed connection has not signed anyone in yet
+    connection.issuer = entity_id
+    connection.provider = provider
+    await connection.save()
+    after = _snapshot(connection)
+    changes = diff(before, after) if before else created(after)
+    if before and before == after and connection.tested_at is None:
+        changes["metadata"] = {"before": "(set)", "after": "(replaced)"}
+    action = "sso.connection_changed" if before else "sso.connection_created"
+    return connection, AuditEntry(action, "sso_connection", str(connection.id), changes)
 
 
 async def configure_oidc_connection(

@@ -1,10 +1,12 @@
-"""Single sign-on against a real OpenID provider: the certified `oidc-provider` (npm), run by
-tests/sso/idp/oidc_provider.mjs on 127.0.0.1 with its development login pages, one per test
-session. `browse_sign_in` plays the browser: Roster's redirect to the provider, the provider's
-login and consent forms, and the way back to Roster."""
+"""Single sign-on against real identity providers: the certified `oidc-provider` (npm), run by
+tests/sso/idp/oidc_provider.mjs on 127.0.0.1 with its development login pages, and pysaml2 as
+a SAML identity provider (tests/sso/saml_idp.py), one of each per test session.
+`browse_sign_in` and `browse_saml_sign_in` play the browser: Roster's redirect to the
+provider, the provider's forms, and the way back to Roster."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -21,6 +23,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import BASE, CSRF, GraphQLClient, admin, root, super_admin_id
+from tests.sso.saml_idp import SamlIdp, saml_idp
 
 __all__ = ["admin", "root", "super_admin_id"]
 
@@ -175,3 +178,76 @@ async def viewer(browser: httpx.AsyncClient) -> dict[str, object] | None:
     response = await browser.post("/graphql", json={"query": VIEWER}, headers=CSRF)
     body = response.json()
     return body["data"]["viewer"] if body.get("data") else None
+
+
+@pytest.fixture(scope="session")
+def saml_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
+    """pysaml2 as a SAML identity provider on 127.0.0.1, one per test session."""
+    with saml_idp(tmp_path_factory.mktemp("saml-idp")) as idp:
+        yield idp
+
+
+@pytest.fixture
+def saml_idp_of_test(saml_provider: SamlIdp) -> Iterator[SamlIdp]:
+    """The session's SAML identity provider, answering well unless the test says otherwise."""
+    saml_provider.forgery = "good"
+    saml_provider.email_attribute = True
+    yield saml_provider
+    saml_provider.forgery = "good"
+    saml_provider.email_attribute = True
+
+
+CONFIGURE_SAML = """mutation($input: SamlConnectionInput!) {
+  configureSamlConnection(input: $input) {
+    __typename
+    ... on SsoConnectionPayload { connection { id protocol issuer ssoUrl metadataUrl
+                                              spEntityId redirectUri testedAt } }
+    ... on Error { message }
+  }
+}"""
+
+
+@pytest.fixture
+async def saml_connection(root: GraphQLClient, saml_idp_of_test: SamlIdp) -> dict[str, object]:
+    """acme's SAML connection to the test identity provider, from its metadata URL."""
+    data = await root(CONFIGURE_SAML, input={"metadataUrl": saml_idp_of_test.metadata_url})
+    result = data["configureSamlConnection"]
+    assert result["__typename"] == "SsoConnectionPayload", result
+    return dict(result["connection"])
+
+
+@dataclass(frozen=True)
+class SamlPost:
+    """What the identity provider's page posts to Roster's ACS."""
+
+    acs: str
+    fields: dict[str, str]
+
+
+async def saml_post_for(location: str, login: str) -> SamlPost:
+    """The identity provider's pages from its SSO URL on, signing in as `login`: the form it
+    has the browser post to Roster."""
+    async with httpx.AsyncClient() as provider:
+        page = await provider.get(location)
+        assert page.status_code == 200, page.text[:500]
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        assert action is not None, page.text[:500]
+        answer = await provider.post(action.group(1), data={**fields, "email": login})
+    assert answer.status_code == 200, answer.text[:500]
+    acs = re.search(r'<form method="post" action="([^"]+)"', answer.text)
+    assert acs is not None, answer.text[:500]
+    posted = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', answer.text))
+    return SamlPost(html.unescape(acs.group(1)), posted)
+
+
+async def browse_saml_sign_in(
+    browser: httpx.AsyncClient, login: str, start: str = "/sso/start?organization=acme"
+) -> httpx.Response:
+    """Start at Roster, sign in at the SAML identity provider as `login`, and post its
+    response to Roster: Roster's answer."""
+    response = await browser.get(start)
+    if response.status_code != 303 or response.headers["location"].startswith(BASE):
+        return response
+    posted = await saml_post_for(response.headers["location"], login)
+    return await browser.post(path_of(posted.acs), data=posted.fields)
