@@ -22,15 +22,18 @@ run: install
 	$(BIN)/roster demo
 	ROSTER_GRAPHIQL=1 ROSTER_LOG_FORMAT=console $(BIN)/roster serve
 
-## sso-demo: (beside `make run`) an OpenID provider on 127.0.0.1:9000 for the demo organization,
-## which then signs in through it ("Sign in with SSO"; any password at the provider's page)
+## sso-demo: (beside `make run`) an OpenID provider on 127.0.0.1:9000 and a SAML identity
+## provider on 127.0.0.1:9001 for the demo organization, which then signs in through them
+## ("Sign in with SSO"; any password at the OpenID provider's page; SAML from the settings page)
 SSO_DEMO_CLIENT := {"client_id":"roster-demo","client_secret":"roster-demo-secret","redirect_uris":["http://127.0.0.1:8000/sso/oidc/callback"],"grant_types":["authorization_code"],"response_types":["code"]}
 sso-demo: install tests/sso/idp/node_modules
 	PORT=9000 CLIENTS='[$(SSO_DEMO_CLIENT)]' node tests/sso/idp/oidc_provider.mjs & provider=$$!; \
-	trap 'kill $$provider' EXIT INT TERM; \
-	until $(BIN)/python -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9000/.well-known/openid-configuration", timeout=1)' 2>/dev/null; do sleep 0.2; done; \
+	$(BIN)/python -m tests.sso.saml_idp 9001 & saml=$$!; \
+	trap 'kill $$provider $$saml' EXIT INT TERM; \
+	until $(BIN)/python -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:9000/.well-known/openid-configuration", timeout=1); urllib.request.urlopen("http://127.0.0.1:9001/metadata", timeout=1)' 2>/dev/null; do sleep 0.2; done; \
 	echo roster-demo-secret | $(BIN)/roster sso oidc --org demo --issuer http://127.0.0.1:9000 \
-		--client-id roster-demo --client-secret-stdin && wait $$provider
+		--client-id roster-demo --client-secret-stdin && \
+	$(BIN)/roster sso saml --org demo --metadata-url http://127.0.0.1:9001/metadata && wait $$provider
 
 tests/sso/idp/node_modules: tests/sso/idp/package-lock.json
 	cd tests/sso/idp && npm ci --no-audit --no-fund --loglevel=error

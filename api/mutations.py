@@ -20,7 +20,6 @@ from domain.commands import (
     AssignRole,
     Command,
     ConfigureOidcConnection,
-    ConfigureSamlConnection,
     CreateCustomRole,
     DeactivateUser,
     DeleteCustomRole,
@@ -36,7 +35,6 @@ from domain.commands import (
     UpdateCustomRole,
     UpdateOrganization,
 )
-from domain.errors import InvalidValue
 from domain.models import SsoConnection as SsoConnectionModel
 from sso import oidc, saml
 
@@ -339,21 +337,7 @@ class Mutation:
     async def configure_saml_connection(
         self, info: Info[Context, None], input: SamlConnectionInput
     ) -> SsoConnectionResult:
-        given = [value for value in (input.metadata_xml, input.metadata_url) if value]
-        if len(given) != 1:
-            raise InvalidValue("metadata_xml", "give the metadata XML or its URL, one of the two")
-        url = input.metadata_url.strip() if input.metadata_url else None
-        xml = await saml.fetch_metadata(url) if url else str(input.metadata_xml)
-        try:
-            provider = saml.identity_provider(xml)
-        except InvalidValue as error:
-            raise InvalidValue("metadata_url" if url else "metadata_xml", error.reason) from None
-        command = ConfigureSamlConnection(
-            entity_id=provider.entity_id,
-            sso_url=provider.sso_url,
-            metadata_xml=provider.metadata_xml,
-            metadata_url=url,
-        )
+        command = await saml.configuration(input.metadata_xml, input.metadata_url)
         return await _connection_payload(command, info)
 
     @strawberry.mutation(

@@ -29,6 +29,7 @@ from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 
+from domain.commands import ConfigureSamlConnection
 from domain.errors import InvalidValue, SsoRefused
 from domain.sso import Identity
 
@@ -167,6 +168,28 @@ def identity_provider(metadata_xml: str) -> IdentityProvider:
     if len(entity_id) > 512:
         raise InvalidValue("metadata_xml", "the provider's entity ID is longer than 512")
     return IdentityProvider(entity_id, str(locations[0]["location"]), text)
+
+
+async def configuration(
+    metadata_xml: str | None, metadata_url: str | None
+) -> ConfigureSamlConnection:
+    """The command that connects an organization to the identity provider whose metadata is
+    pasted or published at a URL (one of the two), once read and checked."""
+    given = [value for value in (metadata_xml, metadata_url) if value and value.strip()]
+    if len(given) != 1:
+        raise InvalidValue("metadata_xml", "give the metadata XML or its URL, one of the two")
+    url = metadata_url.strip() if metadata_url and metadata_url.strip() else None
+    xml = await fetch_metadata(url) if url else str(metadata_xml)
+    try:
+        provider = identity_provider(xml)
+    except InvalidValue as error:
+        raise InvalidValue("metadata_url" if url else "metadata_xml", error.reason) from None
+    return ConfigureSamlConnection(
+        entity_id=provider.entity_id,
+        sso_url=provider.sso_url,
+        metadata_xml=provider.metadata_xml,
+        metadata_url=url,
+    )
 
 
 async def fetch_metadata(url: str) -> str:

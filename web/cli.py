@@ -164,6 +164,14 @@ def _parser() -> argparse.ArgumentParser:
         help="read the client secret from standard input (one line)",
     )
 
+    sso_saml = sso_command.add_parser(
+        "saml", help="set an organization's SAML connection from its identity provider's metadata"
+    )
+    sso_saml.add_argument("--org", required=True, metavar="SLUG", help="the organization")
+    metadata = sso_saml.add_mutually_exclusive_group(required=True)
+    metadata.add_argument("--metadata-url", metavar="URL", help="where the provider publishes it")
+    metadata.add_argument("--metadata-file", metavar="PATH", help="the metadata XML, saved")
+
     commands.add_parser("demo", help="create the demo organization, admin and SCIM token")
 
     export = commands.add_parser("export-schema", help="(developers) write the GraphQL schema")
@@ -433,6 +441,23 @@ async def _sso_oidc(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sso_saml(settings: Settings, args: argparse.Namespace) -> int:
+    from sso import saml  # (only here: pysaml2 is slow to import)
+
+    actor = await _operator_for(args.org)
+    pasted = None
+    if args.metadata_file:
+        pasted = await asyncio.to_thread(Path(args.metadata_file).read_text)
+    connection = await bus.handle(await saml.configuration(pasted, args.metadata_url), actor)
+    public = settings.public_url.rstrip("/")
+    print(
+        f"{args.org!r} signs in through {connection.issuer}; give it the ACS URL "
+        f"{public}/sso/saml/acs and the entity ID {public}/sso/saml/metadata?organization="
+        f"{args.org} (or that URL's metadata)"
+    )
+    return 0
+
+
 # --- the demo -----------------------------------------------------------------------------
 
 
@@ -518,6 +543,7 @@ _ACTIONS: dict[tuple[str, str | None], Callable[[Settings, argparse.Namespace], 
     ("token", "list"): _token_list,
     ("token", "revoke"): _token_revoke,
     ("sso", "oidc"): _sso_oidc,
+    ("sso", "saml"): _sso_saml,
     ("demo", None): _demo,
 }
 

@@ -14,6 +14,8 @@ import datetime
 import html
 import re
 import socket
+import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -226,10 +228,13 @@ def _shift_times(xml: str, seconds: int) -> str:
 
 
 @contextmanager
-def saml_idp(folder: Path) -> Iterator[SamlIdp]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+def saml_idp(folder: Path, port: int = 0) -> Iterator[SamlIdp]:
+    """The identity provider, served on 127.0.0.1 at `port` (0: a free one) until the block
+    ends."""
+    if not port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
     idp = SamlIdp(base=f"http://127.0.0.1:{port}", folder=folder)
     config = uvicorn.Config(
         idp.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
@@ -247,3 +252,16 @@ def saml_idp(folder: Path) -> Iterator[SamlIdp]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def main() -> None:
+    """`make sso-demo`'s SAML identity provider: served on 127.0.0.1 at the given port until
+    stopped, with its keys in a temporary folder; prints "ready" once it answers."""
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 9001
+    with tempfile.TemporaryDirectory() as folder, saml_idp(Path(folder), port):
+        print("ready", flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,12 +1,12 @@
-"""The operator's `roster sso oidc`: an organization's OpenID Connect connection from the
-command line (what `make sso-demo` runs for the demo organization)."""
+"""The operator's `roster sso oidc` and `roster sso saml`: an organization's connections from
+the command line (what `make sso-demo` runs for the demo organization)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from domain import database
-from domain.models import SsoConnection
+from domain.models import SsoConnection, SsoProtocol
 from tests.processes import ok, roster
 from tests.sso.conftest import OidcProvider
 
@@ -52,3 +52,36 @@ def test_an_issuer_that_is_no_provider_is_one_line(env):
     assert result.returncode == 1
     assert result.stderr.startswith("roster: error: issuer: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_the_command_line_sets_the_saml_connection_from_a_metadata_url(env, saml_provider):
+    ok(env, "migrate")
+    ok(env, "org", "create", "acme", "--name", "Acme")
+
+    result = roster(
+        env, "sso", "saml", "--org", "acme", "--metadata-url", saml_provider.metadata_url
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"signs in through {saml_provider.entity_id}" in result.stdout
+    assert "/sso/saml/acs" in result.stdout
+    (connection,) = asyncio.run(stored(env))
+    assert connection.protocol == SsoProtocol.SAML
+    assert connection.provider["metadata_url"] == saml_provider.metadata_url
+
+
+def test_saved_metadata_is_read_from_a_file_and_bad_metadata_is_one_line(
+    env, saml_provider, tmp_path
+):
+    ok(env, "migrate")
+    ok(env, "org", "create", "acme", "--name", "Acme")
+    saved, broken = tmp_path / "idp.xml", tmp_path / "broken.xml"
+    saved.write_text(saml_provider.metadata())
+    broken.write_text("<not-metadata/>")
+
+    good = roster(env, "sso", "saml", "--org", "acme", "--metadata-file", str(saved))
+    bad = roster(env, "sso", "saml", "--org", "acme", "--metadata-file", str(broken))
+
+    assert good.returncode == 0, good.stderr
+    assert bad.returncode == 1
+    assert bad.stderr == "roster: error: metadata_xml: it describes no identity provider\n"
