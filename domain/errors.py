@@ -156,6 +156,9 @@ class SsoRefused(DomainError):
         "flow_mismatch": "This sign-in was not started in this browser, or took too long.",
         "idp_error": "Your identity provider did not sign you in.",
         "token_rejected": "Your identity provider's answer could not be verified.",
+        "assertion_rejected": "Your identity provider's answer could not be verified.",
+        "replayed": "This sign-in has been used already: sign in again.",
+        "unavailable": "Single sign-on is not available on this server right now.",
         "unknown_user": "Your administrator has not assigned you Roster in your identity "
         "provider, so Roster has no account for you.",
         "inactive_user": "Your Roster account is deactivated.",

@@ -42,6 +42,7 @@ with warnings.catch_warnings():  # pysaml2's IdP imports a cipher mode cryptogra
     from saml2.config import IdPConfig
     from saml2.metadata import create_metadata_string
     from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_EMAILADDRESS, NameID
+    from saml2.samlp import STATUS_REQUEST_DENIED
     from saml2.server import Server
 
 from sso.saml import _xmlsec
@@ -80,7 +81,8 @@ class SamlIdp:
     folder: Path
     # what the next response is: good, tampered (changed after signing), unsigned (its
     # signature taken out), foreign_key (signed by a key the metadata does not give), expired,
-    # wrong_audience, unsolicited (answering a request this browser never made)
+    # wrong_audience, unsolicited (answering a request this browser never made), denied (an
+    # error status: the provider refuses the person)
     forgery: str = "good"
     email_attribute: bool = True  # an `email` attribute beside the NameID
     posted: list[str] = field(default_factory=list)  # every SAMLResponse it sent
@@ -148,6 +150,13 @@ class SamlIdp:
             audience = "https://another-service.example/saml"
         elif self.forgery == "unsolicited":
             in_response_to = "id-a-request-this-browser-never-made"
+        if self.forgery == "denied":  # the provider refuses the person, as Okta does
+            denied = server.create_error_response(
+                in_response_to, acs, (STATUS_REQUEST_DENIED, "User is not assigned"), sign=True
+            )
+            encoded = base64.b64encode(str(denied).encode()).decode()
+            self.posted.append(encoded)
+            return encoded, acs
         identity: dict[str, Any] = {"email": [email]} if self.email_attribute else {}
         signing = self.server("intruder") if self.forgery == "foreign_key" else server
         response = signing.create_authn_response(

@@ -7,12 +7,14 @@ the reason."""
 
 from __future__ import annotations
 
+import html
 import logging
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from domain.errors import SsoRefused
 from domain.models import AuditEvent, SsoAssertion, SsoConnection, SsoLink
 from tests.api.conftest import BASE
 from tests.conftest import provision
@@ -224,6 +226,7 @@ async def test_a_deactivated_user_does_not_sign_in(browser, saml_connection, sci
             "flow_mismatch",
             "the response answers no sign-in this browser started",
         ),
+        ("denied", "idp_error", "the provider answered an error (StatusRequestDenied)"),
     ],
 )
 async def test_a_response_a_provider_should_never_send_signs_no_one_in(
@@ -237,6 +240,7 @@ async def test_a_response_a_provider_should_never_send_signs_no_one_in(
     assert answer.status_code == 400, answer.text
     assert 'id="sso-refusal"' in answer.text
     assert f'data-reason="{reason}"' in answer.text
+    assert html.escape(SsoRefused(reason, why).message) in answer.text
     assert "roster_session" not in answer.headers.get("set-cookie", "")
     assert await viewer(browser) is None
     (refusal,) = await refusals()
@@ -258,6 +262,7 @@ async def test_a_replayed_assertion_is_refused(browser, saml_connection, scim):
 
     assert again.status_code == 400
     assert 'data-reason="replayed"' in again.text
+    assert "This sign-in has been used already" in again.text
     assert await viewer(browser) is None
     (refusal,) = await refusals()
     assert refusal["reason"] == "replayed"
