@@ -206,6 +206,14 @@ class User:
         )
 
 
+async def user_by_id(info: Info[Context, None], user_id: str | None) -> User | None:
+    """The user with this id, through the request's loader (None for none)."""
+    if user_id is None:
+        return None
+    user = await info.context.loaders.users.load(user_id)
+    return User.of(user) if user is not None else None
+
+
 @strawberry.type
 class Organization:
     id: strawberry.ID
@@ -223,10 +231,8 @@ class Organization:
 
     @strawberry.field(description="Who may still sign in with a password when SSO is enforced.")
     async def break_glass_user(self, info: Info[Context, None]) -> User | None:
-        if self.break_glass_pk is None:
-            return None
-        user = await info.context.loaders.users.load(str(self.break_glass_pk))
-        return User.of(user) if user is not None else None
+        glass = self.break_glass_pk
+        return await user_by_id(info, str(glass) if glass is not None else None)
 
     @strawberry.field(description="The role of users that arrive without a role string.")
     async def default_role(self) -> Role:
@@ -325,10 +331,7 @@ class TokenFields:
 
     @strawberry.field
     async def created_by(self, info: Info[Context, None]) -> User | None:
-        if self.creator_id is None:
-            return None
-        user = await info.context.loaders.users.load(self.creator_id)
-        return User.of(user) if user is not None else None
+        return await user_by_id(info, self.creator_id)
 
 
 def _token_values(token: TokenModel) -> dict[str, Any]:
