@@ -9,6 +9,7 @@ from domain.actors import Actor
 from domain.commands import (
     AssignRole,
     ConfigureOidcConnection,
+    ConfigureSamlConnection,
     CreateAdmin,
     CreateCustomRole,
     CreateGroup,
@@ -97,6 +98,14 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
             ),
             admin,
         ),
+        (
+            ConfigureSamlConnection(
+                "https://idp.acme.example/metadata",
+                "https://idp.acme.example/sso",
+                "<md:EntityDescriptor/>",
+            ),
+            admin,
+        ),
     ]
     covered = {type(command) for command, _ in commands}
     covered |= {EndSession, DeleteSsoConnection, SetSsoEnforced}
@@ -110,7 +119,7 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
             ended = EndSession(str(result.token.id))
             await bus.handle(ended, admin)
             assert await AuditEvent.all().count() == before + 2
-        if isinstance(command, ConfigureOidcConnection):
+        if isinstance(command, ConfigureOidcConnection | ConfigureSamlConnection):
             await bus.handle(SetSsoEnforced(False), admin)
             await bus.handle(DeleteSsoConnection(str(result.id)), admin)
             assert await AuditEvent.all().count() == before + 3
