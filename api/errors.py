@@ -33,6 +33,7 @@ from domain.errors import (
     InvalidValue,
     NotFound,
     PermissionDenied,
+    ProvisioningPaused,
     SignInThrottled,
     SsoRefused,
     SsoRequired,
@@ -157,6 +158,8 @@ GRAPHQL_ERRORS = ErrorTable(
     Outcome(SsoRequired, "BAD_REQUEST", AuthenticationError, build=_sso_required),
     # single sign-on happens outside GraphQL (web.sso): a refusal reaching here is a bug
     Outcome(SsoRefused, "BAD_REQUEST"),
+    # only an identity provider's writes are paused, and none comes through GraphQL
+    Outcome(ProvisioningPaused, "BAD_REQUEST"),
 )
 
 

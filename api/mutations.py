@@ -27,7 +27,9 @@ from domain.commands import (
     EndSession,
     IssueApiToken,
     IssueScimToken,
+    PauseProvisioning,
     ReactivateUser,
+    ResumeProvisioning,
     RevokeApiToken,
     RevokeScimToken,
     SetGroupRole,
@@ -353,6 +355,19 @@ class Mutation:
     ) -> OrganizationResult:
         glass = str(break_glass_user_id) if break_glass_user_id is not None else None
         organization = await bus.handle(SetSsoEnforced(enforced, glass), actor_of(info))
+        return OrganizationPayload(organization=Organization.of(organization))
+
+    @strawberry.mutation(
+        description="Pause provisioning: the identity provider's writes are answered 503 with "
+        "Retry-After, and it sends them again later; its reads still answer."
+    )
+    async def pause_provisioning(self, info: Info[Context, None]) -> OrganizationResult:
+        organization = await bus.handle(PauseProvisioning(), actor_of(info))
+        return OrganizationPayload(organization=Organization.of(organization))
+
+    @strawberry.mutation(description="Resume provisioning: the provider's retries go through.")
+    async def resume_provisioning(self, info: Info[Context, None]) -> OrganizationResult:
+        organization = await bus.handle(ResumeProvisioning(), actor_of(info))
         return OrganizationPayload(organization=Organization.of(organization))
 
     @strawberry.mutation(description="Remove a single sign-on connection, and its links.")

@@ -223,6 +223,13 @@ class Organization:
         description="Password sign-in is off but for the break-glass super-admin: people sign "
         "in through the identity provider."
     )
+    provisioning_paused_at: datetime | None = strawberry.field(
+        description="Since when the identity provider's writes wait (it retries them); null "
+        "while provisioning runs. Its reads still answer."
+    )
+    provisioning_paused_by: str | None = strawberry.field(
+        description="Who paused provisioning, as the activity log names them."
+    )
     created_at: datetime
     updated_at: datetime
     default_role_key: strawberry.Private[str]
@@ -259,6 +266,8 @@ class Organization:
             slug=organization.slug,
             name=organization.name,
             sso_enforced=organization.sso_enforced,
+            provisioning_paused_at=organization.provisioning_paused_at,
+            provisioning_paused_by=organization.provisioning_paused_by,
             created_at=organization.created_at,
             updated_at=organization.updated_at,
             default_role_key=organization.default_role_key,

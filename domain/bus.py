@@ -3,7 +3,8 @@
 It checks that the actor may run the command, opens one transaction, runs the command's
 handler, writes the handler's audit entry in the same transaction, lets the command forget
 what this process kept of the state it replaced (`Command.committed`), and returns the result
-or raises a named domain error (nothing is written then, audit entry included).
+or raises a named domain error (nothing is written then, audit entry included). An identity
+provider's write is refused first while its organization's admin has paused provisioning.
 
 One exception to "nothing": when an identity provider's command fails in a way the
 organization's admin can fix, what the command declares for it (`Command.failure`) is written
@@ -15,20 +16,26 @@ from typing import TypeVar, cast
 
 from tortoise.transactions import in_transaction
 
-from domain import audit
-from domain.actors import Actor
+from domain import audit, provisioning
+from domain.actors import Actor, ActorKind, organization_id_of
 from domain.commands import Command
 from domain.errors import DomainError
 from domain.handlers import HANDLERS
 from domain.models import Channel
+from domain.permissions import Permission
 
 R = TypeVar("R")
+# what an identity provider writes, and so waits while its organization's admin has paused
+# provisioning (its reads still answer)
+_PROVIDERS_WRITES = frozenset({Permission.USERS_WRITE, Permission.GROUPS_WRITE})
 
 
 async def handle(command: Command[R], actor: Actor) -> R:
     """What the command's handler returns (its type is the command's: `Command[User]`)."""
     if command.permission is not None:
         actor.require(command.permission)
+    if actor.kind is ActorKind.SCIM_TOKEN and command.permission in _PROVIDERS_WRITES:
+        await provisioning.require_open(organization_id_of(actor))
     handler = HANDLERS[type(command)]
     try:
         async with in_transaction():

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+from domain import provisioning
 from domain.audit import AuditEntry
 from domain.credentials import IssuedToken
 from domain.errors import DomainError, InvalidValue, UserNameTaken
@@ -359,6 +360,28 @@ TOKEN_KINDS: dict[type[Command[Any]], TokenKind] = {
     IssueApiToken: TokenKind.API,
     RevokeApiToken: TokenKind.API,
 }
+
+
+# --- provisioning --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PauseProvisioning(Command[Organization]):
+    """Refuse the identity provider's writes until resumed (it retries them); its reads
+    still answer."""
+
+    permission: ClassVar[Permission | None] = Permission.PROVISIONING_MANAGE
+
+    def committed(self) -> None:
+        provisioning.forget()
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeProvisioning(Command[Organization]):
+    permission: ClassVar[Permission | None] = Permission.PROVISIONING_MANAGE
+
+    def committed(self) -> None:
+        provisioning.forget()
 
 
 # --- single sign-on ------------------------------------------------------------------------

@@ -20,7 +20,8 @@ its own or a base's.
     ├── InvalidCredentials()               wrong email or password (never says which)
     ├── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
     ├── SsoRequired(organization)          the organization signs in through its provider only
-    └── SsoRefused(reason, detail)         a single sign-on that signs no one in, and why
+    ├── SsoRefused(reason, detail)         a single sign-on that signs no one in, and why
+    └── ProvisioningPaused(since, by)      the admin paused provisioning: the provider retries
 
 Not in this tree, because no command or query names them as its outcome:
 - the database's failures, raised while connecting or querying whatever the command:
@@ -36,6 +37,7 @@ Not in this tree, because no command or query names them as its outcome:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 
@@ -137,6 +139,21 @@ class SignInThrottled(DomainError):
     def __init__(self, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(f"too many failed sign-ins; try again in {retry_after} seconds")
+
+
+class ProvisioningPaused(DomainError):
+    """The organization's admin paused provisioning: the identity provider's writes wait
+    (it retries them after `RETRY_AFTER_SECONDS`); reads still answer."""
+
+    RETRY_AFTER_SECONDS = 120
+
+    def __init__(self, since: datetime, by: str) -> None:
+        self.since = since
+        self.by = by
+        super().__init__(
+            f"provisioning is paused by the organization's admin ({by}, since "
+            f"{since.isoformat(timespec='seconds')}); retry later"
+        )
 
 
 class SsoRequired(DomainError):

@@ -79,6 +79,9 @@ class Organization(Model):
     # through the identity provider
     sso_enforced = fields.BooleanField(default=False)
     break_glass_user_id = fields.UUIDField(null=True)
+    # the identity provider's writes are refused (and retried by it) since then, by whom
+    provisioning_paused_at = fields.DatetimeField(null=True)
+    provisioning_paused_by = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -25,6 +25,7 @@ from domain.errors import (
     InvalidValue,
     NotFound,
     PermissionDenied,
+    ProvisioningPaused,
     SignInThrottled,
     SsoRefused,
     SsoRequired,
@@ -107,6 +108,12 @@ SCIM_ERRORS = ErrorTable(
     ScimError(InvalidCursor, 400, "invalidCursor", detail=_invalid_value),
     ScimError(PermissionDenied, 403, detail=lambda e: f"this token may not {e.action}"),
     ScimError(InvalidToken, 401, detail=lambda _: TOKEN_REFUSED, headers=CHALLENGE),
+    # Okta and Entra ID retry a 503 later, as they do a 429: nothing the provider sent is lost
+    ScimError(
+        ProvisioningPaused,
+        503,
+        headers={"Retry-After": str(ProvisioningPaused.RETRY_AFTER_SECONDS)},
+    ),
     # (no one signs in through SCIM)
     ScimError(InvalidCredentials, 400),
     ScimError(SignInThrottled, 400),

@@ -12,6 +12,7 @@ MIGRATIONS = [
     "0008_group_roles",
     "0009_sso_connections",
     "0010_sso_assertions",
+    "0011_provisioning_pause",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

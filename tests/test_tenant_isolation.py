@@ -27,8 +27,9 @@ import pytest
 from starlette.routing import Route
 
 from api.schema import schema_sdl
-from domain import bus, credentials
+from domain import bus, credentials, provisioning
 from domain.actors import Actor
+from domain.clock import utcnow
 from domain.commands import (
     CreateAdmin,
     CreateCustomRole,
@@ -945,6 +946,29 @@ async def _set_sso_enforced(case: Case) -> None:
         )
         assert result["__typename"] == "ValidationError", result
     assert not (await Organization.get(id=case.b.organization.id)).sso_enforced
+
+
+@checks(MUTATION_CHECKS, "pauseProvisioning")
+async def _pause_provisioning(case: Case) -> None:
+    result = await case.mutate("pauseProvisioning " + RESULT)
+    assert result["__typename"] == "OrganizationPayload", result
+    assert (await Organization.get(id=case.a.organization.id)).provisioning_paused_at
+    assert (await Organization.get(id=case.b.organization.id)).provisioning_paused_at is None
+    assert await provisioning.pause_of(case.b.organization.id) is None  # globex's writes go on
+
+
+@checks(MUTATION_CHECKS, "resumeProvisioning")
+async def _resume_provisioning(case: Case) -> None:
+    paused = utcnow()
+    await Organization.filter(id=case.b.organization.id).update(
+        provisioning_paused_at=paused, provisioning_paused_by="globex's admin"
+    )
+    result = await case.mutate("resumeProvisioning " + RESULT)
+    assert result["__typename"] == "OrganizationPayload", result
+    assert (await Organization.get(id=case.b.organization.id)).provisioning_paused_at == paused
+    await Organization.filter(id=case.b.organization.id).update(
+        provisioning_paused_at=None, provisioning_paused_by=None
+    )
 
 
 @checks(MUTATION_CHECKS, "deleteSsoConnection")

@@ -9,7 +9,7 @@ from typing import Any
 from domain import commands as c
 from domain.actors import Actor
 from domain.audit import AuditEntry
-from domain.handlers import groups, organizations, roles, sso, tokens, users
+from domain.handlers import groups, organizations, provisioning, roles, sso, tokens, users
 
 # Each handler takes its command (so a handler of one command is no handler of the others:
 # the registry can say no more than Any of the argument) and returns what the command's type
@@ -18,6 +18,8 @@ Handler = Callable[[Any, Actor], Awaitable[tuple[object, AuditEntry]]]
 HANDLERS: dict[type[c.Command[Any]], Handler] = {
     c.CreateOrganization: organizations.create_organization,
     c.UpdateOrganization: organizations.update_organization,
+    c.PauseProvisioning: provisioning.pause_provisioning,
+    c.ResumeProvisioning: provisioning.resume_provisioning,
     c.CreateAdmin: organizations.create_admin,
     c.ResetAdminPassword: organizations.reset_admin_password,
     c.ProvisionUser: users.provision_user,

@@ -23,11 +23,13 @@ from domain.commands import (
     IssueApiToken,
     IssueScimToken,
     NewMember,
+    PauseProvisioning,
     ProvisionUser,
     ReactivateUser,
     ReplaceGroup,
     ReplaceUser,
     ResetAdminPassword,
+    ResumeProvisioning,
     RevokeApiToken,
     RevokeScimToken,
     SetGroupRole,
@@ -88,6 +90,8 @@ async def test_each_command_writes_exactly_one_audit_event(organization, operato
         (IssueScimToken("Entra"), admin),
         (IssueApiToken("another script"), admin),
         (StartSession(), admin),
+        (PauseProvisioning(), admin),
+        (ResumeProvisioning(), admin),
         (
             ConfigureOidcConnection(
                 "https://acme.okta.example",
