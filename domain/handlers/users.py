@@ -26,7 +26,7 @@ from domain.commands import (
 from domain.effective_roles import unstated_source
 from domain.errors import InvalidValue, NotFound, UserNameTaken, VersionMismatch
 from domain.ids import parse_id
-from domain.models import Role, RoleOrigin, User, UserValue
+from domain.models import Role, RoleOrigin, Token, TokenKind, User, UserValue
 from domain.roles import default_role, resolve_role, stated_role_key, with_roles
 from domain.text import require_fit
 from domain.user_search import SEARCHED, search_key
@@ -188,7 +188,18 @@ async def _save(
         raise UserNameTaken(user.user_name) from error
     if new or {"emails", "phone_numbers"} & changes.keys():
         await _index_values(user, new=new)
+    if not new and "active" in changes and not user.active:
+        await _end_credentials(user)
     return changes
+
+
+async def _end_credentials(user: User) -> None:
+    """A deprovisioned user's settings-page sessions and personal API tokens are revoked,
+    whichever door deactivated or deleted them: a reactivation, later, revives none of them.
+    (Every request checks the user is active too; revoking makes it last.)"""
+    await Token.filter(
+        user_id=user.id, kind__in=[TokenKind.SESSION, TokenKind.API], revoked_at__isnull=True
+    ).update(revoked_at=utcnow())
 
 
 async def _save_if_at(user: User, columns: list[str], version: int) -> None:
@@ -351,6 +362,7 @@ async def reactivate_user(command: ReactivateUser, actor: Actor) -> tuple[User, 
 async def delete_user(command: DeleteUser, actor: Actor) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, command.user_id, command.expected_version)
     changes = removed(snapshot(user))
+    await _end_credentials(user)
     await user.delete()
     return user, AuditEntry("user.deleted", "user", str(user.id), changes)
 
