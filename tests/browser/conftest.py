@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from tests.browser.helpers import DESKTOP, Roster, watch_console
 from tests.processes import drop_postgres_database, free_port, ok, serving, user_environment
 from tests.sso.conftest import IDP, OidcProvider, _node_modules
+from tests.sso.saml_idp import SamlIdp, saml_idp
 
 # Never a browser download: Debian's chromium (apt), or the one ROSTER_TEST_CHROMIUM names.
 CHROMIUM_ARGS = [
@@ -119,6 +120,14 @@ def start_oidc_provider(redirect_uri: str) -> Iterator[OidcProvider]:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def start_saml_idp(folder: Path) -> Iterator[SamlIdp]:
+    """pysaml2 as a SAML identity provider (tests/sso/saml_idp.py) on 127.0.0.1, with its key
+    and certificate in `folder`: its metadata URL, a sign-in form that takes any email, and its
+    signed answer, which the browser posts to Roster's ACS; stopped afterwards."""
+    with saml_idp(folder) as idp:
+        yield idp
 
 
 @pytest.fixture(scope="module")

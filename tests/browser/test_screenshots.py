@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import new_context, start_oidc_provider, start_roster
+from tests.browser.conftest import new_context, start_oidc_provider, start_roster, start_saml_idp
 from tests.browser.helpers import (
     DESKTOP,
     NARROW,
@@ -27,6 +27,7 @@ from tests.browser.helpers import (
     watch_console,
 )
 from tests.sso.conftest import OidcProvider
+from tests.sso.saml_idp import SamlIdp
 
 pytestmark = pytest.mark.browser
 
@@ -65,11 +66,19 @@ def provider(roster: Roster) -> Iterator[OidcProvider]:
 
 
 @pytest.fixture(scope="module")
-def demo(browser: Browser, roster: Roster, provider: OidcProvider) -> Roster:
+def saml_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
+    """A SAML identity provider for the SAML connection (its metadata read when configured)."""
+    yield from start_saml_idp(tmp_path_factory.mktemp("saml-idp"))
+
+
+@pytest.fixture(scope="module")
+def demo(
+    browser: Browser, roster: Roster, provider: OidcProvider, saml_provider: SamlIdp
+) -> Roster:
     """Acme's settings after connecting Okta: one token (named "Okta", generated on the page),
     a custom role, users from Okta with and without roles, one set by hand, one deactivated,
     one refused for an unknown role string, two pushed groups, one of them with a role, and
-    single sign-on through OpenID Connect."""
+    single sign-on through OpenID Connect and through SAML 2.0."""
     context = new_context(browser, roster)
     try:
         page = context.new_page()
@@ -85,6 +94,14 @@ def demo(browser: Browser, roster: Roster, provider: OidcProvider) -> Roster:
                 "clientSecret": provider.client_secret,
             },
         )["configureOidcConnection"]
+        assert configured["__typename"] == "SsoConnectionPayload", configured
+        configured = graphql(
+            page,
+            """mutation ($input: SamlConnectionInput!) {
+                 configureSamlConnection(input: $input) { __typename }
+               }""",
+            input={"metadataUrl": saml_provider.metadata_url},
+        )["configureSamlConnection"]
         assert configured["__typename"] == "SsoConnectionPayload", configured
         page.get_by_role("button", name="Generate new token").click()
         page.get_by_role("dialog").get_by_role("button", name="Generate token").click()
@@ -173,6 +190,19 @@ def test_every_page_renders_without_console_errors(
         expect(page.locator("#okta-sso-setup > li")).to_have_count(5)
         section_screenshot(page.locator("#sso-setup"), f"single-sign-on-okta-{size}")
         assert not horizontally_scrolled(page), "single sign-on is wider than the screen"
+        sso = page.locator("#single-sign-on")
+        sso.get_by_role("tab", name="SAML 2.0").click()
+        expect(page.locator("#saml-status")).to_contain_text("No sign-in yet")
+        section_screenshot(sso, f"single-sign-on-saml-{size}")
+        expect(page.locator("#okta-saml-setup > li")).to_have_count(6)
+        section_screenshot(page.locator("#sso-setup"), f"single-sign-on-okta-saml-{size}")
+        assert not horizontally_scrolled(page), "SAML single sign-on is wider than the screen"
+        sso.get_by_role("button", name="Edit the SAML connection").click()
+        sso.get_by_label("Paste the XML").check()
+        expect(sso.get_by_label("Metadata XML", exact=True)).to_be_visible()
+        section_screenshot(sso, f"single-sign-on-saml-form-{size}")
+        assert not horizontally_scrolled(page), "SAML's form is wider than the screen"
+        sso.get_by_role("button", name="Cancel").click()
 
         go(page, "Roles")
         expect(page.locator(".roles-table tbody tr")).to_have_count(7)
@@ -211,6 +241,8 @@ def section_screenshot(section: Locator, name: str) -> None:
     viewport = page.viewport_size
     assert viewport is not None
     page.set_viewport_size({"width": viewport["width"], "height": 2400})
+    # its top well below the sticky header, so that the screenshot needs no scrolling
+    section.evaluate("s => window.scrollBy(0, s.getBoundingClientRect().top - 100)")
     section.screenshot(path=str(SCREENSHOTS / f"{name}.png"), animations="disabled")
     page.set_viewport_size(viewport)
 

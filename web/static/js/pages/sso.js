@@ -1,27 +1,24 @@
-// Single sign-on: the organization's OpenID Connect connection (shown, configured, tested,
-// removed) and Okta's setup checklist for it. For super admins (SSO_MANAGE) only.
+// Single sign-on: the organization's connections to its identity provider, one tab per
+// protocol (OpenID Connect, js/pages/sso-oidc.js; SAML 2.0, js/pages/sso-saml.js), each shown,
+// configured, tested and removed here, and Okta's setup checklist for the chosen one. For super
+// admins (SSO_MANAGE) only.
 //
 // renderSso() builds the panel's state and its two sections, and loads them; each part is drawn
-// again from the state after each change, except the form while it is open.
+// again from the state after each change, except a form while it is open. What differs between
+// the protocols (Roster's values to copy, the connection's facts, the form's fields, the
+// checklist) is the protocol module's; the flows (connect, edit, remove, test) are this one's.
 
 import { gql, mutate, describeError, ERROR_FIELDS } from "../api.js";
-import { h, field, errorArea, replaceChildren, button } from "../dom.js";
-import { section, loading, failure, toast, copyField, timeAgoElement, confirmDialog } from "../ui.js";
-import { step, valueRow, valuesTable } from "../checklist.js";
+import { h, errorArea, replaceChildren, button, srOnly } from "../dom.js";
+import { section, loading, failure, toast, timeAgoElement, confirmDialog } from "../ui.js";
+import { oidc } from "./sso-oidc.js";
+import { saml } from "./sso-saml.js";
 
-const CONNECTION_FIELDS = `id protocol issuer clientId clientSecretHint redirectUri testedAt createdAt updatedAt`;
+const CONNECTION_FIELDS = `id protocol issuer clientId clientSecretHint redirectUri ssoUrl metadataUrl spEntityId testedAt createdAt updatedAt`;
 const SINGLE_SIGN_ON = `
   query SingleSignOn {
     organization { slug ssoConnections { ${CONNECTION_FIELDS} } }
     scimSetup { baseUrl }
-  }
-`;
-const CONFIGURE = `
-  mutation ConfigureOidcConnection($input: OidcConnectionInput!) {
-    configureOidcConnection(input: $input) {
-      ${ERROR_FIELDS}
-      ... on SsoConnectionPayload { connection { ${CONNECTION_FIELDS} } }
-    }
   }
 `;
 const DELETE = `
@@ -32,32 +29,71 @@ const DELETE = `
     }
   }
 `;
-const CALLBACK_PATH = "/sso/oidc/callback";
-const OKTA_EXAMPLE = "https://acme.okta.com";
+/** In tab order; "Sign in with SSO" goes through the first that is set up. */
+const PROTOCOLS = [oidc, saml];
 
 export function renderSso(context) {
   const panel = {
-    state: { connection: null, slug: context.viewer.organization.slug, redirectUri: null, error: null, editing: false },
-    status: h("div", { class: "connection" }),
-    redirect: h("div", {}),
-    body: h("div", {}, loading()),
+    state: {
+      slug: context.viewer.organization.slug,
+      publicUrl: null,
+      connections: { oidc: null, saml: null },
+      editing: { oidc: false, saml: false },
+      protocol: null, // the chosen tab's key, once loaded
+      error: null,
+    },
+    parts: Object.fromEntries(PROTOCOLS.map((protocol) => [protocol.key, protocolPart(protocol)])),
     checklistBody: h("div", {}, loading()),
   };
-  const element = h("div", { class: "stack" }, connectionSection(panel), checklistSection(panel));
+  const checklist = checklistSection(panel);
+  panel.checklistTitle = checklist.querySelector("h2");
+  const element = h("div", { class: "stack" }, connectionSection(panel), checklist);
+  drawTabs(panel);
   const ready = load(panel).then(() => draw(panel));
   return { element, ready };
 }
 
+/** One protocol's tab and its panel: the status line, Roster's values, the connection or form. */
+function protocolPart(protocol) {
+  const panelId = `sso-${protocol.key}`;
+  return {
+    tab: h("button", { type: "button", role: "tab", class: "tab", id: `${panelId}-tab`, "aria-controls": `${panelId} sso-setup` }),
+    status: h("div", { class: "connection" }),
+    values: h("div", { class: "sso-values" }),
+    body: h("div", {}, loading()),
+    element: null,
+    panelId,
+  };
+}
+
 function connectionSection(panel) {
+  const tabs = PROTOCOLS.map((protocol, index) => {
+    const part = panel.parts[protocol.key];
+    part.element = h(
+      "div",
+      { role: "tabpanel", class: "tab-panel", id: part.panelId, "aria-labelledby": part.tab.id, tabindex: "0", hidden: index !== 0 },
+      part.status,
+      part.values,
+      part.body,
+    );
+    part.tab.addEventListener("click", () => choose(panel, protocol.key));
+    part.tab.addEventListener("keydown", (event) => {
+      const last = PROTOCOLS.length - 1;
+      const target = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
+      if (target === undefined) return;
+      event.preventDefault();
+      choose(panel, PROTOCOLS[target].key, true);
+    });
+    return part.tab;
+  });
   return section(
     {
       title: "Single sign-on",
       id: "single-sign-on",
-      intro: "People your identity provider provisioned sign in to Roster through it (OpenID Connect), with the role they have here.",
+      intro: "People your identity provider provisioned sign in to Roster through it, with the role they have here: through OpenID Connect or SAML 2.0, whichever your identity provider offers.",
     },
-    panel.status,
-    panel.redirect,
-    panel.body,
+    h("div", { class: "tabs", role: "tablist", "aria-label": "Single sign-on protocol" }, tabs),
+    PROTOCOLS.map((protocol) => panel.parts[protocol.key].element),
   );
 }
 
@@ -72,130 +108,182 @@ function checklistSection(panel) {
   );
 }
 
+/**
+ * "OpenID Connect | SAML 2.0": the ARIA tabs pattern, as the SCIM checklists' tabs. The chosen
+ * tab is the one in the Tab order; the arrow keys, Home and End move between tabs and show
+ * theirs. The checklist below follows the chosen tab.
+ */
+function choose(panel, key, focus = false) {
+  panel.state.protocol = key;
+  drawTabs(panel);
+  if (panel.state.publicUrl !== null && !panel.state.error) drawChecklist(panel);
+  if (focus) panel.parts[key].tab.focus();
+}
+
+function drawTabs(panel) {
+  const { connections, protocol: chosen, error } = panel.state;
+  for (const protocol of PROTOCOLS) {
+    const { tab, element } = panel.parts[protocol.key];
+    const connection = error ? null : connections[protocol.key];
+    const selected = protocol.key === (chosen ?? PROTOCOLS[0].key);
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    element.hidden = !selected;
+    replaceChildren(
+      tab,
+      protocol.label,
+      connection ? [h("span", { class: `dot tab-dot ${connection.testedAt ? "dot-ok" : "dot-warn"}`, "aria-hidden": "true" }), srOnly(" (set up)")] : null,
+    );
+  }
+}
+
 // --- loading -------------------------------------------------------------------------------------
 
 async function load(panel) {
+  const { state } = panel;
   try {
     const data = await gql(SINGLE_SIGN_ON);
-    const connections = data.organization.ssoConnections;
-    panel.state.connection = connections.find((c) => c.protocol === "oidc") ?? null;
-    panel.state.slug = data.organization.slug;
-    // Before there is a connection, the redirect URI is built as the server builds it: from its
+    for (const protocol of PROTOCOLS) {
+      state.connections[protocol.key] = data.organization.ssoConnections.find((c) => c.protocol === protocol.key) ?? null;
+    }
+    state.slug = data.organization.slug;
+    // Before there is a connection, Roster's URLs are built as the server builds them: from its
     // public URL, which the SCIM base URL starts with.
-    panel.state.redirectUri = panel.state.connection?.redirectUri ?? `${data.scimSetup.baseUrl.replace(/\/scim\/v2\/?$/, "")}${CALLBACK_PATH}`;
-    panel.state.error = null;
+    state.publicUrl = data.scimSetup.baseUrl.replace(/\/scim\/v2\/?$/, "");
+    // The first time: the tab of the protocol that is set up (OpenID Connect when both are).
+    state.protocol ??= (PROTOCOLS.find((protocol) => state.connections[protocol.key]) ?? PROTOCOLS[0]).key;
+    state.error = null;
   } catch (error) {
-    panel.state.error = error;
+    state.error = error;
   }
 }
 
 function draw(panel) {
-  const { error, redirectUri } = panel.state;
+  const { error } = panel.state;
+  drawTabs(panel);
   if (error) {
     const retry = () => load(panel).then(() => draw(panel));
-    replaceChildren(panel.status);
-    replaceChildren(panel.redirect);
-    replaceChildren(panel.body, failure(error, retry));
+    for (const { status, values, body } of Object.values(panel.parts)) {
+      replaceChildren(status);
+      replaceChildren(values);
+      replaceChildren(body, failure(error, retry));
+    }
     replaceChildren(panel.checklistBody, failure(error, retry));
     return;
   }
-  drawStatus(panel);
-  replaceChildren(
-    panel.redirect,
-    copyField({
-      label: "Redirect URI",
-      value: redirectUri,
-      what: "redirect URI",
-      id: "sso-redirect-uri",
-      hint: "Where your identity provider sends people back to Roster: Okta's \u201cSign-in redirect URIs\u201d.",
-    }),
-  );
-  if (panel.state.connection && !panel.state.editing) replaceChildren(panel.body, connectionView(panel));
-  else if (!panel.body.querySelector("form")) replaceChildren(panel.body, connectionForm(panel).element);
-  replaceChildren(panel.checklistBody, oktaChecklist(panel));
+  for (const protocol of PROTOCOLS) drawProtocol(panel, protocol);
+  drawChecklist(panel);
 }
 
-function testUrl(panel) {
-  return `/sso/start?organization=${encodeURIComponent(panel.state.slug)}&return_to=/%23/organization`;
+function drawProtocol(panel, protocol) {
+  const { connections, editing } = panel.state;
+  const part = panel.parts[protocol.key];
+  replaceChildren(part.status, statusLine(panel, protocol));
+  replaceChildren(part.values, protocol.values(panel.state));
+  if (connections[protocol.key] && !editing[protocol.key]) replaceChildren(part.body, connectionView(panel, protocol));
+  else if (!part.body.querySelector("form")) replaceChildren(part.body, connectionForm(panel, protocol));
+}
+
+function drawChecklist(panel) {
+  const protocol = chosenProtocol(panel);
+  panel.checklistTitle.textContent = `Single sign-on checklist: Okta, ${protocol.label}`;
+  replaceChildren(panel.checklistBody, protocol.checklist(panel.state));
+}
+
+function chosenProtocol(panel) {
+  return PROTOCOLS.find((protocol) => protocol.key === panel.state.protocol) ?? PROTOCOLS[0];
+}
+
+/** The other protocol, when it is set up. */
+function otherConnected(panel, protocol) {
+  return PROTOCOLS.find((other) => other !== protocol && panel.state.connections[other.key]) ?? null;
+}
+
+function testUrl(panel, protocol) {
+  return `/sso/start?organization=${encodeURIComponent(panel.state.slug)}&protocol=${protocol.key}&return_to=/%23/organization`;
+}
+
+/** The first field of the protocol's form that shows, focused. */
+function focusForm(panel, protocol) {
+  const inputs = panel.parts[protocol.key].body.querySelectorAll(".input");
+  [...inputs].find((input) => !input.closest("[hidden]"))?.focus();
 }
 
 // --- the status line: when a sign-in last went through -------------------------------------------
 
-function drawStatus(panel) {
-  const { connection } = panel.state;
-  let view;
+function statusLine(panel, protocol) {
+  const connection = panel.state.connections[protocol.key];
+  const id = `${protocol.prefix}-status`;
   if (!connection) {
-    view = [
+    const other = otherConnected(panel, protocol);
+    return [
       h("span", { class: "dot dot-idle", "aria-hidden": "true" }),
-      h("p", { id: "sso-status" }, h("strong", {}, "Single sign-on is not set up."), " People sign in with a password. Follow the checklist below, then fill in the form."),
-    ];
-  } else if (connection.testedAt) {
-    view = [
-      h("span", { class: "dot dot-ok", "aria-hidden": "true" }),
-      h("p", { id: "sso-status" }, h("strong", {}, "Last successful sign-in: ", timeAgoElement(connection.testedAt)), "."),
-    ];
-  } else {
-    view = [
-      h("span", { class: "dot dot-warn", "aria-hidden": "true" }),
-      h("p", { id: "sso-status" }, h("strong", {}, "No sign-in yet \u2014 test it"), " with Test sign-in below."),
+      other
+        ? h("p", { id }, h("strong", {}, `${protocol.label} is not set up.`), ` People sign in through ${other.label}. To use ${protocol.name} instead, follow the checklist below, then fill in the form.`)
+        : h("p", { id }, h("strong", {}, "Single sign-on is not set up."), " People sign in with a password. Follow the checklist below, then fill in the form."),
     ];
   }
-  replaceChildren(panel.status, view);
+  if (connection.testedAt) {
+    return [
+      h("span", { class: "dot dot-ok", "aria-hidden": "true" }),
+      h("p", { id }, h("strong", {}, "Last successful sign-in: ", timeAgoElement(connection.testedAt)), "."),
+    ];
+  }
+  return [
+    h("span", { class: "dot dot-warn", "aria-hidden": "true" }),
+    h("p", { id }, h("strong", {}, "No sign-in yet \u2014 test it"), " with Test sign-in below."),
+  ];
 }
 
 // --- the connection, as it is ------------------------------------------------------------------------
 
-function connectionView(panel) {
-  const { connection } = panel.state;
-  const edit = button("Edit", { class: "btn btn-secondary", "aria-label": "Edit the single sign-on connection" });
-  const remove = button("Remove", { class: "btn btn-danger-outline", "aria-label": "Remove the single sign-on connection" });
+function connectionView(panel, protocol) {
+  const connection = panel.state.connections[protocol.key];
+  const part = panel.parts[protocol.key];
+  const edit = button("Edit", { class: "btn btn-secondary", "aria-label": `Edit the ${protocol.name} connection` });
+  const remove = button("Remove", { class: "btn btn-danger-outline", "aria-label": `Remove the ${protocol.name} connection` });
   const problem = errorArea();
   edit.addEventListener("click", () => {
-    panel.state.editing = true;
-    replaceChildren(panel.body);
-    draw(panel);
-    panel.body.querySelector("input")?.focus();
+    panel.state.editing[protocol.key] = true;
+    replaceChildren(part.body);
+    drawProtocol(panel, protocol);
+    focusForm(panel, protocol);
   });
-  remove.addEventListener("click", () => removeConnection(panel, remove, problem));
+  remove.addEventListener("click", () => removeConnection(panel, protocol, remove, problem));
+  const other = otherConnected(panel, protocol);
   return h(
     "div",
     { class: "sso-connection" },
-    h(
-      "dl",
-      { class: "facts" },
-      h("dt", {}, "Protocol"),
-      h("dd", {}, "OpenID Connect"),
-      h("dt", {}, "Issuer"),
-      h("dd", { id: "sso-issuer" }, h("code", {}, connection.issuer)),
-      h("dt", {}, "Client ID"),
-      h("dd", { id: "sso-client-id" }, h("code", {}, connection.clientId ?? "")),
-      h("dt", {}, "Client secret"),
-      h(
-        "dd",
-        { id: "sso-client-secret" },
-        h("code", {}, connection.clientSecretHint ?? "\u2026"),
-        " ",
-        h("span", { class: "muted small" }, "(only its last characters: Roster keeps it sealed and never shows it again)"),
-      ),
-    ),
+    h("dl", { class: "facts" }, h("dt", {}, "Protocol"), h("dd", {}, protocol.label), protocol.facts(connection)),
     problem.element,
     h(
       "div",
       { class: "actions" },
-      h("a", { class: "btn btn-primary", href: testUrl(panel), id: "sso-test" }, "Test sign-in"),
+      h("a", { class: "btn btn-primary", href: testUrl(panel, protocol), id: `${protocol.prefix}-test` }, "Test sign-in"),
       edit,
       remove,
     ),
     h("p", { class: "hint" }, "Test sign-in signs this browser in as whoever you sign in as at your identity provider, and brings you back here. To stay signed in as yourself, open it in a private window."),
+    other ? h("p", { class: "hint" }, bothSetUp(protocol, other)) : null,
   );
 }
 
-async function removeConnection(panel, removeButton, problem) {
-  const { connection } = panel.state;
+/** Which protocol "Sign in with SSO" takes when both are set up. */
+function bothSetUp(protocol, other) {
+  return protocol === PROTOCOLS[0]
+    ? `${other.label} is set up too: Sign in with SSO goes through ${protocol.label}.`
+    : `${other.label} is set up too: Sign in with SSO goes through it, and only Test sign-in here goes through ${protocol.label}.`;
+}
+
+async function removeConnection(panel, protocol, removeButton, problem) {
+  const connection = panel.state.connections[protocol.key];
+  const other = otherConnected(panel, protocol);
   const confirmed = await confirmDialog({
-    title: "Remove single sign-on?",
-    message: `Users will then sign in with passwords only: nobody signs in through ${connection.issuer} any more, until you configure single sign-on again.`,
-    confirmLabel: "Remove single sign-on",
+    title: `Remove the ${protocol.name} connection?`,
+    message: other
+      ? `Users will then sign in through ${other.label} or with a password: nobody signs in through ${connection.issuer} any more.`
+      : `Users will then sign in with passwords only: nobody signs in through ${connection.issuer} any more, until you configure single sign-on again.`,
+    confirmLabel: `Remove ${protocol.name} single sign-on`,
   });
   if (!confirmed) return;
   problem.show(null);
@@ -207,11 +295,15 @@ async function removeConnection(panel, removeButton, problem) {
       removeButton.disabled = false;
       return;
     }
-    panel.state.connection = null;
-    panel.state.editing = false;
+    panel.state.connections[protocol.key] = null;
+    panel.state.editing[protocol.key] = false;
     draw(panel);
-    toast("Single sign-on removed: users sign in with passwords only.");
-    panel.body.querySelector("input")?.focus();
+    toast(
+      other
+        ? `${protocol.label} single sign-on removed: users sign in through ${other.label} or with a password.`
+        : `${protocol.label} single sign-on removed: users sign in with passwords only.`,
+    );
+    focusForm(panel, protocol);
   } catch (error) {
     problem.show(describeError(error));
     removeButton.disabled = false;
@@ -220,76 +312,60 @@ async function removeConnection(panel, removeButton, problem) {
 
 // --- the form: a new connection, or changes to the one there is --------------------------------------
 
-function connectionForm(panel) {
-  const current = panel.state.connection;
-  const issuer = field({
-    label: "Issuer URL",
-    control: h("input", { type: "url", name: "issuer", class: "input mono", value: current?.issuer ?? "", placeholder: OKTA_EXAMPLE, autocomplete: "off", spellcheck: "false", required: true }),
-    hint: "Your Okta org URL, e.g. https://acme.okta.com; with a custom authorization server, its Issuer URI (Okta: Security > API).",
-  });
-  const clientId = field({
-    label: "Client ID",
-    control: h("input", { type: "text", name: "clientId", class: "input mono", value: current?.clientId ?? "", autocomplete: "off", spellcheck: "false", required: true }),
-  });
-  const secret = field({
-    label: "Client secret",
-    control: h("input", { type: "password", name: "clientSecret", class: "input mono", autocomplete: "off", spellcheck: "false", required: !current }),
-    hint: current
-      ? `Leave it empty to keep the current secret (${current.clientSecretHint ?? "\u2026"}).`
-      : "Roster keeps it sealed and never shows it again, only its last characters.",
-  });
+/** The protocol's fields (protocol.form) in a form with its error area, Connect and Cancel. */
+function connectionForm(panel, protocol) {
+  const current = panel.state.connections[protocol.key];
+  const fields = protocol.form(panel.state, current);
   const problem = errorArea();
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, current ? "Update connection" : "Connect");
   const cancel = current ? button("Cancel", { class: "btn btn-secondary" }) : null;
   const element = h(
     "form",
-    { class: "form sso-form", novalidate: true, "aria-label": current ? "Change the single sign-on connection" : "Set up single sign-on" },
-    h("div", { class: "form-grid" }, issuer.element, clientId.element),
-    h("div", { class: "form-grid" }, secret.element),
+    {
+      class: "form sso-form",
+      novalidate: true,
+      "aria-label": current ? `Change the ${protocol.name} connection` : `Set up single sign-on through ${protocol.name}`,
+    },
+    fields.element,
     problem.element,
     h("div", { class: "actions" }, submit, cancel),
   );
-  const form = { element, issuer, clientId, secret, problem, submit };
   element.addEventListener("submit", (event) => {
     event.preventDefault();
-    configure(panel, form);
+    configure(panel, protocol, { fields, problem, submit });
   });
   cancel?.addEventListener("click", () => {
-    panel.state.editing = false;
-    draw(panel);
-    panel.body.querySelector("button[aria-label^='Edit']")?.focus();
+    panel.state.editing[protocol.key] = false;
+    drawProtocol(panel, protocol);
+    panel.parts[protocol.key].body.querySelector("button[aria-label^='Edit']")?.focus();
   });
-  return form;
+  return element;
 }
 
-/** The form's values, or null (with the first field that is missing marked and focused). */
-function formValues(panel, { issuer, clientId, secret }) {
-  const values = { issuer: issuer.control.value.trim(), clientId: clientId.control.value.trim(), clientSecret: secret.control.value || null };
-  const missing = [
-    [issuer, values.issuer, "Enter the issuer URL, e.g. https://acme.okta.com."],
-    [clientId, values.clientId, "Enter the client ID."],
-    [secret, panel.state.connection ? "kept" : values.clientSecret, "Enter the client secret."],
-  ].filter(([, value]) => !value);
-  for (const [which, , message] of missing) which.setError(message);
-  if (!missing.length) return values;
-  missing[0][0].control.focus();
-  return null;
+function configureMutation(protocol) {
+  const operation = protocol.mutation[0].toUpperCase() + protocol.mutation.slice(1);
+  return `
+    mutation ${operation}($input: ${protocol.inputType}!) {
+      ${protocol.mutation}(input: $input) {
+        ${ERROR_FIELDS}
+        ... on SsoConnectionPayload { connection { ${CONNECTION_FIELDS} } }
+      }
+    }
+  `;
 }
 
-async function configure(panel, form) {
-  const { issuer, clientId, secret, problem, submit } = form;
-  for (const which of [issuer, clientId, secret]) which.setError(null);
+async function configure(panel, protocol, { fields, problem, submit }) {
+  fields.clearErrors();
   problem.show(null);
-  const input = formValues(panel, form);
+  const input = fields.values();
   if (!input) return;
-  const wasNew = !panel.state.connection;
+  const wasNew = !panel.state.connections[protocol.key];
   submit.disabled = true;
   submit.setAttribute("aria-busy", "true");
   try {
-    const result = await mutate(CONFIGURE, { input }, "configureOidcConnection");
+    const result = await mutate(configureMutation(protocol), { input }, protocol.mutation);
     if (result.error) {
-      const byField = { issuer, clientId, client_id: clientId, clientSecret: secret, client_secret: secret };
-      const where = byField[result.error.field];
+      const where = fields.fieldFor(result.error.field);
       if (where) {
         where.setError(result.error.message);
         where.control.focus();
@@ -298,98 +374,19 @@ async function configure(panel, form) {
       }
       return;
     }
-    secret.control.value = "";
-    panel.state.connection = result.ok.connection;
-    panel.state.redirectUri = result.ok.connection.redirectUri;
-    panel.state.editing = false;
+    panel.state.connections[protocol.key] = result.ok.connection;
+    panel.state.editing[protocol.key] = false;
     draw(panel);
-    toast(wasNew ? "Single sign-on is set up. Press Test sign-in to check it." : "Single sign-on connection updated. Press Test sign-in to check it.");
-    document.getElementById("sso-test")?.focus();
+    toast(
+      wasNew
+        ? `Single sign-on through ${protocol.name} is set up. Press Test sign-in to check it.`
+        : `${protocol.label} connection updated. Press Test sign-in to check it.`,
+    );
+    document.getElementById(`${protocol.prefix}-test`)?.focus();
   } catch (error) {
     problem.show(describeError(error));
   } finally {
     submit.disabled = false;
     submit.removeAttribute("aria-busy");
   }
-}
-
-// --- Okta's checklist -------------------------------------------------------------------------------
-
-function oktaChecklist(panel) {
-  const { connection, redirectUri } = panel.state;
-  return h(
-    "ol",
-    { class: "steps", id: "okta-sso-setup", "aria-label": "Okta single sign-on steps" },
-    step(
-      "In Okta: create an OIDC app integration",
-      null,
-      h("p", {}, "In the Okta Admin Console, open Applications > Applications, press ", h("strong", {}, "Create App Integration"), " and choose:"),
-      valuesTable("Okta's Create a new app integration dialog", "Okta field", [
-        valueRow("Sign-in method", "OIDC - OpenID Connect", { copy: false }),
-        valueRow("Application type", "Web Application", { copy: false }),
-      ], "okta-oidc-create"),
-      h("p", {}, "Then press ", h("strong", {}, "Next"), "."),
-    ),
-    step(
-      "In Okta: the new app's settings",
-      null,
-      h("p", {}, "In New Web App Integration, enter exactly:"),
-      valuesTable("The new web app integration's settings in Okta", "Okta field", [
-        valueRow("App integration name", "Roster", { what: "app integration name" }),
-        valueRow("Grant type", [h("code", { class: "value" }, "Authorization Code"), " only: leave the others unchecked"], { copy: false, text: true }),
-        valueRow("Sign-in redirect URIs", redirectUri, { what: "sign-in redirect URI" }),
-        valueRow("Sign-out redirect URIs", "None needed: remove Okta's example", { copy: false, text: true }),
-      ], "okta-oidc-settings"),
-      h("p", {}, "The name is only what Okta shows; any name will do. Then press ", h("strong", {}, "Save"), "."),
-    ),
-    step(
-      "In Okta: assign the same people and groups as for provisioning",
-      null,
-      h(
-        "p",
-        {},
-        "On the new app's ",
-        h("strong", {}, "Assignments"),
-        " tab, assign the same people and groups as to the app that provisions Roster (above). Only users provisioned by SCIM can sign in: anyone else Okta signs in is refused, with a page saying their administrator has not assigned them Roster.",
-      ),
-    ),
-    step(
-      "Copy the client ID, the client secret and the issuer into the form above",
-      connection !== null,
-      h("p", {}, "On the app's ", h("strong", {}, "General"), " tab, under Client Credentials and Client secrets:"),
-      h(
-        "ul",
-        { class: "checks" },
-        h("li", {}, h("strong", {}, "Client ID"), ": paste it into Client ID above."),
-        h("li", {}, h("strong", {}, "Client secret"), ": paste it into Client secret above."),
-        h(
-          "li",
-          {},
-          h("strong", {}, "Issuer URL"),
-          ": your Okta org URL, e.g. ",
-          h("code", {}, OKTA_EXAMPLE),
-          ". With a custom authorization server, its Issuer URI instead, shown under Security > API.",
-        ),
-      ),
-      h("p", {}, "Then press ", h("strong", {}, "Connect"), ": Roster reads the issuer's OpenID configuration at once and says what is wrong if it cannot."),
-    ),
-    step(
-      "Press Test sign-in",
-      connection ? Boolean(connection.testedAt) : false,
-      h(
-        "p",
-        {},
-        "Press ",
-        h("strong", {}, "Test sign-in"),
-        " above and sign in at Okta as a person assigned to the app. You come back to this page signed in as them, and the status above shows the last successful sign-in.",
-      ),
-      h(
-        "p",
-        { class: "muted" },
-        "Roster matches the ",
-        h("code", {}, "email"),
-        " claim Okta sends to the provisioned user's userName (or, failing that, their email), so only users provisioned by SCIM can sign in, with the role they have in Roster.",
-      ),
-    ),
-  );
 }
