@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -21,6 +22,9 @@ from api.types import (
     GroupEdge,
     Organization,
     PageInfo,
+    ProvisioningRequest,
+    ProvisioningRequestConnection,
+    ProvisioningRequestEdge,
     Role,
     RoleOrigin,
     RoleString,
@@ -31,11 +35,12 @@ from api.types import (
     UserEdge,
     Viewer,
 )
-from domain import group_queries, queries
+from domain import group_queries, provisioning_log, queries
 from domain.actors import Actor
 from domain.errors import DomainError, NotFound
 from domain.models import TokenKind
 from domain.paging import KeysetPage, OffsetPage, Page, decode_cursor, encode_cursor
+from domain.provisioning_log import LogFilter
 from domain.queries import UserFilter
 
 MAX_FIRST = 200
@@ -66,7 +71,9 @@ def page_size(first: int | None) -> int:
     return first
 
 
-def page_info(page: Page[Any], edges: Sequence[UserEdge | AuditEventEdge]) -> PageInfo:
+def page_info(
+    page: Page[Any], edges: Sequence[UserEdge | AuditEventEdge | ProvisioningRequestEdge]
+) -> PageInfo:
     return PageInfo(
         has_next_page=page.next_cursor is not None,
         end_cursor=edges[-1].cursor if edges else None,
@@ -234,6 +241,45 @@ class Query:
             for event in page.items
         ]
         return AuditEventConnection(
+            edges=edges, page_info=page_info(page, edges), total_count=page.total
+        )
+
+    @strawberry.field(
+        description="The provisioning log: the SCIM requests the organization's identity "
+        "provider sent, newest first, kept for the retention period (for whoever may read the "
+        "activity log). `failed`: only answers of 400 and above (true) or below (false)."
+    )
+    async def provisioning_requests(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        user_id: strawberry.ID | None = None,
+        status: int | None = None,
+        failed: bool | None = None,
+        method: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ProvisioningRequestConnection:
+        filters = LogFilter(
+            user_id=str(user_id) if user_id is not None else None,
+            status=status,
+            failed=failed,
+            method=method,
+            since=since,
+            until=until,
+        )
+        with domain_errors():
+            page = await provisioning_log.entries(
+                actor_of(info), filters, first=page_size(first), after=after
+            )
+        edges = [
+            ProvisioningRequestEdge(
+                cursor=provisioning_log.entry_cursor(entry), node=ProvisioningRequest.of(entry)
+            )
+            for entry in page.items
+        ]
+        return ProvisioningRequestConnection(
             edges=edges, page_info=page_info(page, edges), total_count=page.total
         )
 

@@ -20,6 +20,7 @@ from domain.errors import DomainError, InvalidToken
 from domain.models import AuditEvent as AuditEventModel
 from domain.models import Group as GroupModel
 from domain.models import Organization as OrganizationModel
+from domain.models import ProvisioningRequest as ProvisioningRequestModel
 from domain.models import Role as RoleModel
 from domain.models import RoleOrigin as DomainRoleOrigin
 from domain.models import SsoConnection as SsoConnectionModel
@@ -479,6 +480,59 @@ class AuditEventEdge:
 @strawberry.type
 class AuditEventConnection:
     edges: list[AuditEventEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(
+    description="A SCIM request an identity provider sent, as the provisioning log keeps it: "
+    "passwords and the configured attributes redacted."
+)
+class ProvisioningRequest:
+    id: strawberry.ID
+    at: datetime
+    token_name: str = strawberry.field(description="The SCIM token it came with.")
+    method: str
+    path: str = strawberry.field(description="Below the SCIM base URL, e.g. /Users/{id}.")
+    query: str = strawberry.field(description="Its query string (filter, paging), redacted.")
+    status: int
+    duration_ms: float
+    user_id: strawberry.ID | None = strawberry.field(
+        description="The user it was about: the one in its path, or the one it created."
+    )
+    request_body: str | None = strawberry.field(description="JSON, redacted; null: none sent.")
+    response_body: str | None = strawberry.field(description="JSON, redacted.")
+
+    @strawberry.field(description="That user as they are now; null once deleted.")
+    async def user(self, info: Info[Context, None]) -> User | None:
+        return await user_by_id(info, str(self.user_id) if self.user_id is not None else None)
+
+    @classmethod
+    def of(cls, entry: ProvisioningRequestModel) -> ProvisioningRequest:
+        return cls(
+            id=strawberry.ID(str(entry.id)),
+            at=entry.at,
+            token_name=entry.token_name,
+            method=entry.method,
+            path=entry.path,
+            query=entry.query,
+            status=entry.status,
+            duration_ms=entry.duration_ms,
+            user_id=strawberry.ID(str(entry.user_id)) if entry.user_id is not None else None,
+            request_body=entry.request_body,
+            response_body=entry.response_body,
+        )
+
+
+@strawberry.type
+class ProvisioningRequestEdge:
+    cursor: str
+    node: ProvisioningRequest
+
+
+@strawberry.type
+class ProvisioningRequestConnection:
+    edges: list[ProvisioningRequestEdge]
     page_info: PageInfo
     total_count: int
 

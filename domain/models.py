@@ -420,6 +420,38 @@ class LoginFailure(Model):
         indexes = (Index(fields=("key", "at"), name="login_failures_key_at"),)
 
 
+class ProvisioningRequest(Model):
+    """One SCIM request an identity provider sent, as its organization's admins may read it:
+    when, with which token, what was asked and answered, and how long it took. The bodies are
+    kept with passwords and the configured attributes redacted, and the whole row only for the
+    retention period."""
+
+    id = fields.BigIntField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="provisioning_requests", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    at = fields.DatetimeField()
+    token_id = fields.UUIDField(null=True)
+    token_name = fields.CharField(max_length=512)
+    method = fields.CharField(max_length=8)
+    path = fields.CharField(max_length=1024)
+    query = fields.TextField(default="")
+    status = fields.SmallIntField()
+    duration_ms = fields.FloatField()
+    user_id = fields.UUIDField(null=True)  # the user the request was about, if one
+    request_body = fields.TextField(null=True)
+    response_body = fields.TextField(null=True)
+
+    class Meta:
+        table = "provisioning_requests"
+        indexes = (
+            Index(fields=("organization_id", "id"), name="provisioning_requests_org_id"),
+            Index(fields=("organization_id", "user_id"), name="provisioning_requests_org_user"),
+            Index(fields=("at",), name="provisioning_requests_at"),
+        )
+
+
 class AuditEvent(Model):
     """One row per command that changed something: who, through which door, what, which target,
     and the fields that changed (before/after, never secrets)."""

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from domain.walks import Walks
 from scim import discovery, groups, search, users
 from scim.errors import EXCEPTION_HANDLERS
+from scim.request_log import RecordRequests
 from scim.requests import ScimConfig
 from scim.responses import error_response
 
@@ -59,7 +60,10 @@ def create_scim_app(config: ScimConfig) -> Starlette:
     app = ScimApp(
         routes=routes,
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        middleware=[Middleware(NoControlCharacters)],
+        middleware=[
+            Middleware(RecordRequests, recorder=config.recorder),
+            Middleware(NoControlCharacters),
+        ],
     )
     app.state.scim = config
     app.state.walks = Walks(config.shared)

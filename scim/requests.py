@@ -25,6 +25,7 @@ from domain.paging import OffsetPage
 from domain.shared_store import SharedStore
 from domain.text import holds_unstorable
 from scim.errors import ScimProblem
+from scim.request_log import Recorder
 
 MAX_BODY_BYTES = 1024 * 1024
 _MAX_START_INDEX = 2**31  # past every resource, and an OFFSET any database takes (2**63 is not)
@@ -39,6 +40,7 @@ class ScimConfig:
     base_url: str  # e.g. https://roster.example.com/scim/v2
     max_results: int = 1000
     shared: SharedStore | None = None  # where walk positions are shared; None: this process
+    recorder: Recorder | None = None  # the provisioning request log; None: off
 
 
 def config_of(request: Request) -> ScimConfig:

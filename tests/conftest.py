@@ -218,7 +218,9 @@ async def running_app(
 ) -> AsyncIterator[httpx.ASGITransport]:
     """The app, its lifespan run, with ROSTER_* settings on top of the test database's.
     Rate limiting is off unless a test turns it on (tests/web/test_rate_limits.py): tests
-    fire requests faster than any identity provider."""
+    fire requests faster than any identity provider. So is the provisioning request log
+    (tests/scim/test_request_log.py), whose writes in the background would land among the
+    statements other tests count."""
     settings = Settings.from_env(
         {
             "ROSTER_DATABASE_URL": database_url,
@@ -226,6 +228,7 @@ async def running_app(
             "ROSTER_PUBLIC_URL": "http://roster.test",
             "ROSTER_SCIM_RATE_LIMIT": "off",
             "ROSTER_GRAPHQL_RATE_LIMIT": "off",
+            "ROSTER_REQUEST_LOG": "off",
             **environment,
         }
     )

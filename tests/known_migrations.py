@@ -13,6 +13,7 @@ MIGRATIONS = [
     "0009_sso_connections",
     "0010_sso_assertions",
     "0011_provisioning_pause",
+    "0012_provisioning_requests",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

@@ -42,6 +42,7 @@ from domain.credentials import display_prefix
 from domain.models import (
     AuditEvent,
     Organization,
+    ProvisioningRequest,
     Role,
     SsoConnection,
     SsoProtocol,
@@ -49,6 +50,7 @@ from domain.models import (
     TokenKind,
     User,
 )
+from domain.provisioning_log import entry_cursor
 from domain.queries import event_cursor, user_cursor
 from scim.app import create_scim_app
 from scim.requests import ScimConfig
@@ -698,6 +700,39 @@ async def _audit_events(case: Case) -> None:
     assert event_ids(await case.ask(EVENTS, action="organization.created")) <= own
     for event in await AuditEvent.filter(organization_id=case.b.organization.id):
         assert event_ids(await case.ask(EVENTS, after=event_cursor(event))) <= own
+
+
+@checks(QUERY_CHECKS, "provisioningRequests")
+async def _provisioning_requests(case: Case) -> None:
+    globex_user = next(iter(case.b.users.values()))
+    rows = [
+        ProvisioningRequest(
+            organization_id=tenant.organization.id,
+            at=utcnow(),
+            token_name=f"{tenant.organization.slug}'s Okta",
+            method="GET",
+            path=f"/Users/{globex_user.id}",
+            status=200,
+            duration_ms=1.0,
+            user_id=globex_user.id if tenant is case.b else None,
+        )
+        for tenant in (case.a, case.b)
+    ]
+    await ProvisioningRequest.bulk_create(rows)
+    query = """query($userId: ID, $after: String) {
+      provisioningRequests(userId: $userId, after: $after) { totalCount edges { node { id } } } }"""
+    try:
+        mine = await case.ask(query)
+        assert mine["provisioningRequests"]["totalCount"] == 1
+        theirs = await case.ask(query, userId=str(globex_user.id))
+        assert theirs["provisioningRequests"]["totalCount"] == 0
+        globex_entry = await ProvisioningRequest.get(organization_id=case.b.organization.id)
+        own = await ProvisioningRequest.get(organization_id=case.a.organization.id)
+        after = await case.ask(query, after=entry_cursor(globex_entry))
+        shown = {edge["node"]["id"] for edge in after["provisioningRequests"]["edges"]}
+        assert shown <= {str(own.id)}
+    finally:
+        await ProvisioningRequest.all().delete()
 
 
 @checks(QUERY_CHECKS, "scimSetup")

@@ -34,6 +34,8 @@ from domain.shared_store import SharedStore
 from scim import errors as scim_errors
 from scim import requests as scim_requests
 from scim.app import ScimMount, create_scim_app
+from scim.redaction import redaction_set
+from scim.request_log import Recorder
 from scim.requests import ScimConfig
 from web import sso
 from web.drain import CloseWhileDraining
@@ -66,6 +68,14 @@ def create_app(settings: Settings) -> Starlette:
             on_error=lambda store: errors.labels(store).inc(),
         )
 
+    recorder = None
+    if settings.request_log:
+        recorder = Recorder(
+            redaction_set(settings.request_log_redact),
+            settings.request_log_days,
+            on_dropped=metrics.request_log_dropped.inc,
+        )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         database = await open_database(settings.database_url, global_fallback=True, connect=False)
@@ -73,8 +83,12 @@ def create_app(settings: Settings) -> Starlette:
             await warn_unless_ready(database)
             if shared is not None:
                 await shared.open()  # connects lazily: Redis down does not stop the start
+            if recorder is not None:
+                await recorder.start()
             yield {"settings": settings, "database": database, "shared": shared}
         finally:
+            if recorder is not None:
+                await recorder.stop()  # what is waiting is written first
             if shared is not None:
                 await shared.close()
             await close_database(database)
@@ -84,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
             base_url=settings.scim_base_url,
             max_results=settings.scim_max_results,
             shared=shared,
+            recorder=recorder,
         )
     )
     graphql_config = GraphQLConfig(

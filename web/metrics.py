@@ -109,6 +109,12 @@ class Metrics:
             ["store"],
             registry=self.registry,
         )
+        self.request_log_dropped = Counter(
+            "roster_request_log_dropped",
+            "SCIM requests served but left out of the provisioning log: its queue was full, or "
+            "the database refused the write.",
+            registry=self.registry,
+        )
         self.active_tokens = Gauge(
             "roster_active_tokens",
             "SCIM and personal API tokens that are not revoked, over every organization.",

@@ -19,6 +19,9 @@
 | ROSTER_REDIS_PREFIX   | roster (what every Redis key of this deployment starts with) |
 | ROSTER_LOG_FORMAT     | json (one JSON object a line), or console (one readable line) |
 | ROSTER_LOG_LEVEL      | INFO (DEBUG, INFO, WARNING, ERROR or CRITICAL) |
+| ROSTER_REQUEST_LOG    | on (each SCIM request in the organization's provisioning log), or off |
+| ROSTER_REQUEST_LOG_DAYS | 30 (how long the provisioning log keeps a request, 1 to 3650 days) |
+| ROSTER_REQUEST_LOG_REDACT | none; SCIM attributes the log keeps no value of (comma-separated) |
 | PROMETHEUS_MULTIPROC_DIR | set by `roster serve --workers N`: where workers pool metrics |
 """
 
@@ -44,6 +47,9 @@ GRAPHQL_RATE_LIMIT = "20/second;600/minute"
 DRAIN_SECONDS = 3.0
 MAX_DRAIN_SECONDS = 60.0
 REDIS_PREFIX = "roster"
+REQUEST_LOG_DAYS = 30
+MAX_REQUEST_LOG_DAYS = 3650
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._:-]{0,255}$")
 _REDIS_SCHEMES = {"redis", "rediss", "unix"}
 _REDIS_PREFIX_TEXT = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -72,6 +78,9 @@ class Settings:
     redis_prefix: str = REDIS_PREFIX
     log_format: LogFormat = "json"
     log_level: str = "INFO"
+    request_log: bool = True  # each SCIM request in the organization's provisioning log
+    request_log_days: int = REQUEST_LOG_DAYS
+    request_log_redact: tuple[str, ...] = ()  # SCIM attribute names (passwords always)
 
     @property
     def scim_base_url(self) -> str:
@@ -127,7 +136,11 @@ class Settings:
                 f"ROSTER_REDIS_PREFIX: {redis_prefix!r} is not 1 to 64 letters, digits or ._:-"
             )
         log_format, log_level = _log_settings(env)
+        request_log, request_log_days, request_log_redact = _request_log_settings(env)
         return cls(
+            request_log=request_log,
+            request_log_days=request_log_days,
+            request_log_redact=request_log_redact,
             trusted_proxies=_trusted_proxies(env.get("ROSTER_TRUSTED_PROXIES", "")),
             drain_seconds=drain_seconds,
             redis_url=redis_url,
@@ -170,6 +183,28 @@ def export_to_environment(settings: Settings) -> None:
     if settings.redis_url:
         os.environ["ROSTER_REDIS_URL"] = settings.redis_url
     os.environ["ROSTER_REDIS_PREFIX"] = settings.redis_prefix
+    os.environ["ROSTER_REQUEST_LOG"] = "on" if settings.request_log else "off"
+    os.environ["ROSTER_REQUEST_LOG_DAYS"] = str(settings.request_log_days)
+    os.environ["ROSTER_REQUEST_LOG_REDACT"] = ",".join(settings.request_log_redact)
+
+
+def _request_log_settings(env: Mapping[str, str]) -> tuple[bool, int, tuple[str, ...]]:
+    switch = env.get("ROSTER_REQUEST_LOG", "on").strip().lower()
+    if switch not in {"on", "off"}:
+        raise SettingsError(f"ROSTER_REQUEST_LOG: {switch!r} is not on or off")
+    days_text = env.get("ROSTER_REQUEST_LOG_DAYS", "").strip() or str(REQUEST_LOG_DAYS)
+    if not days_text.isdigit() or not 1 <= int(days_text) <= MAX_REQUEST_LOG_DAYS:
+        raise SettingsError(
+            f"ROSTER_REQUEST_LOG_DAYS: {days_text!r} is not a number of days from 1 to "
+            f"{MAX_REQUEST_LOG_DAYS}"
+        )
+    names = tuple(
+        name.strip() for name in env.get("ROSTER_REQUEST_LOG_REDACT", "").split(",") if name.strip()
+    )
+    for name in names:
+        if not _ATTRIBUTE_NAME.match(name):
+            raise SettingsError(f"ROSTER_REQUEST_LOG_REDACT: {name!r} is not a SCIM attribute name")
+    return switch == "on", int(days_text), names
 
 
 def _log_settings(env: Mapping[str, str]) -> tuple[LogFormat, str]:

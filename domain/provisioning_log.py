@@ -1,0 +1,132 @@
+"""The provisioning request log: every SCIM request an organization's identity provider sent,
+as the SCIM door recorded it (bodies already redacted), readable by the organization's admins
+and kept for a retention period.
+
+Writing is the door's business to do off the request's path (a batch at a time, `write`);
+`prune` deletes what is older than the retention period a bounded batch at a time, so that it
+never holds long locks on the table requests are logged into."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Subquery
+
+from domain.actors import Actor, organization_id_of
+from domain.errors import InvalidCursor, InvalidValue
+from domain.ids import parse_id
+from domain.models import ProvisioningRequest
+from domain.paging import Page, clamp_count, decode_cursor, encode_cursor
+from domain.permissions import Permission
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PRUNE_BATCH = 2000  # rows one pruning statement deletes
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One request, as the door recorded it."""
+
+    organization_id: int
+    at: datetime
+    token_id: str | None
+    token_name: str
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    user_id: str | None
+    request_body: str | None
+    response_body: str | None
+
+
+async def write(entries: Sequence[Entry]) -> None:
+    """Store a batch of entries in one statement."""
+    rows = [
+        ProvisioningRequest(
+            organization_id=entry.organization_id,
+            at=entry.at,
+            token_id=_uuid(entry.token_id),
+            token_name=entry.token_name[:512],
+            method=entry.method[:8],
+            path=entry.path[:1024],
+            query=entry.query,
+            status=entry.status,
+            duration_ms=round(entry.duration_ms, 2),
+            user_id=_uuid(entry.user_id),
+            request_body=entry.request_body,
+            response_body=entry.response_body,
+        )
+        for entry in entries
+    ]
+    if rows:
+        await ProvisioningRequest.bulk_create(rows)
+
+
+def _uuid(text: str | None) -> uuid.UUID | None:
+    return parse_id(text) if text is not None else None
+
+
+async def prune(before: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete up to `batch` entries older than `before` (the oldest first); how many went. The
+    caller repeats while a whole batch went."""
+    oldest = ProvisioningRequest.filter(at__lt=before).order_by("at").limit(batch).values("id")
+    return await ProvisioningRequest.filter(id__in=Subquery(oldest)).delete()
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """Which entries to read: all of them unless narrowed."""
+
+    user_id: str | None = None
+    status: int | None = None
+    failed: bool | None = None  # True: status 400 and above; False: below 400
+    method: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def entries(
+    actor: Actor, filters: LogFilter, *, first: int = 50, after: str | None = None
+) -> Page[ProvisioningRequest]:
+    """The organization's logged requests, newest first."""
+    actor.require(Permission.AUDIT_READ)
+    query = ProvisioningRequest.filter(organization_id=organization_id_of(actor))
+    if filters.user_id is not None:
+        user_id = parse_id(filters.user_id)
+        if user_id is None:
+            return Page(items=[], total=0, next_cursor=None)  # no request was about such a user
+        query = query.filter(user_id=user_id)
+    if filters.status is not None:
+        query = query.filter(status=filters.status)
+    if filters.failed is not None:
+        query = query.filter(status__gte=400) if filters.failed else query.filter(status__lt=400)
+    if filters.method is not None:
+        method = filters.method.strip().upper()
+        if method not in METHODS:
+            raise InvalidValue("method", f"one of {', '.join(METHODS)}")
+        query = query.filter(method=method)
+    if filters.since is not None:
+        query = query.filter(at__gte=filters.since)
+    if filters.until is not None:
+        query = query.filter(at__lt=filters.until)
+    total = await query.count()
+    if after:
+        (last_id,) = decode_cursor(after, 1)
+        if not isinstance(last_id, int) or not 0 < last_id < 2**63:
+            raise InvalidCursor()
+        query = query.filter(id__lt=last_id)
+    count = clamp_count(first)
+    found = await query.order_by("-id").limit(count + 1)
+    more = len(found) > count
+    found = found[:count]
+    next_cursor = entry_cursor(found[-1]) if more and found else None
+    return Page(items=found, total=total, next_cursor=next_cursor)
+
+
+def entry_cursor(entry: ProvisioningRequest) -> str:
+    return encode_cursor([entry.id])
