@@ -1,285 +1,75 @@
-"""The provisioning request log: each SCIM request an identity provider sends is kept for its
-organization's admins (when, which token, what was asked and answered, how long it took),
-with passwords and the configured attributes redacted from every stored body and filter;
-written off the request's path, never holding a request up, and pruned after the retention
-period."""
+"""One line per request: who (organization, kind of actor), what (method, path without the
+query), how it went (status, duration), and the request id, never a secret."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
-from datetime import timedelta
+import logging
+from urllib.parse import quote
 
-import httpx
 import pytest
 
-from domain import bus, provisioning_log
-from domain.clock import utcnow
-from domain.commands import IssueScimToken
-from domain.models import ProvisioningRequest
-from scim import request_log
-from scim.redaction import REDACTED, redaction_set
-from scim.request_log import Noted, Recorder
-from tests.api.conftest import BASE, GraphQLClient, admin, basic, root, super_admin_id
-from tests.conftest import running_app
-from tests.scim.conftest import PATCH_SCHEMA, SCIM_JSON, okta_user
-
-__all__ = ["admin", "basic", "root", "super_admin_id"]
-
-PASSWORD = "Sup3r-secret-pa55"
-PHONE = "+1 555 0100 2345"
+from web.logs import JsonFormatter
 
 
-@pytest.fixture
-async def logged(db, database_url, tmp_path) -> AsyncIterator[httpx.ASGITransport]:
-    """The app with its request log on, phone numbers configured as redacted."""
-    async with running_app(
-        database_url,
-        tmp_path / "data",
-        ROSTER_REQUEST_LOG="on",
-        ROSTER_REQUEST_LOG_REDACT="phoneNumbers, addresses",
-    ) as transport:
-        yield transport
+def lines(caplog) -> list[dict]:
+    """The request log's lines as written (JSON), without their timestamp."""
+    written = [JsonFormatter().format(r) for r in caplog.records if r.name == "roster.request"]
+    return [{k: v for k, v in json.loads(line).items() if k != "timestamp"} for line in written]
 
 
-@pytest.fixture
-async def secret(operator) -> str:
-    return str((await bus.handle(IssueScimToken(name="Okta"), operator)).secret)
+@pytest.fixture(autouse=True)
+def request_lines(caplog):
+    caplog.set_level(logging.INFO, logger="roster.request")
 
 
-@pytest.fixture
-async def okta(logged, secret) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"Authorization": f"Bearer {secret}", "Content-Type": SCIM_JSON}
-    async with httpx.AsyncClient(
-        transport=logged, base_url=f"{BASE}/scim/v2", headers=headers
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-async def reader(logged, super_admin_id) -> AsyncIterator[GraphQLClient]:
-    async with httpx.AsyncClient(transport=logged, base_url=BASE) as http:
-        client = GraphQLClient(http)
-        assert (await client.login("root@acme.test"))["__typename"] == "LoginPayload"
-        yield client
-
-
-async def entries(count: int) -> list[ProvisioningRequest]:
-    """The log once it holds `count` entries (it is written in the background), oldest first."""
-    for _ in range(200):
-        found = await ProvisioningRequest.all().order_by("id")
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"the log holds {len(found)} entries, not {count}")
-
-
-def stored_text(entry: ProvisioningRequest) -> str:
-    return " ".join(
-        str(value)
-        for value in (
-            entry.token_name,
-            entry.path,
-            entry.query,
-            entry.request_body,
-            entry.response_body,
-        )
-    )
-
-
-async def test_each_request_is_logged_with_its_token_status_duration_and_user(okta):
-    created = await okta.post("/Users", json=okta_user("jane@acme.test"))
-    jane = created.json()["id"]
-    await okta.get(f"/Users/{jane}")
-    await okta.get("/Users/00000000-0000-0000-0000-000000000000")
-
-    made, read, missing = await entries(3)
-
-    assert (made.method, made.path, made.status) == ("POST", "/Users", 201)
-    assert str(made.user_id) == jane
-    assert made.token_name.startswith("SCIM token 'Okta'")
-    assert made.duration_ms > 0
-    assert json.loads(made.request_body or "")["userName"] == "jane@acme.test"
-    assert json.loads(made.response_body or "")["id"] == jane
-    assert (read.method, read.path, read.status, str(read.user_id)) == (
-        "GET",
-        f"/Users/{jane}",
-        200,
-        jane,
-    )
-    assert read.request_body is None
-    assert missing.status == 404
-
-
-async def test_no_token_password_or_configured_attribute_is_stored(okta, secret):
-    body = okta_user(
-        "jane@acme.test",
-        password=PASSWORD,
-        phoneNumbers=[{"value": PHONE, "type": "work"}],
-        addresses=[{"streetAddress": "1 Secret Lane", "type": "work"}],
-    )
-    jane = (await okta.post("/Users", json=body)).json()["id"]
-    okta_password = {
-        "schemas": [PATCH_SCHEMA],
-        "Operations": [{"op": "replace", "path": "password", "value": PASSWORD}],
-    }
-    entra_pathless = {
-        "schemas": [PATCH_SCHEMA],
-        "Operations": [
-            {
-                "op": "Replace",
-                "value": {"password": PASSWORD, "displayName": "Jane"},
-            }
-        ],
-    }
-    entra_path = {
-        "schemas": [PATCH_SCHEMA],
-        "Operations": [
-            {"op": "Add", "path": 'phoneNumbers[type eq "mobile"].value', "value": PHONE}
-        ],
-    }
-    for patch in (okta_password, entra_pathless, entra_path):
-        answer = await okta.patch(f"/Users/{jane}", json=patch)
-        assert answer.status_code == 200, answer.text
-    await okta.put(f"/Users/{jane}", json=body)
-    await okta.get("/Users", params={"filter": f'phoneNumbers eq "{PHONE}"'})
-
-    logged = await entries(6)
-
-    for entry in logged:
-        text = stored_text(entry)
-        assert secret not in text
-        assert secret[-20:] not in text  # (its prefix names the token, as the page shows it)
-        assert PASSWORD not in text
-        assert PHONE not in text
-        assert PHONE.replace(" ", "+") not in text
-        assert "1 Secret Lane" not in text
-    first = json.loads(logged[0].request_body or "")
-    assert first["password"] == REDACTED
-    assert first["phoneNumbers"] == REDACTED
-    assert first["userName"] == "jane@acme.test"  # what is not configured is kept
-    assert json.loads(logged[1].request_body or "")["Operations"][0]["value"] == REDACTED
-    assert REDACTED in logged[-1].query
-
-
-async def test_a_body_that_is_not_json_is_not_kept(okta):
-    broken = b'{"userName": "x", "password": "' + PASSWORD.encode()
-    await okta.post("/Users", content=broken)
-
-    (entry,) = await entries(1)
-
-    assert entry.status == 400
-    assert entry.request_body == f"[not JSON: {len(broken)} bytes]"
-
-
-async def test_a_body_longer_than_the_limit_is_not_kept(okta, monkeypatch):
-    monkeypatch.setattr(request_log, "MAX_BODY_BYTES", 100)
-    await okta.post("/Users", json=okta_user("jane@acme.test"))
-
-    (entry,) = await entries(1)
-
-    assert entry.request_body is not None
-    assert entry.request_body.endswith("longer than 100 bytes: not kept]")
-
-
-async def test_a_request_without_a_token_belongs_to_no_organization_and_is_not_logged(logged, okta):
-    async with httpx.AsyncClient(transport=logged, base_url=f"{BASE}/scim/v2") as anonymous:
-        assert (await anonymous.get("/Users")).status_code == 401
-    await okta.get("/Users")
-
-    (entry,) = await entries(1)
-    assert entry.status == 200
-
-
-async def test_admins_read_the_log_filtered_by_user_status_method_and_time(okta, reader):
-    jane = (await okta.post("/Users", json=okta_user("jane@acme.test"))).json()["id"]
-    await okta.post("/Users", json=okta_user("jane@acme.test"))  # 409
-    await okta.get(f"/Users/{jane}")
-    await okta.get("/Groups")
-    await entries(4)
-    query = """query($userId: ID, $failed: Boolean, $method: String, $since: DateTime) {
-      provisioningRequests(userId: $userId, failed: $failed, method: $method, since: $since) {
-        totalCount edges { node { method path status tokenName user { userName } } } } }"""
-
-    everything = (await reader(query))["provisioningRequests"]
-    hers = (await reader(query, userId=jane))["provisioningRequests"]
-    failed = (await reader(query, failed=True))["provisioningRequests"]
-    gets = (await reader(query, method="get"))["provisioningRequests"]
-    later = await reader(query, since=(utcnow() + timedelta(hours=1)).isoformat())
-
-    assert everything["totalCount"] == 4
-    assert everything["edges"][0]["node"]["path"] == "/Groups"  # newest first
-    assert hers["totalCount"] == 2
-    assert hers["edges"][0]["node"]["user"] == {"userName": "jane@acme.test"}
-    assert [edge["node"]["status"] for edge in failed["edges"]] == [409]
-    assert gets["totalCount"] == 2
-    assert later["provisioningRequests"]["totalCount"] == 0
-
-
-async def test_an_unknown_method_is_a_clear_error(reader):
-    errors = await reader.errors('{ provisioningRequests(method: "BREW") { totalCount } }')
-
-    assert "method: one of GET, POST, PUT, PATCH, DELETE" in errors[0]["message"]
-
-
-async def test_a_user_without_the_activity_log_cannot_read_it(basic):
-    errors = await basic.errors("{ provisioningRequests { totalCount } }")
-
-    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
-
-
-async def test_entries_older_than_the_retention_period_are_pruned_in_batches(
-    organization, monkeypatch
+async def test_a_scim_request_is_one_line_with_its_organization_and_actor(
+    client, token, organization, caplog
 ):
-    monkeypatch.setattr(provisioning_log, "PRUNE_BATCH", 3)
-    now = utcnow()
-    rows = [
-        ProvisioningRequest(
-            organization_id=organization.id,
-            at=now - timedelta(days=age),
-            token_name="Okta",
-            method="GET",
-            path="/Users",
-            status=200,
-            duration_ms=1.0,
-        )
-        for age in (45, 40, 35, 31, 31, 29, 1, 0)
-    ]
-    await ProvisioningRequest.bulk_create(rows)
-    recorder = Recorder(redaction_set(()), retention_days=30)
+    expression = quote('userName eq "jane.doe@okta.local"')
+    response = await client.get(f"/Users?filter={expression}")
 
-    pruned = await recorder.prune()
-
-    assert pruned == 5
-    kept = await ProvisioningRequest.all().values_list("at", flat=True)
-    assert len(kept) == 3
-    assert all(now - at < timedelta(days=30) for at in kept)
+    (line,) = lines(caplog)
+    assert line | {"duration_ms": 0} == {
+        "level": "INFO",
+        "logger": "roster.request",
+        "message": "request",
+        "method": "GET",
+        "path": "/scim/v2/Users",
+        "status": 200,
+        "duration_ms": 0,
+        "organization": organization.id,
+        "actor": "scim_token",
+        "request_id": response.headers["x-request-id"],
+    }
+    assert line["duration_ms"] > 0
+    assert token not in json.dumps(line)
+    assert "jane.doe" not in json.dumps(line)  # the query string is never logged
 
 
-async def test_a_full_queue_drops_and_counts_entries_and_never_waits(monkeypatch):
-    monkeypatch.setattr(request_log, "QUEUE_SIZE", 2)
-    dropped: list[int] = []
-    recorder = Recorder(redaction_set(()), 30, on_dropped=lambda: dropped.append(1))
-    noted = Noted(1, None, "Okta", utcnow(), "GET", "/Users", "", 200, 0.01, None, 0, b"{}", 2)
+async def test_the_caller_s_request_id_is_kept_and_returned(client, caplog):
+    response = await client.get("/ServiceProviderConfig", headers={"X-Request-ID": "okta-42.a"})
 
-    for _ in range(5):
-        recorder.note(noted)  # not awaited: noting never blocks
-
-    assert recorder.queue.qsize() == 2
-    assert recorder.dropped == 3
-    assert len(dropped) == 3
+    assert response.headers["x-request-id"] == "okta-42.a"
+    assert lines(caplog)[0]["request_id"] == "okta-42.a"
 
 
-async def test_stopping_writes_what_is_waiting(organization):
-    recorder = Recorder(redaction_set(()), 30)
-    await recorder.start()
-    noted = Noted(
-        organization.id, None, "Okta", utcnow(), "GET", "/Users", "", 200, 0.01, None, 0, b"{}", 2
+@pytest.mark.parametrize("given", ["", "x" * 129, "two words", "ünïcode", 'a"b'])
+async def test_a_request_id_that_is_not_a_plain_token_is_replaced(client, caplog, given):
+    response = await client.get(
+        "/ServiceProviderConfig", headers={"X-Request-ID": given.encode("utf-8")}
     )
-    for _ in range(3):
-        recorder.note(noted)
 
-    await recorder.stop()
+    assert response.headers["x-request-id"] != given
+    assert len(response.headers["x-request-id"]) == 32
 
-    assert await ProvisioningRequest.all().count() == 3
+
+async def test_a_refused_request_is_logged_without_an_actor(app_transport, caplog):
+    import httpx
+
+    async with httpx.AsyncClient(transport=app_transport, base_url="http://roster.test") as c:
+        response = await c.get("/scim/v2/Users", headers={"Authorization": "Bearer rst_scim_x"})
+
+    (line,) = lines(caplog)
+    assert (response.status_code, line["status"], line["actor"]) == (401, 401, None)
+    assert "rst_scim_x" not in json.dumps(line)
