@@ -4,7 +4,8 @@ and the peers (scim2-server in memory; on PostgreSQL, django-scim2 from its own 
 concurrency 32, each scenario on each side in turn; GraphQL, /healthz and the Okta-like mix;
 then Okta's import walk on a database of its own; the scale bench (the same requests at 1,000,
 10,000 and 100,000 users, on databases never analyzed); Okta's initial import of 10,000 users
-into a new organization; and the group bench (a group of 50,000 members filled by PATCHes of
+into a new organization; the provisioning request log's cost (the SCIM scenarios with it off
+and on); and the group bench (a group of 50,000 members filled by PATCHes of
 1,000, read beside an empty group). Prints one line per scenario and every performance target
 with pass/FAIL, and writes the figures to a JSON file. Exits 1 when requests failed (a missed
 target is a finding, not a failure of the run), and when django-scim2 answered an error (its
@@ -39,6 +40,7 @@ from bench.graphql import GraphQLRequests
 from bench.measure import Load, generator_ceiling, measure, record, run_scenarios
 from bench.mix import WEIGHTS, mix_with_memory
 from bench.okta_import import okta_import
+from bench.request_log import request_log_cost
 from bench.scim import CeilingRequests, ScimRequests, seed_peer
 from bench.seeding import Credentials
 from bench.servers import (
@@ -271,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             ids = asyncio.run(seeding.seed(url, credentials, args.users))
             run = Run(args, roster_env(url, folder / "data"), credentials, ids, report)
             run.scim()
+            token = credentials.scim_token
+            report["request_log"] = request_log_cost(run.env, token, ids, run.load)
             run.roster()
             if args.database == "postgres":
                 run.workers()

@@ -18,6 +18,7 @@ MIX_RSS_GROWTH = 0.10  # over the mixed load
 SCALE_VS_SMALLEST = 0.8  # each scenario's throughput at the largest size / at the smallest
 IMPORT_LAST_VS_FIRST = 1.2  # Okta's import: the last slice's time / the first's
 GROUP_BIG_VS_EMPTY = 0.9  # a group of every user / an empty group, read without members
+REQUEST_LOG_ON_VS_OFF = 0.9  # each SCIM scenario's throughput with the request log / without
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,8 @@ def targets(report: dict[str, Any]) -> list[Target]:
             spread,
         )
     )
+    for name, value in report.get("request_log", {}).get("on_vs_off", {}).items():
+        found.append(Target(f"{name} with the request log / without", value, REQUEST_LOG_ON_VS_OFF))
     mix = report["mix_memory"]
     growth = mix["growth"]
     found.append(

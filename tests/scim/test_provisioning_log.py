@@ -283,3 +283,14 @@ async def test_stopping_writes_what_is_waiting(organization):
     await recorder.stop()
 
     assert await ProvisioningRequest.all().count() == 3
+
+
+async def test_a_password_spelled_with_json_escapes_is_redacted_too(okta):
+    escaped = b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": '
+    escaped += b'"jane@acme.test", "\\u0070assword": "' + PASSWORD.encode() + b'"}'
+    await okta.post("/Users", content=escaped)
+
+    (entry,) = await entries(1)
+
+    assert PASSWORD not in stored_text(entry)
+    assert json.loads(entry.request_body or "")["password"] == REDACTED
