@@ -26,6 +26,7 @@ from strawberry.types.field import StrawberryField
 from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import (
     Conflict,
+    DeprovisioningHeld,
     DomainError,
     ErrorTable,
     InvalidCredentials,
@@ -160,6 +161,7 @@ GRAPHQL_ERRORS = ErrorTable(
     Outcome(SsoRefused, "BAD_REQUEST"),
     # only an identity provider's writes are paused, and none comes through GraphQL
     Outcome(ProvisioningPaused, "BAD_REQUEST"),
+    Outcome(DeprovisioningHeld, "BAD_REQUEST"),  # (an admin's deactivations are not held)
 )
 
 

@@ -20,6 +20,7 @@ from domain.commands import (
     AssignRole,
     Command,
     ConfigureOidcConnection,
+    ConfirmHeldChanges,
     CreateCustomRole,
     DeactivateUser,
     DeleteCustomRole,
@@ -29,9 +30,11 @@ from domain.commands import (
     IssueScimToken,
     PauseProvisioning,
     ReactivateUser,
+    RejectHeldChanges,
     ResumeProvisioning,
     RevokeApiToken,
     RevokeScimToken,
+    SetDeprovisioningGuard,
     SetGroupRole,
     SetSsoEnforced,
     UpdateCustomRole,
@@ -117,6 +120,11 @@ class CustomRoleUpdateInput:
 
 
 @strawberry.type
+class HeldChangesPayload:
+    count: int = strawberry.field(description="How many held changes were applied or rejected.")
+
+
+@strawberry.type
 class SsoConnectionPayload:
     connection: SsoConnection
 
@@ -170,6 +178,9 @@ DeleteCustomRoleResult = Annotated[
 ]
 UserResult = Annotated[UserPayload | MutationError, strawberry.union("UserResult")]
 GroupResult = Annotated[GroupPayload | MutationError, strawberry.union("GroupResult")]
+HeldChangesResult = Annotated[
+    HeldChangesPayload | MutationError, strawberry.union("HeldChangesResult")
+]
 SsoConnectionResult = Annotated[
     SsoConnectionPayload | MutationError, strawberry.union("SsoConnectionResult")
 ]
@@ -368,6 +379,40 @@ class Mutation:
     @strawberry.mutation(description="Resume provisioning: the provider's retries go through.")
     async def resume_provisioning(self, info: Info[Context, None]) -> OrganizationResult:
         organization = await bus.handle(ResumeProvisioning(), actor_of(info))
+        return OrganizationPayload(organization=Organization.of(organization))
+
+    @strawberry.mutation(
+        description="Apply every change the circuit breaker holds, as the identity provider "
+        "sent it and in that order; the breaker closes and its window starts again."
+    )
+    async def confirm_held_changes(self, info: Info[Context, None]) -> HeldChangesResult:
+        count = await bus.handle(ConfirmHeldChanges(), actor_of(info))
+        return HeldChangesPayload(count=count)
+
+    @strawberry.mutation(
+        description="Apply none of the held changes: their users stay as they are, the breaker "
+        "closes, and the same change sent again for the same user is held again. Fix the rule "
+        "or mapping in the identity provider first."
+    )
+    async def reject_held_changes(self, info: Info[Context, None]) -> HeldChangesResult:
+        count = await bus.handle(RejectHeldChanges(), actor_of(info))
+        return HeldChangesPayload(count=count)
+
+    @strawberry.mutation(
+        description="Turn the circuit breaker on or off, or change its threshold (null keeps "
+        "a value): more than `percent` of the active users and at least `minimum` people "
+        "deactivated or deleted within `windowMinutes`."
+    )
+    async def set_deprovisioning_guard(
+        self,
+        info: Info[Context, None],
+        enabled: bool,
+        percent: int | None = None,
+        minimum: int | None = None,
+        window_minutes: int | None = None,
+    ) -> OrganizationResult:
+        command = SetDeprovisioningGuard(enabled, percent, minimum, window_minutes)
+        organization = await bus.handle(command, actor_of(info))
         return OrganizationPayload(organization=Organization.of(organization))
 
     @strawberry.mutation(description="Remove a single sign-on connection, and its links.")

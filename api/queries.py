@@ -20,6 +20,7 @@ from api.types import (
     Group,
     GroupConnection,
     GroupEdge,
+    HeldChange,
     Organization,
     PageInfo,
     ProvisioningRequest,
@@ -35,7 +36,7 @@ from api.types import (
     UserEdge,
     Viewer,
 )
-from domain import group_queries, provisioning_log, queries
+from domain import deprovisioning_guard, group_queries, provisioning_log, queries
 from domain.actors import Actor
 from domain.errors import DomainError, NotFound
 from domain.models import TokenKind
@@ -282,6 +283,15 @@ class Query:
         return ProvisioningRequestConnection(
             edges=edges, page_info=page_info(page, edges), total_count=page.total
         )
+
+    @strawberry.field(
+        description="What the mass-deactivation circuit breaker holds for review, and what "
+        "an admin rejected, oldest first."
+    )
+    async def held_changes(self, info: Info[Context, None]) -> list[HeldChange]:
+        with domain_errors():
+            found = await deprovisioning_guard.held_changes(actor_of(info))
+        return [HeldChange.of(change) for change in found]
 
     @strawberry.field(description="What Okta's setup needs, for the setup checklist.")
     async def scim_setup(self, info: Info[Context, None]) -> ScimSetup:

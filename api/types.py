@@ -19,6 +19,7 @@ from domain.credentials import display_prefix
 from domain.errors import DomainError, InvalidToken
 from domain.models import AuditEvent as AuditEventModel
 from domain.models import Group as GroupModel
+from domain.models import HeldChange as HeldChangeModel
 from domain.models import Organization as OrganizationModel
 from domain.models import ProvisioningRequest as ProvisioningRequestModel
 from domain.models import Role as RoleModel
@@ -231,6 +232,10 @@ class Organization:
     provisioning_paused_by: str | None = strawberry.field(
         description="Who paused provisioning, as the activity log names them."
     )
+    deprovisioning_guard: DeprovisioningGuard = strawberry.field(
+        description="The mass-deactivation circuit breaker: its threshold and whether it holds "
+        "the identity provider's deactivations now."
+    )
     created_at: datetime
     updated_at: datetime
     default_role_key: strawberry.Private[str]
@@ -269,11 +274,63 @@ class Organization:
             sso_enforced=organization.sso_enforced,
             provisioning_paused_at=organization.provisioning_paused_at,
             provisioning_paused_by=organization.provisioning_paused_by,
+            deprovisioning_guard=DeprovisioningGuard.of(organization),
             created_at=organization.created_at,
             updated_at=organization.updated_at,
             default_role_key=organization.default_role_key,
             break_glass_pk=organization.break_glass_user_id,
             pk=organization.id,
+        )
+
+
+@strawberry.type
+class DeprovisioningGuard:
+    enabled: bool
+    percent: int = strawberry.field(description="Held beyond this share of the active users…")
+    minimum: int = strawberry.field(description="…once at least this many people…")
+    window_minutes: int = strawberry.field(description="…are deactivated or deleted within this.")
+    tripped_at: datetime | None = strawberry.field(
+        description="Since when it holds every deactivation and delete; null: it is closed."
+    )
+
+    @classmethod
+    def of(cls, organization: OrganizationModel) -> DeprovisioningGuard:
+        return cls(
+            enabled=organization.deprovisioning_guard,
+            percent=organization.deprovisioning_guard_percent,
+            minimum=organization.deprovisioning_guard_minimum,
+            window_minutes=organization.deprovisioning_guard_minutes,
+            tripped_at=organization.deprovisioning_guard_tripped_at,
+        )
+
+
+@strawberry.type(
+    description="A deactivation or delete the circuit breaker holds for review (status held), "
+    "or one an admin rejected (held again if the identity provider sends it again)."
+)
+class HeldChange:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    user_name: str
+    kind: str = strawberry.field(description="deactivate, delete, update or replace")
+    token_name: str = strawberry.field(description="The SCIM token that sent it.")
+    held_at: datetime
+    status: str = strawberry.field(description="held or rejected")
+
+    @strawberry.field(description="The user as they are now; null once deleted.")
+    async def user(self, info: Info[Context, None]) -> User | None:
+        return await user_by_id(info, str(self.user_id))
+
+    @classmethod
+    def of(cls, change: HeldChangeModel) -> HeldChange:
+        return cls(
+            id=strawberry.ID(str(change.id)),
+            user_id=strawberry.ID(str(change.user_id)),
+            user_name=change.user_name,
+            kind=change.kind,
+            token_name=change.token_label,
+            held_at=change.held_at,
+            status=change.status.value,
         )
 
 

@@ -4,7 +4,9 @@ It checks that the actor may run the command, opens one transaction, runs the co
 handler, writes the handler's audit entry in the same transaction, lets the command forget
 what this process kept of the state it replaced (`Command.committed`), and returns the result
 or raises a named domain error (nothing is written then, audit entry included). An identity
-provider's write is refused first while its organization's admin has paused provisioning.
+provider's write is refused first while its organization's admin has paused provisioning; a
+deactivation or delete the circuit breaker holds is kept for review (in a transaction of its
+own, the command's being rolled back) before the error is raised.
 
 One exception to "nothing": when an identity provider's command fails in a way the
 organization's admin can fix, what the command declares for it (`Command.failure`) is written
@@ -16,11 +18,12 @@ from typing import TypeVar, cast
 
 from tortoise.transactions import in_transaction
 
-from domain import audit, provisioning
+from domain import audit, deprovisioning_guard, provisioning
 from domain.actors import Actor, ActorKind, organization_id_of
 from domain.commands import Command
-from domain.errors import DomainError
+from domain.errors import DeprovisioningHeld, DomainError
 from domain.handlers import HANDLERS
+from domain.held_commands import HeldCommand
 from domain.models import Channel
 from domain.permissions import Permission
 
@@ -41,6 +44,12 @@ async def handle(command: Command[R], actor: Actor) -> R:
         async with in_transaction():
             result, entry = await handler(command, actor)
             await audit.record(entry, actor)
+    except DeprovisioningHeld as held:
+        assert isinstance(command, HeldCommand)  # only these deactivate or delete a user
+        async with in_transaction():
+            await deprovisioning_guard.hold(command, actor, held)
+        provisioning.forget()  # this organization holds changes now
+        raise
     except DomainError as error:
         failure = command.failure(error) if actor.channel is Channel.SCIM else None
         if failure is not None:

@@ -384,6 +384,41 @@ class ResumeProvisioning(Command[Organization]):
         provisioning.forget()
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmHeldChanges(Command[int]):
+    """Apply every change the circuit breaker holds, as the identity provider sent it, in the
+    order it was sent; close the breaker and start its window again. Returns how many were
+    applied."""
+
+    permission: ClassVar[Permission | None] = Permission.PROVISIONING_MANAGE
+
+    def committed(self) -> None:
+        provisioning.forget()
+
+
+@dataclass(frozen=True, slots=True)
+class RejectHeldChanges(Command[int]):
+    """Apply none of the held changes (their users stay as they are) and close the breaker;
+    the same change for the same user, sent again, is held again. Returns how many."""
+
+    permission: ClassVar[Permission | None] = Permission.PROVISIONING_MANAGE
+
+    def committed(self) -> None:
+        provisioning.forget()
+
+
+@dataclass(frozen=True, slots=True)
+class SetDeprovisioningGuard(Command[Organization]):
+    """Turn the circuit breaker on or off, or change its threshold: more than `percent` of the
+    active users and at least `minimum` people within `minutes`."""
+
+    permission: ClassVar[Permission | None] = Permission.PROVISIONING_MANAGE
+    enabled: bool
+    percent: int | None = None
+    minimum: int | None = None
+    minutes: int | None = None
+
+
 # --- single sign-on ------------------------------------------------------------------------
 
 

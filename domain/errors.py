@@ -21,7 +21,8 @@ its own or a base's.
     ├── SignInThrottled(retry_after)       too many failed sign-ins: wait before trying again
     ├── SsoRequired(organization)          the organization signs in through its provider only
     ├── SsoRefused(reason, detail)         a single sign-on that signs no one in, and why
-    └── ProvisioningPaused(since, by)      the admin paused provisioning: the provider retries
+    ├── ProvisioningPaused(since, by)      the admin paused provisioning: the provider retries
+    └── DeprovisioningHeld(user_name, why) the circuit breaker holds a mass deactivation
 
 Not in this tree, because no command or query names them as its outcome:
 - the database's failures, raised while connecting or querying whatever the command:
@@ -153,6 +154,23 @@ class ProvisioningPaused(DomainError):
         super().__init__(
             f"provisioning is paused by the organization's admin ({by}, since "
             f"{since.isoformat(timespec='seconds')}); retry later"
+        )
+
+
+class DeprovisioningHeld(DomainError):
+    """The circuit breaker holds this deactivation or delete for an admin's review: it would
+    take more of the organization's people within the window than its threshold allows, or
+    the breaker is open already. The identity provider retries it (after
+    `RETRY_AFTER_SECONDS`); it is applied once an admin confirms the held changes."""
+
+    RETRY_AFTER_SECONDS = 300
+
+    def __init__(self, user_name: str, why: str) -> None:
+        self.user_name = user_name
+        self.why = why
+        super().__init__(
+            f"deactivating {user_name} is held for review by the organization's admin: {why}; "
+            "it is applied once they confirm it"
         )
 
 

@@ -82,6 +82,15 @@ class Organization(Model):
     # the identity provider's writes are refused (and retried by it) since then, by whom
     provisioning_paused_at = fields.DatetimeField(null=True)
     provisioning_paused_by = fields.CharField(max_length=200, null=True)
+    # the mass-deactivation circuit breaker: the identity provider's deactivations and deletes
+    # are held for review once, within the window, they would take more than `percent` of the
+    # active users and at least `minimum` people (off: never held)
+    deprovisioning_guard = fields.BooleanField(default=True)
+    deprovisioning_guard_percent = fields.SmallIntField(default=10)
+    deprovisioning_guard_minimum = fields.IntField(default=20)
+    deprovisioning_guard_minutes = fields.IntField(default=60)
+    deprovisioning_guard_tripped_at = fields.DatetimeField(null=True)  # holding since
+    deprovisioning_guard_reset_at = fields.DatetimeField(null=True)  # counts start after it
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -418,6 +427,52 @@ class LoginFailure(Model):
     class Meta:
         table = "login_failures"
         indexes = (Index(fields=("key", "at"), name="login_failures_key_at"),)
+
+
+class Deprovisioning(Model):
+    """A user the identity provider deactivated or deleted, while active: what the
+    mass-deactivation circuit breaker counts within its window."""
+
+    id = fields.BigIntField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="deprovisionings", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    user_id = fields.UUIDField()
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "deprovisionings"
+        indexes = (Index(fields=("organization_id", "at"), name="deprovisionings_org_at"),)
+
+
+class HeldChangeStatus(StrEnum):
+    HELD = "held"  # waiting for an admin to confirm or reject it
+    REJECTED = "rejected"  # an admin rejected it: the same change is held again if it returns
+
+
+class HeldChange(Model):
+    """A change the identity provider sent that would deactivate or delete a user, held by the
+    circuit breaker until an admin confirms (it is applied as sent) or rejects it. One per
+    user: a later change to the same user supersedes it."""
+
+    id = fields.BigIntField(primary_key=True)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="held_changes", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    user_id = fields.UUIDField()
+    user_name = fields.CharField(max_length=512)
+    kind = fields.CharField(max_length=16)  # deactivate, delete, update or replace
+    command: Any = fields.JSONField()  # the command as sent, to apply as it was
+    token_id = fields.CharField(max_length=64, null=True)
+    token_label = fields.CharField(max_length=512)
+    held_at = fields.DatetimeField()
+    status = fields.CharEnumField(HeldChangeStatus, max_length=16, default=HeldChangeStatus.HELD)
+
+    class Meta:
+        table = "held_changes"
+        unique_together = (("organization", "user_id"),)
 
 
 class ProvisioningRequest(Model):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import ProvisioningPaused
-from domain.models import Organization
+from domain.models import HeldChange, Organization
 
 SECONDS = 1.0
 
@@ -25,22 +25,34 @@ class Pause:
     by: str
 
 
-# organization id -> (monotonic expiry, its pause or None)
-_read: dict[int, tuple[float, Pause | None]] = {}
+@dataclass(frozen=True, slots=True)
+class State:
+    pause: Pause | None  # None: the provider's writes are taken
+    holding: bool  # the circuit breaker holds or has rejected changes (deprovisioning_guard)
 
 
-async def pause_of(organization_id: int) -> Pause | None:
-    """The organization's pause, None while it takes its provider's writes."""
+# organization id -> (monotonic expiry, its state)
+_read: dict[int, tuple[float, State]] = {}
+
+
+async def state_of(organization_id: int) -> State:
     kept = _read.get(organization_id)
     now = time.monotonic()
     if kept is not None and kept[0] > now:
         return kept[1]
-    since, by = await Organization.get(id=organization_id).values_list(
-        "provisioning_paused_at", "provisioning_paused_by"
+    since, by, tripped = await Organization.get(id=organization_id).values_list(
+        "provisioning_paused_at", "provisioning_paused_by", "deprovisioning_guard_tripped_at"
     )
+    holding = tripped is not None or await HeldChange.exists(organization_id=organization_id)
     pause = Pause(since, by or "an admin") if since is not None else None
-    _read[organization_id] = (now + SECONDS, pause)
-    return pause
+    state = State(pause, holding)
+    _read[organization_id] = (now + SECONDS, state)
+    return state
+
+
+async def pause_of(organization_id: int) -> Pause | None:
+    """The organization's pause, None while it takes its provider's writes."""
+    return (await state_of(organization_id)).pause
 
 
 async def require_open(organization_id: int) -> None:

@@ -14,6 +14,7 @@ MIGRATIONS = [
     "0010_sso_assertions",
     "0011_provisioning_pause",
     "0012_provisioning_requests",
+    "0013_deprovisioning_guard",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

@@ -41,6 +41,8 @@ from domain.commands import (
 from domain.credentials import display_prefix
 from domain.models import (
     AuditEvent,
+    HeldChange,
+    HeldChangeStatus,
     Organization,
     ProvisioningRequest,
     Role,
@@ -735,6 +737,15 @@ async def _provisioning_requests(case: Case) -> None:
         await ProvisioningRequest.all().delete()
 
 
+@checks(QUERY_CHECKS, "heldChanges")
+async def _held_changes(case: Case) -> None:
+    await globex_holds(case)
+    try:
+        assert (await case.ask("{ heldChanges { id userName } }"))["heldChanges"] == []
+    finally:
+        await globex_unheld(case)
+
+
 @checks(QUERY_CHECKS, "scimSetup")
 async def _scim_setup(case: Case) -> None:
     data = await case.ask("{ scimSetup { baseUrl roleStrings { value name } } }")
@@ -1004,6 +1015,66 @@ async def _resume_provisioning(case: Case) -> None:
     await Organization.filter(id=case.b.organization.id).update(
         provisioning_paused_at=None, provisioning_paused_by=None
     )
+
+
+COUNT = "{ __typename ... on HeldChangesPayload { count } }"
+
+
+async def globex_holds(case: Case) -> HeldChange:
+    """A deactivation globex's breaker holds, and globex's breaker open."""
+    user = next(iter(case.b.users.values()))
+    await Organization.filter(id=case.b.organization.id).update(
+        deprovisioning_guard_tripped_at=utcnow()
+    )
+    return await HeldChange.create(
+        organization_id=case.b.organization.id,
+        user_id=user.id,
+        user_name=user.user_name,
+        kind="deactivate",
+        command={"user_id": str(user.id)},
+        token_label="globex's Okta",
+        held_at=utcnow(),
+    )
+
+
+async def globex_unheld(case: Case) -> None:
+    await HeldChange.filter(organization_id=case.b.organization.id).delete()
+    await Organization.filter(id=case.b.organization.id).update(
+        deprovisioning_guard_tripped_at=None
+    )
+
+
+@checks(MUTATION_CHECKS, "confirmHeldChanges")
+async def _confirm_held_changes(case: Case) -> None:
+    theirs = await globex_holds(case)
+    result = await case.mutate(
+        "confirmHeldChanges { __typename ... on HeldChangesPayload { count } }"
+    )
+    assert result == {"__typename": "HeldChangesPayload", "count": 0}, result
+    assert await HeldChange.filter(id=theirs.id).exists()
+    assert (await User.get(id=theirs.user_id)).active
+    await globex_unheld(case)
+
+
+@checks(MUTATION_CHECKS, "rejectHeldChanges")
+async def _reject_held_changes(case: Case) -> None:
+    theirs = await globex_holds(case)
+    result = await case.mutate(
+        "rejectHeldChanges { __typename ... on HeldChangesPayload { count } }"
+    )
+    assert result == {"__typename": "HeldChangesPayload", "count": 0}, result
+    assert (await HeldChange.get(id=theirs.id)).status == HeldChangeStatus.HELD
+    assert (await Organization.get(id=case.b.organization.id)).deprovisioning_guard_tripped_at
+    await globex_unheld(case)
+
+
+@checks(MUTATION_CHECKS, "setDeprovisioningGuard")
+async def _set_deprovisioning_guard(case: Case) -> None:
+    result = await case.mutate("setDeprovisioningGuard(enabled: false, percent: 50) " + RESULT)
+    assert result["__typename"] == "OrganizationPayload", result
+    globex = await Organization.get(id=case.b.organization.id)
+    assert globex.deprovisioning_guard
+    assert globex.deprovisioning_guard_percent == 10
 
 
 @checks(MUTATION_CHECKS, "deleteSsoConnection")

@@ -8,6 +8,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from domain import deprovisioning_guard
 from domain.actors import Actor, ActorKind, organization_id_of
 from domain.audit import AuditEntry, created, diff, removed
 from domain.clock import utcnow
@@ -276,8 +277,19 @@ async def provision_user(command: ProvisionUser, actor: Actor) -> tuple[User, Au
     return user, AuditEntry("user.provisioned", "user", str(user.id), changes)
 
 
+async def _guarded(actor: Actor, user: User, deprovisions: bool) -> None:
+    """An identity provider's change to the user: counted by the circuit breaker (or held by
+    it) when it would deactivate or delete them while active; else it supersedes whatever was
+    held for them."""
+    if deprovisions and user.active:
+        await deprovisioning_guard.admit(actor, user)
+    else:
+        await deprovisioning_guard.supersede(actor, str(user.id))
+
+
 async def replace_user(command: ReplaceUser, actor: Actor) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, command.user_id, command.expected_version)
+    await _guarded(actor, user, not command.attributes.active)
     before = snapshot(user)
     apply_attributes(user, command.attributes)
     if command.role is not None and command.role.strip():
@@ -291,14 +303,17 @@ async def replace_user(command: ReplaceUser, actor: Actor) -> tuple[User, AuditE
 
 
 async def update_user(command: UpdateUser, actor: Actor) -> tuple[User, AuditEntry]:
+    deprovisions = command.changes.get("active") is False
     if command.read is None:
         user = await user_for_update(actor, command.user_id, command.expected_version)
+        await _guarded(actor, user, deprovisions)
         return await _update(user, command)
     read, version = command.read, command.expected_version
     if read.organization_id != organization_id_of(actor):
         raise NotFound("user", command.user_id)
     if version is not None and version != read.version:
         raise VersionMismatch(version, read.version)
+    await _guarded(actor, read, deprovisions)
     return await _update(read, command, written_at=read.version)
 
 
@@ -335,6 +350,7 @@ async def _set_active(
     actor: Actor, user_id: str, expected_version: int | None, active: bool
 ) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, user_id, expected_version)
+    await _guarded(actor, user, not active)
     before = snapshot(user)
     if not active:
         await _keep_a_way_in(actor, user, "deactivate")
@@ -361,6 +377,7 @@ async def reactivate_user(command: ReactivateUser, actor: Actor) -> tuple[User, 
 
 async def delete_user(command: DeleteUser, actor: Actor) -> tuple[User, AuditEntry]:
     user = await user_for_update(actor, command.user_id, command.expected_version)
+    await _guarded(actor, user, True)
     changes = removed(snapshot(user))
     await _end_credentials(user)
     await user.delete()

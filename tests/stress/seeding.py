@@ -22,6 +22,7 @@ from domain.commands import (
     IssueApiToken,
     IssueScimToken,
     ProvisionUser,
+    SetDeprovisioningGuard,
     UserAttributes,
 )
 from domain.handlers.users import apply_attributes, value_rows
@@ -75,6 +76,8 @@ async def prepare(url: str, *, admin: bool = True) -> Credentials:
         await database.migrate(context)
         organization = await bus.handle(CreateOrganization(ORG, "Stress"), Actor.operator())
         operator = Actor.operator(organization.id)
+        # the loads deactivate users by the hundred to stress deactivating: nothing to hold
+        await bus.handle(SetDeprovisioningGuard(enabled=False), operator)
         scim = await bus.handle(IssueScimToken(name="stress"), operator)
         api_token = await _api_token(operator) if admin else ""
         return Credentials(organization.id, scim.secret, api_token)
