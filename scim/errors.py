@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from domain.errors import (
     Conflict,
+    DeprovisioningHeld,
     DomainError,
     ErrorTable,
     GroupNameTaken,
@@ -110,6 +111,11 @@ SCIM_ERRORS = ErrorTable(
     ScimError(InvalidToken, 401, detail=lambda _: TOKEN_REFUSED, headers=CHALLENGE),
     # Okta and Entra ID retry a 503 later, as they do a 429: nothing the provider sent is lost
     ScimError(
+        DeprovisioningHeld,
+        503,
+        headers={"Retry-After": str(DeprovisioningHeld.RETRY_AFTER_SECONDS)},
+    ),
+    ScimError(
         ProvisioningPaused,
         503,
         headers={"Retry-After": str(ProvisioningPaused.RETRY_AFTER_SECONDS)},
@@ -140,8 +146,15 @@ def _from_error(error: Error) -> Response:
     return error_response(status, error.detail or "invalid request", error.scim_type or None)
 
 
+# what the metrics count these as (their 503 alone would read as the database unavailable)
+_OUTCOMES: dict[type[DomainError], str] = {DeprovisioningHeld: "held", ProvisioningPaused: "paused"}
+
+
 async def handle_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
+    outcome = _OUTCOMES.get(type(error))
+    if outcome is not None:
+        request.state.outcome = outcome  # (web.metrics.OUTCOME_KEY)
     return SCIM_ERRORS[type(error)].response(error)
 
 

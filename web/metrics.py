@@ -4,7 +4,9 @@
     roster_http_request_duration_seconds{method, route}      latency histogram
     roster_scim_operations_total{operation, outcome}         create/get/list/search/replace/patch/
                                                              delete by outcome (success, conflict,
-                                                             rate_limited, unavailable, ...)
+                                                             rate_limited, unavailable, held:
+                                                             the circuit breaker held it, paused:
+                                                             provisioning is paused, ...)
     roster_database_errors_total{error}                      the database failing a request
     roster_active_tokens{kind}                               SCIM and API tokens not revoked
     roster_shared_state_errors_total{store}                  operations on Redis that fell back
@@ -52,6 +54,11 @@ OUTCOMES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+# where a door names an outcome its status alone does not tell (a 503 that is the circuit
+# breaker holding a deactivation, not the database away): the request's state
+OUTCOME_KEY = "outcome"
 
 
 def outcome_of(status: int) -> str:
@@ -133,7 +140,8 @@ class Metrics:
         self.latency.labels(method, route).observe(seconds)
         operation = SCIM_OPERATIONS.get((method, route))
         if operation is not None:
-            self.scim_operations.labels(operation, outcome_of(status)).inc()
+            named = scope.get("state", {}).get(OUTCOME_KEY)  # the door's name for it, if any
+            self.scim_operations.labels(operation, named or outcome_of(status)).inc()
         if database_error is not None:
             self.database_errors.labels(database_error).inc()
 

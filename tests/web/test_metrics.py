@@ -8,7 +8,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from domain import bus
-from domain.commands import IssueScimToken, RevokeScimToken
+from domain.commands import (
+    IssueScimToken,
+    PauseProvisioning,
+    RevokeScimToken,
+    SetDeprovisioningGuard,
+)
 from tests.conftest import running_app
 
 BASE = "http://roster.test"
@@ -112,3 +117,24 @@ async def test_a_database_that_fails_a_request_is_counted(site, operator, monkey
     assert value(text, "roster_database_errors_total", error="AdminShutdownError") == 1
     operations = "roster_scim_operations_total"
     assert value(text, operations, operation="list", outcome="unavailable") == 1
+
+
+async def test_held_deactivations_and_paused_writes_are_counted_as_such(site, operator):
+    okta = {"Authorization": f"Bearer {await scim_token(operator)}"}
+    await bus.handle(SetDeprovisioningGuard(enabled=True, percent=1, minimum=1), operator)
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a@acme.test"}
+    user_id = (await site.post("/scim/v2/Users", json=body, headers=okta)).json()["id"]
+    held = await site.delete(f"/scim/v2/Users/{user_id}", headers=okta)
+    assert held.status_code == 503
+    await bus.handle(PauseProvisioning(), operator)
+    paused = await site.post(
+        "/scim/v2/Users", json={**body, "userName": "b@acme.test"}, headers=okta
+    )
+    assert paused.status_code == 503
+
+    text = (await site.get("/metrics", headers=SCRAPER)).text
+
+    operations = "roster_scim_operations_total"
+    assert value(text, operations, operation="delete", outcome="held") == 1
+    assert value(text, operations, operation="create", outcome="paused") == 1
+    assert value(text, operations, operation="create", outcome="unavailable") == 0
