@@ -54,11 +54,9 @@ test-sqlite: install
 	$(BIN)/pytest
 
 # The tests that run inside the test process, and those that drive `roster serve` processes
-# or Chromium, on two workers each (pytest-xdist; the tests of a file stay together); the
-# stress tests, which load `roster serve` and time it, one at a time.
+# or Chromium, on two workers each (pytest-xdist; the tests of a file stay together).
 IN_PROCESS := -m "not stress and not browser and not served" -n 2 --dist loadfile
-SERVED := -m "(browser or served) and not stress" -n 2 --dist loadfile
-STRESS := -m stress
+SERVED := -m "stress or browser or served" -n 2 --dist loadfile
 
 test-sqlite-in-process: install
 	$(BIN)/pytest $(IN_PROCESS)
@@ -66,7 +64,6 @@ test-sqlite-in-process: install
 test-postgres: install
 	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest $(IN_PROCESS)
 	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest $(SERVED)
-	ROSTER_TEST_DATABASE_URL=$(ROSTER_TEST_POSTGRES) $(BIN)/pytest $(STRESS)
 
 ## bench: the benchmark suite on SQLite and PostgreSQL (figures in bench-*.json)
 bench: install

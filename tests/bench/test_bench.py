@@ -68,6 +68,8 @@ def test_the_benchmark_smoke_run_measures_every_scenario(tmp_path):
     expected_targets = 10 + 1 + 1 + 1 + 5
     expected_targets += len(scale["scenarios"]) + 1  # each at the largest size; the import
     expected_targets += 2  # the big group read by id and by filter, against the empty one
+    expected_targets += len(report["request_log"]["on_vs_off"])  # each with the log / without
+    assert set(report["request_log"]["on_vs_off"]) == {"get", "filter", "create", "deactivate"}
     assert len(report["targets"]) == expected_targets
     for target in report["targets"].values():
         assert target["verdict"] in ("pass", "FAIL", "n/a")
