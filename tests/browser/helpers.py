@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,27 @@ def events(page: Page) -> Locator:
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def log_rows(page: Page) -> Locator:
+    """The requests on the Provisioning log page, newest first (not the rows of their bodies),
+    once the page shows what its filters ask for."""
+    expect(page.locator(".results")).not_to_have_attribute("aria-busy", "true")
+    return page.locator(".log-table tbody tr[data-request-id]")
+
+
+def wait_for_log(page: Page, count: int, *, timeout: float = 10, **filters: Any) -> None:
+    """Until the provisioning log holds at least `count` requests matching `filters` (GraphQL
+    arguments of `provisioningRequests`): the server writes each just after its answer."""
+    query = """query ($userId: ID, $failed: Boolean, $method: String) {
+                 provisioningRequests(first: 1, userId: $userId, failed: $failed, method: $method) {
+                   totalCount
+                 }
+               }"""
+    deadline = time.monotonic() + timeout
+    while True:
+        total = graphql(page, query, **filters)["provisioningRequests"]["totalCount"]
+        if total >= count:
+            return
+        assert time.monotonic() < deadline, f"the log holds {total} requests, not {count}"
+        time.sleep(0.1)

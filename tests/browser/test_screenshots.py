@@ -6,6 +6,7 @@ when missing, or refreshed with ROSTER_UPDATE_DOCS=1."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -22,8 +23,10 @@ from tests.browser.helpers import (
     Roster,
     go,
     graphql,
+    log_rows,
     screenshot,
     sign_in,
+    wait_for_log,
     watch_console,
 )
 from tests.sso.conftest import OidcProvider
@@ -228,6 +231,47 @@ def test_every_page_renders_without_console_errors(
         screenshot(page, f"activity-{size}")
         assert not horizontally_scrolled(page)
 
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("narrow", NARROW)])
+def test_the_provisioning_pause_and_log_render_at_each_width(
+    browser: Browser, demo: Roster, size: str, viewport: dict[str, int]
+):
+    context = new_context(browser, demo, viewport)
+    try:
+        page = context.new_page()
+        errors = watch_console(page)
+        sign_in(page, demo)
+        pause = page.locator("#provisioning-pause")
+        expect(page.locator("#provisioning-status")).to_contain_text("Provisioning runs.")
+        section_screenshot(pause, f"provisioning-running-{size}")
+        pause.get_by_role("button", name="Pause provisioning").click()
+        question = page.get_by_role("dialog", name="Pause provisioning?")
+        expect(question).to_be_visible()
+        screenshot(page, f"provisioning-pause-dialog-{size}", full_page=False)
+        question.get_by_role("button", name="Pause provisioning").click()
+        try:
+            expect(page.locator("#provisioning-status")).to_contain_text("Paused since")
+            section_screenshot(pause, f"provisioning-paused-{size}")
+            assert not horizontally_scrolled(page), "the paused status is wider than the screen"
+        finally:
+            graphql(page, "mutation { resumeProvisioning { __typename } }")
+
+        wait_for_log(page, len(PEOPLE) + len(GROUPS) + 2)  # the demo's SCIM requests
+        go(page, "Provisioning log")
+        created = log_rows(page).filter(has_text="POST /Users").filter(has_text="201 Created")
+        created.first.get_by_role("button", name=re.compile("^Show bodies")).click()
+        expect(page.locator("mark.redacted").first).to_be_visible()
+        page.evaluate("document.getElementById('toasts').replaceChildren(); scrollTo(0, 0)")
+        screenshot(page, f"provisioning-log-{size}")
+        assert not horizontally_scrolled(page), "the provisioning log is wider than the screen"
+        page.get_by_label("Failed only").check()
+        expect(page.locator("#log-scope")).to_have_text("Showing only failed requests.")
+        expect(log_rows(page)).to_have_count(1)  # Kim's unknown role string
+        screenshot(page, f"provisioning-log-failed-{size}")
         assert errors == []
     finally:
         context.close()

@@ -51,7 +51,8 @@ def test_an_admin_signs_in_and_out_with_the_keyboard_alone(page: Page, roster: R
     expect(page.get_by_role("heading", level=1, name="Organization")).to_be_focused()
     page.keyboard.press("Shift+Tab")
     expect(page.get_by_role("button", name="Sign out")).to_be_focused()
-    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")  # Provisioning log
+    page.keyboard.press("Shift+Tab")  # Activity
     page.keyboard.press("Shift+Tab")
     expect(page.get_by_role("link", name="Users")).to_be_focused()
     page.keyboard.press("Enter")
@@ -393,7 +394,7 @@ def test_roles_without_settings_rights_see_less_or_nothing(
         sign_in(theirs, roster, "auditor@acme.test", "auditor-password")
         nav = theirs.get_by_role("navigation", name="Settings")
         expect(nav.get_by_role("link")).to_have_text(
-            ["Organization", "Roles", "Groups", "Users", "Activity"]
+            ["Organization", "Roles", "Groups", "Users", "Activity", "Provisioning log"]
         )
         expect(theirs.get_by_label("Organization name")).to_be_disabled()
         expect(theirs.get_by_role("button", name="Save")).to_have_count(0)

@@ -10,6 +10,7 @@ import * as roles from "./js/pages/roles.js";
 import * as users from "./js/pages/users.js";
 import * as groups from "./js/pages/groups.js";
 import * as activity from "./js/pages/activity.js";
+import * as provisioning from "./js/pages/provisioning.js";
 
 // Each page, and the permission it needs to be shown in the navigation.
 const ROUTES = [
@@ -18,6 +19,7 @@ const ROUTES = [
   { path: "/groups", label: "Groups", permission: "GROUPS_READ", page: groups },
   { path: "/users", label: "Users", permission: "USERS_READ", page: users },
   { path: "/activity", label: "Activity", permission: "AUDIT_READ", page: activity },
+  { path: "/provisioning-log", label: "Provisioning log", permission: "AUDIT_READ", page: provisioning },
 ];
 
 const state = { viewer: null, returnTo: null, cleanup: null, focusPage: false, routeCount: 0 };

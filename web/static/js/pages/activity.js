@@ -1,4 +1,5 @@
-// Activity: the audit log, newest first, by user or action; failed provisioning stands out.
+// Activity: the audit log, newest first, by user or action; failed provisioning stands out, and
+// what an identity provider did to a user links to the requests it sent (js/pages/provisioning.js).
 //
 // render() builds the page's state, lays out the filters and the list and loads the first
 // page; one event is drawn by eventItem() from its views (actor, target, changes).
@@ -178,7 +179,17 @@ function eventItem(page, event) {
       ),
       h("p", { class: "event-time" }, h("time", { datetime: event.at, title: formatDateTime(event.at) }, formatDateTime(event.at)), " · ", timeAgoElement(event.at)),
     ),
-    h("p", { class: "event-meta" }, "By ", actorView(event.actor), " · ", badge(CHANNELS[event.channel] ?? event.channel, event.channel === "SCIM" ? "info" : "neutral"), " ", h("code", { class: "small muted" }, event.action)),
+    h(
+      "p",
+      { class: "event-meta" },
+      "By ",
+      actorView(event.actor),
+      " · ",
+      badge(CHANNELS[event.channel] ?? event.channel, event.channel === "SCIM" ? "info" : "neutral"),
+      " ",
+      h("code", { class: "small muted" }, event.action),
+      provisioningLogLink(page, event),
+    ),
     failed ? failureView(event.changes ?? {}) : changesView(page.roleNames, event.changes ?? {}),
   );
 }
@@ -190,6 +201,20 @@ function actorView(actor) {
   }
   if (actor.kind === "operator") return h("span", { class: "actor-name" }, "Command line (operator)");
   return h("span", { class: "actor-name" }, actor.label);
+}
+
+/** For what an identity provider did to a user: the requests it sent about them. */
+function provisioningLogLink(page, event) {
+  const { actor, targetType, targetId, target } = event;
+  if (actor.kind !== "scim_token" || targetType !== "user" || !UUID.test(targetId)) return null;
+  const userName = target?.userName ?? event.targetName ?? "";
+  return [
+    " · ",
+    page.context.link("/provisioning-log", { user: targetId, label: userName }, "Provisioning log", {
+      class: "log-link",
+      "aria-label": `Provisioning log of ${userName || "this user"}`,
+    }),
+  ];
 }
 
 // The target as it is now (null once deleted, or when the viewer may not see it), else its name

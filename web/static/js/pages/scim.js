@@ -1,5 +1,6 @@
-// The SCIM integration (base URL, tokens, the one-time token) and the setup checklists of Okta
-// and Microsoft Entra ID, one tab each.
+// The SCIM integration (base URL, tokens, the one-time token), pausing provisioning
+// (js/pages/provisioning-pause.js) and the setup checklists of Okta and Microsoft Entra ID, one
+// tab each.
 //
 // renderScim() builds the panel's state and its two sections, and loads them; each part of a
 // section has its view (drawn again from the state after each change), and generating and
@@ -10,6 +11,7 @@ import { h, field, errorArea, replaceChildren, button, uid } from "../dom.js";
 import { section, loading, failure, toast, copyField, copyButton, timeAgoElement, table, row, badge, notice, openDialog, confirmDialog } from "../ui.js";
 import { formatDateTime, parseDate } from "../format.js";
 import { step, valueRow, valuesTable } from "../checklist.js";
+import { renderProvisioningPause } from "./provisioning-pause.js";
 
 const SETUP = `
   query ScimSetup {
@@ -59,10 +61,11 @@ export function renderScim(context) {
     generate: h("button", { type: "button", class: "btn btn-primary", onclick: () => generateToken(panel) }, "Generate new token"),
     checklistBody: h("div", {}, loading()),
   };
-  const element = h("div", { class: "stack" }, integrationSection(panel), checklistSection(panel));
+  const pause = renderProvisioningPause(context);
+  const element = h("div", { class: "stack" }, integrationSection(panel), pause.element, checklistSection(panel));
 
   const ready = (async () => {
-    await Promise.all([loadSetup(panel), loadTokens(panel)]);
+    await Promise.all([loadSetup(panel), loadTokens(panel), pause.ready]);
     draw(panel);
   })();
 

@@ -1,4 +1,6 @@
-// Users: a paged, searchable table; roles set by hand; deactivate and reactivate.
+// Users: a paged, searchable table; roles set by hand; deactivate (which signs the user out
+// everywhere and revokes their API tokens) and reactivate; links to each user's activity and
+// provisioning requests.
 //
 // render() builds the page's state, lays out its sections and loads them; each section has a
 // view, and each change to a user's row goes through changeUser(), the one flow of a row
@@ -318,17 +320,31 @@ async function reloadRow(page, tr, user) {
 function cells(page, user) {
   const isViewer = user.id === page.context.viewer.user.id; // no locking yourself out by mistake
   return [
-    userCell(user, isViewer),
+    userCell(page, user, isViewer),
     roleCell(page, user, isViewer),
     originBadge(page, user.roleSource),
-    user.active ? badge("Active", "success") : badge("Inactive", "muted"),
+    statusCell(user),
     timeAgoElement(user.updatedAt),
     actionsCell(page, user, isViewer),
   ];
 }
 
-/** Name, userName, and the email when it is not the userName (Okta's usual case). */
-function userCell(user, isViewer) {
+/** Active, or Inactive with what deactivating did (a reactivation revives none of it). */
+function statusCell(user) {
+  if (user.active) return badge("Active", "success");
+  return h(
+    "div",
+    { class: "status-cell" },
+    badge("Inactive", "muted"),
+    h("span", { class: "muted small revoked-note", title: "Deactivating revoked their settings-page sessions and personal API tokens; reactivating them revives none." }, "Signed out everywhere; API tokens revoked"),
+  );
+}
+
+/**
+ * Name, userName, and the email when it is not the userName (Okta's usual case); then links to
+ * the user's activity and provisioning requests.
+ */
+function userCell(page, user, isViewer) {
   const name = personName(user);
   const email = primaryEmail(user);
   const you = isViewer ? h("span", { class: "you" }, " (you)") : null;
@@ -339,6 +355,7 @@ function userCell(user, isViewer) {
       ? [h("span", { class: "user-name" }, name, you), h("span", { class: "user-login" }, user.userName)]
       : h("span", { class: "user-name" }, user.userName, you),
     email && email.toLowerCase() !== user.userName.toLowerCase() ? h("span", { class: "muted small" }, email) : null,
+    userLinks(page, user),
   );
 }
 
@@ -370,18 +387,23 @@ function roleCell(page, user, isViewer) {
 
 function actionsCell(page, user, isViewer) {
   const actionError = rowError();
-  const actions = [];
-  if (page.canWrite && !isViewer) {
-    actions.push(
-      user.active
-        ? h("button", { type: "button", class: "btn btn-danger-outline btn-small", "aria-label": `Deactivate ${user.userName}`, onclick: (e) => setActive(page, user, false, e.currentTarget, actionError) }, "Deactivate")
-        : h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Reactivate ${user.userName}`, onclick: (e) => setActive(page, user, true, e.currentTarget, actionError) }, "Reactivate"),
-    );
-  }
-  if (page.canAudit) {
-    actions.push(page.context.link("/activity", { target: user.id, label: user.userName }, "Activity", { class: "btn btn-link btn-small", "aria-label": `Activity of ${user.userName}` }));
-  }
-  return actions.length ? [h("div", { class: "row-actions" }, actions), actionError] : h("span", { class: "muted" }, "—");
+  if (!(page.canWrite && !isViewer)) return h("span", { class: "muted" }, "—");
+  const change = user.active
+    ? h("button", { type: "button", class: "btn btn-danger-outline btn-small", "aria-label": `Deactivate ${user.userName}`, onclick: (e) => setActive(page, user, false, e.currentTarget, actionError) }, "Deactivate")
+    : h("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Reactivate ${user.userName}`, onclick: (e) => setActive(page, user, true, e.currentTarget, actionError) }, "Reactivate");
+  return [h("div", { class: "row-actions" }, change), actionError];
+}
+
+/** Where to read what happened to the user: their activity and their provisioning requests. */
+function userLinks(page, user) {
+  if (!page.canAudit) return null;
+  return h(
+    "span",
+    { class: "user-links small" },
+    page.context.link("/activity", { target: user.id, label: user.userName }, "Activity", { "aria-label": `Activity of ${user.userName}` }),
+    h("span", { "aria-hidden": "true" }, " \u00b7 "),
+    page.context.link("/provisioning-log", { user: user.id, label: user.userName }, "Provisioning log", { "aria-label": `Provisioning log of ${user.userName}` }),
+  );
 }
 
 function rowError() {
@@ -432,14 +454,14 @@ async function setActive(page, user, active, actionButton, actionError) {
     retry: "try again",
     send: () => mutate(active ? REACTIVATE : DEACTIVATE, { id: user.id, expectedVersion: user.version }, active ? "reactivateUser" : "deactivateUser"),
     focus: ".row-actions button",
-    saved: (saved) => (active ? `${saved.userName} is active again.` : `${saved.userName} is deactivated.`),
+    saved: (saved) => (active ? `${saved.userName} is active again.` : `${saved.userName} is deactivated. They are signed out everywhere and their API tokens are revoked.`),
   });
 }
 
 function confirmDeactivation(user) {
   return confirmDialog({
     title: `Deactivate ${user.userName}?`,
-    message: "They lose access at once; their data is kept and you can reactivate them later. If the identity provider still assigns them to the app, it may reactivate them: unassign them there too.",
+    message: "They lose access at once: their open settings-page sessions end and their personal API tokens are revoked (reactivating them revives neither). Their data is kept, and you can reactivate them later. If the identity provider still assigns them to the app, it may reactivate them: unassign them there too.",
     confirmLabel: "Deactivate",
   });
 }
