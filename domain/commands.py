@@ -418,6 +418,9 @@ class SetDeprovisioningGuard(Command[Organization]):
     minimum: int | None = None
     minutes: int | None = None
 
+    def committed(self) -> None:
+        provisioning.forget()
+
 
 # --- single sign-on ------------------------------------------------------------------------
 

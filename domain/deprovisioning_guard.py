@@ -57,16 +57,19 @@ def applies_to(actor: Actor) -> bool:
 
 async def admit(actor: Actor, user: User) -> None:
     """Inside the transaction of a change from `actor` that would deactivate or delete `user`
-    (active): count it, or raise DeprovisioningHeld. The organization's row is locked, so
-    concurrent deactivations are counted one after another and the breaker trips exactly at
-    its threshold."""
+    (active): count it, or raise DeprovisioningHeld. While the breaker is on, the
+    organization's row is locked, so concurrent deactivations are counted one after another
+    and it trips exactly at its threshold. (Turned off, or on in another process less than a
+    second ago, it only counts: `provisioning.state_of`.)"""
     if not applies_to(actor):
         return
-    organization = await Organization.filter(id=organization_id_of(actor)).select_for_update().get()
-    now = utcnow()
-    if organization.deprovisioning_guard and not _confirming.get():
-        await _check(organization, user, now)
-    await Deprovisioning.create(organization_id=organization.id, user_id=user.id, at=now)
+    organization_id, now = organization_id_of(actor), utcnow()
+    state = await provisioning.state_of(organization_id)
+    if (state.guarded or state.holding) and not _confirming.get():
+        organization = await Organization.filter(id=organization_id).select_for_update().get()
+        if organization.deprovisioning_guard:
+            await _check(organization, user, now)
+    await Deprovisioning.create(organization_id=organization_id, user_id=user.id, at=now)
 
 
 async def _check(organization: Organization, user: User, now: datetime) -> None:
@@ -82,6 +85,8 @@ async def _check(organization: Organization, user: User, now: datetime) -> None:
     if reset is not None and reset > since:
         since = reset
     counted = await Deprovisioning.filter(organization_id=organization.id, at__gt=since).count()
+    if counted + 1 < organization.deprovisioning_guard_minimum:
+        return  # too few to trip it, whatever the organization's size
     active = await User.filter(organization_id=organization.id, active=True).count()
     people, base = counted + 1, active + counted  # base: the active users at the window's start
     if (

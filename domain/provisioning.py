@@ -29,6 +29,7 @@ class Pause:
 class State:
     pause: Pause | None  # None: the provider's writes are taken
     holding: bool  # the circuit breaker holds or has rejected changes (deprovisioning_guard)
+    guarded: bool  # the circuit breaker is on
 
 
 # organization id -> (monotonic expiry, its state)
@@ -40,12 +41,15 @@ async def state_of(organization_id: int) -> State:
     now = time.monotonic()
     if kept is not None and kept[0] > now:
         return kept[1]
-    since, by, tripped = await Organization.get(id=organization_id).values_list(
-        "provisioning_paused_at", "provisioning_paused_by", "deprovisioning_guard_tripped_at"
+    since, by, tripped, guarded = await Organization.get(id=organization_id).values_list(
+        "provisioning_paused_at",
+        "provisioning_paused_by",
+        "deprovisioning_guard_tripped_at",
+        "deprovisioning_guard",
     )
     holding = tripped is not None or await HeldChange.exists(organization_id=organization_id)
     pause = Pause(since, by or "an admin") if since is not None else None
-    state = State(pause, holding)
+    state = State(pause, holding, bool(guarded))
     _read[organization_id] = (now + SECONDS, state)
     return state
 
