@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +24,7 @@ from domain import provisioning_log
 from domain.actors import Actor
 from domain.clock import utcnow
 from domain.provisioning_log import Entry
-from scim.redaction import redacted_body, redacted_query
+from scim.redaction import ALWAYS, redacted_body, redacted_query
 
 logger = logging.getLogger("roster.request_log")
 MAX_BODY_BYTES = 64 * 1024  # a body longer than this is not kept, only its size
@@ -35,6 +35,7 @@ BATCH = 1000  # entries one write stores
 GATHER_SECONDS = 0.5
 PRUNE_SECONDS = 3600.0
 STOP_SECONDS = 5.0  # at shutdown, for the last writes
+_BODILESS = frozenset({"GET", "HEAD", "DELETE"})
 _USER_PATH = re.compile(r"^/Users/([0-9a-fA-F-]{36})$")
 
 
@@ -45,10 +46,10 @@ class Noted:
     organization_id: int
     token_id: str | None
     token_name: str
-    at: datetime
+    at: float  # a Unix time
     method: str
     path: str
-    query: str
+    query: bytes
     status: int
     seconds: float
     request_body: bytes | None  # None: none sent, or longer than MAX_BODY_BYTES
@@ -164,15 +165,15 @@ class Recorder:
     def entry(self, noted: Noted) -> Entry:
         """The log entry of a noted request: its bodies redacted, the user it was about."""
         request = self._body(noted.request_body, noted.request_size)
-        response = self._body(noted.response_body, noted.response_size)
+        response = self._body(noted.response_body, noted.response_size, response=True)
         return Entry(
             organization_id=noted.organization_id,
-            at=noted.at,
+            at=datetime.fromtimestamp(noted.at, UTC),
             token_id=noted.token_id,
             token_name=noted.token_name,
             method=noted.method,
             path=noted.path,
-            query=redacted_query(noted.query, self.redacted),
+            query=redacted_query(noted.query.decode("latin-1"), self.redacted),
             status=noted.status,
             duration_ms=noted.seconds * 1000,
             user_id=_user_of(noted),
@@ -180,12 +181,14 @@ class Recorder:
             response_body=response,
         )
 
-    def _body(self, body: bytes | None, size: int) -> str | None:
+    def _body(self, body: bytes | None, size: int, *, response: bool = False) -> str | None:
         if body is None:
             return f"[{size} bytes, longer than {MAX_BODY_BYTES} bytes: not kept]" if size else None
         if not body:
             return None
-        if not self._may_name_any(body):  # most bodies: nothing to redact, nothing to parse
+        # (Roster's answers never hold a password: with nothing else to redact, kept as sent)
+        clean = response and self.redacted == ALWAYS
+        if clean or not self._may_name_any(body):  # most bodies: nothing to redact or parse
             return body.decode("utf-8", "replace")
         return redacted_body(body, self.redacted)
 
@@ -221,7 +224,7 @@ class RecordRequests:
         if recorder is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        began, at = time.perf_counter(), utcnow()
+        began, at = time.perf_counter(), time.time()
         sent, answered = _Capture(), _Capture()
         status = 500
 
@@ -230,6 +233,8 @@ class RecordRequests:
             if message["type"] == "http.request":
                 sent.add(message.get("body", b""))
             return message
+
+        bodiless = scope["method"] in _BODILESS  # nothing to read of what they send
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -240,7 +245,7 @@ class RecordRequests:
             await send(message)
 
         try:
-            await self.app(scope, receiving, sending)
+            await self.app(scope, receive if bodiless else receiving, sending)
         finally:
             actor: Actor | None = scope.get("state", {}).get("scim_actor")
             if actor is not None and actor.organization_id is not None:
@@ -252,7 +257,7 @@ class RecordRequests:
                         at=at,
                         method=str(scope["method"]),
                         path=_path_in_door(scope),
-                        query=bytes(scope.get("query_string", b"")).decode("latin-1"),
+                        query=bytes(scope.get("query_string", b"")),
                         status=status,
                         seconds=time.perf_counter() - began,
                         request_body=sent.kept(),

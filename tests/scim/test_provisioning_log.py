@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -261,7 +262,7 @@ async def test_a_full_queue_drops_and_counts_entries_and_never_waits(monkeypatch
     monkeypatch.setattr(request_log, "QUEUE_SIZE", 2)
     dropped: list[int] = []
     recorder = Recorder(redaction_set(()), 30, on_dropped=lambda: dropped.append(1))
-    noted = Noted(1, None, "Okta", utcnow(), "GET", "/Users", "", 200, 0.01, None, 0, b"{}", 2)
+    noted = Noted(1, None, "Okta", time.time(), "GET", "/Users", b"", 200, 0.01, None, 0, b"{}", 2)
 
     for _ in range(5):
         recorder.note(noted)  # not awaited: noting never blocks
@@ -275,7 +276,19 @@ async def test_stopping_writes_what_is_waiting(organization):
     recorder = Recorder(redaction_set(()), 30)
     await recorder.start()
     noted = Noted(
-        organization.id, None, "Okta", utcnow(), "GET", "/Users", "", 200, 0.01, None, 0, b"{}", 2
+        organization.id,
+        None,
+        "Okta",
+        time.time(),
+        "GET",
+        "/Users",
+        b"",
+        200,
+        0.01,
+        None,
+        0,
+        b"{}",
+        2,
     )
     for _ in range(3):
         recorder.note(noted)
