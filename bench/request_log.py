@@ -1,7 +1,8 @@
 """The provisioning request log's cost: the SCIM scenarios against two `roster serve` on one
 database, one with the log off (`ROSTER_REQUEST_LOG=off`) and one with it on, measured in turn
 in `ROUNDS` interleaved rounds (the order alternating) so that the machine's drift falls on
-both alike. Each round of creates names new users (a `ScimRequests` of its own)."""
+both alike. Each round names new users to create (a `ScimRequests` of its own) and starts on
+users of its own, so that each deactivation finds its user active."""
 
 from __future__ import annotations
 
@@ -26,12 +27,16 @@ def request_log_cost(env: dict[str, str], token: str, ids: list[str], load: Load
         serving(roster_serve(), on_env, "/readyz") as on,
     ):
         servers: dict[str, Server] = {"off": off, "on": on}
+        slices = ROUNDS * len(SIDES)
         for name in SCENARIOS:
             merged = {side: loadgen.Result() for side in SIDES}
             for turn in range(ROUNDS):
                 for side in SIDES if turn % 2 == 0 else tuple(reversed(SIDES)):
                     server = servers[side]
-                    scenario = ScimRequests(server.port, token, ids).scenarios()[name]
+                    # each round on users of its own: a deactivation finds them all active
+                    start = (turn * len(SIDES) + SIDES.index(side)) * len(ids) // slices
+                    users = ids[start:] + ids[:start]
+                    scenario = ScimRequests(server.port, token, users).scenarios()[name]
                     merged[side].merge(measure(server.port, scenario, load.scaled(1 / ROUNDS)))
             for side in SIDES:
                 record(f"request log {side} {name}", merged[side], servers[side], found[side], name)
