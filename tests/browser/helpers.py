@@ -32,6 +32,7 @@ class Roster:
     org: str
     admin_email: str = "admin@acme.test"
     admin_password: str = "correct-horse-battery"
+    okta_token: str | None = None  # the SCIM token a test's Okta uses, once it has one
 
     def create_admin(self, email: str, password: str) -> None:
         ok(

@@ -45,6 +45,13 @@ PEOPLE = [  # userName, given, family, role string (None: Okta sends none)
     ("noah.smith@acme.example", "Noah", "Smith", "limited-user"),
     ("omar.haddad@acme.example", "Omar", "Haddad", None),  # gets the Support group's role
 ]
+LEAVERS = ["tom.becker@acme.example", "sofia.alvarez@acme.example", "omar.haddad@acme.example"]
+LEAVE = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "value": {"active": False}}]}
+RETURN = {"schemas": [PATCH_SCHEMA], "Operations": [{"op": "replace", "value": {"active": True}}]}
+GUARD = """mutation ($enabled: Boolean!, $percent: Int, $minimum: Int, $windowMinutes: Int) {
+             setDeprovisioningGuard(enabled: $enabled, percent: $percent, minimum: $minimum,
+                                    windowMinutes: $windowMinutes) { __typename }
+           }"""
 GROUPS = {  # pushed by the identity provider: name -> members
     "Engineering": ["jane.doe@acme.example", "marcus.lee@acme.example"],
     "Support": ["omar.haddad@acme.example", "li.wei@acme.example"],
@@ -109,6 +116,7 @@ def demo(
         page.get_by_role("button", name="Generate new token").click()
         page.get_by_role("dialog").get_by_role("button", name="Generate token").click()
         token = page.get_by_label("SCIM token (shown once)").input_value()
+        roster.okta_token = token
         finance = graphql(
             page,
             """mutation ($input: CustomRoleInput!) {
@@ -272,6 +280,61 @@ def test_the_provisioning_pause_and_log_render_at_each_width(
         expect(page.locator("#log-scope")).to_have_text("Showing only failed requests.")
         expect(log_rows(page)).to_have_count(1)  # Kim's unknown role string
         screenshot(page, f"provisioning-log-failed-{size}")
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("narrow", NARROW)])
+def test_the_mass_deactivation_protection_renders_closed_and_holding_at_each_width(
+    browser: Browser, demo: Roster, size: str, viewport: dict[str, int]
+):
+    """Last in this module: Okta's deactivations are held (503s in the log), then rejected and
+    superseded by a reactivation, so nobody is deactivated and nothing stays held."""
+    context = new_context(browser, demo, viewport)
+    try:
+        page = context.new_page()
+        errors = watch_console(page)
+        sign_in(page, demo)
+        guard = page.locator("#deprovisioning-guard")
+        expect(page.locator("#guard-state")).to_contain_text("Deactivations run;")
+        section_screenshot(guard, f"deprovisioning-guard-closed-{size}")
+        assert not horizontally_scrolled(page), "the protection's card is wider than the screen"
+
+        # a threshold every deactivation passes: 1% and one person
+        graphql(page, GUARD, enabled=True, percent=1, minimum=1, windowMinutes=60)
+        assert demo.okta_token is not None
+        ids = graphql(page, "{ users(first: 50) { edges { node { id userName } } } }")
+        wave = {e["node"]["userName"]: e["node"]["id"] for e in ids["users"]["edges"]}
+        leavers = [wave[name] for name in LEAVERS]
+        try:
+            for user_id in leavers:
+                held = demo.scim("PATCH", f"/Users/{user_id}", demo.okta_token, LEAVE)
+                assert held.status_code == 503, held.text
+            page.reload()
+            expect(page.locator("#guard-state")).to_contain_text(
+                f"Holding {len(LEAVERS)} deactivations since"
+            )
+            expect(guard.locator(".held-table tbody tr")).to_have_count(len(LEAVERS))
+            page.evaluate("document.getElementById('toasts').replaceChildren()")
+            section_screenshot(guard, f"deprovisioning-guard-holding-{size}")
+            assert not horizontally_scrolled(page), "the held changes are wider than the screen"
+            guard.get_by_role("button", name="Reject held changes").click()
+            question = page.get_by_role("dialog", name=f"Reject {len(LEAVERS)} held changes?")
+            expect(question).to_be_visible()
+            screenshot(page, f"deprovisioning-guard-reject-dialog-{size}", full_page=False)
+            question.get_by_role("button", name="Reject changes").click()
+            expect(page.locator("#guard-state")).to_contain_text("Deactivations run;")
+            expect(guard.locator(".held-table tbody tr")).to_have_count(len(LEAVERS))
+            page.evaluate("document.getElementById('toasts').replaceChildren()")
+            section_screenshot(guard, f"deprovisioning-guard-rejected-{size}")
+            assert not horizontally_scrolled(page), "the rejected changes are wider than the screen"
+        finally:
+            graphql(page, "mutation { rejectHeldChanges { __typename } }")
+            graphql(page, GUARD, enabled=True, percent=10, minimum=20, windowMinutes=60)
+            for user_id in leavers:  # Okta's next change to them supersedes the rejected one
+                back = demo.scim("PATCH", f"/Users/{user_id}", demo.okta_token, RETURN)
+                assert back.status_code == 200, back.text
         assert errors == []
     finally:
         context.close()

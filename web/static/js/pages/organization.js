@@ -1,6 +1,7 @@
 // Settings > Organization: the name and default role, then the SCIM integration, pausing
-// provisioning and the setup checklists of Okta and Microsoft Entra ID (js/pages/scim.js), then
-// single sign-on and its Okta checklist, for super admins (js/pages/sso.js).
+// provisioning, mass-deactivation protection and the setup checklists of Okta and Microsoft
+// Entra ID (js/pages/scim.js), then single sign-on and its Okta checklist, for super admins
+// (js/pages/sso.js).
 
 import { gql, mutate, describeError, ERROR_FIELDS } from "../api.js";
 import { h, field, errorArea, replaceChildren } from "../dom.js";

@@ -1,5 +1,6 @@
 // The SCIM integration (base URL, tokens, the one-time token), pausing provisioning
-// (js/pages/provisioning-pause.js) and the setup checklists of Okta and Microsoft Entra ID, one
+// (js/pages/provisioning-pause.js), mass-deactivation protection
+// (js/pages/deprovisioning-guard.js) and the setup checklists of Okta and Microsoft Entra ID, one
 // tab each.
 //
 // renderScim() builds the panel's state and its two sections, and loads them; each part of a
@@ -12,6 +13,7 @@ import { section, loading, failure, toast, copyField, copyButton, timeAgoElement
 import { formatDateTime, parseDate } from "../format.js";
 import { step, valueRow, valuesTable } from "../checklist.js";
 import { renderProvisioningPause } from "./provisioning-pause.js";
+import { renderDeprovisioningGuard } from "./deprovisioning-guard.js";
 
 const SETUP = `
   query ScimSetup {
@@ -62,10 +64,11 @@ export function renderScim(context) {
     checklistBody: h("div", {}, loading()),
   };
   const pause = renderProvisioningPause(context);
-  const element = h("div", { class: "stack" }, integrationSection(panel), pause.element, checklistSection(panel));
+  const guard = renderDeprovisioningGuard(context);
+  const element = h("div", { class: "stack" }, integrationSection(panel), pause.element, guard.element, checklistSection(panel));
 
   const ready = (async () => {
-    await Promise.all([loadSetup(panel), loadTokens(panel), pause.ready]);
+    await Promise.all([loadSetup(panel), loadTokens(panel), pause.ready, guard.ready]);
     draw(panel);
   })();
 
