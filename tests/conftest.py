@@ -26,7 +26,7 @@ import redis
 from asgi_lifespan import LifespanManager
 from tortoise.context import TortoiseContext
 
-from domain import bus, database
+from domain import bus, database, provisioning
 from domain.actors import Actor
 from domain.commands import CreateOrganization, Email, ProvisionUser, UserAttributes
 from domain.group_presence import forget_group_presence
@@ -127,6 +127,7 @@ async def db(database_context: TortoiseContext) -> TortoiseContext:
     database_context.apps._build_initial_querysets()
     forget_roles()  # the ids of the emptied tables are given out again
     forget_group_presence()
+    provisioning.forget()
     connection = database_context.db()
     if connection.capabilities.dialect == "postgres":
         await connection.execute_script(ABANDONED_STATEMENTS_END)

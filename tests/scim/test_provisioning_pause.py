@@ -10,6 +10,7 @@ import asyncio
 import pytest
 
 from domain import provisioning
+from domain.clock import utcnow
 from domain.models import AuditEvent, Group, Organization, User
 from tests.api.conftest import GraphQLClient, admin, root, super_admin_id
 from tests.scim.conftest import PATCH_SCHEMA, assert_scim_error, okta_user
@@ -152,7 +153,7 @@ async def test_another_process_s_pause_is_honoured_within_the_second(client, mon
     monkeypatch.setattr(provisioning, "SECONDS", 0.05)
     assert (await client.post("/Users", json=okta_user("jane@acme.test"))).status_code == 201
     await Organization.filter(slug="acme").update(
-        provisioning_paused_at="2026-12-01T00:00:00+00:00", provisioning_paused_by="elsewhere"
+        provisioning_paused_at=utcnow(), provisioning_paused_by="elsewhere"
     )
     await asyncio.sleep(0.1)
 
