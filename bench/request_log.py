@@ -14,6 +14,9 @@ from bench.scim import ScimRequests
 from bench.servers import Server, roster_serve, serving
 
 ROUNDS = 4
+# Each scenario on each side lasts this long over its rounds: the two throughputs are compared
+# within 10%, and 5 s in rounds of 1.25 s let one stall on two cores swing the ratio by more.
+REQUEST_LOG_SECONDS = 12.0
 SCENARIOS = ("get", "filter", "create", "deactivate")
 SIDES = ("off", "on")
 

@@ -14,7 +14,7 @@ ratios would mean nothing).
     python -m bench.run --database sqlite|postgres [--seconds 5] [--mix-seconds 60]
                         [--walk-users 100000] [--scale-sizes 1000,10000,100000]
                         [--import-users 10000] [--group-members 50000] [--group-patch 1000]
-                        [--group-read-seconds 15]
+                        [--group-read-seconds 15] [--request-log-seconds 12]
                         [--smoke] [--[no-]django-peer] [--json FILE]
 
 Everything listens on 127.0.0.1; every load is bounded in time and in requests."""
@@ -40,7 +40,7 @@ from bench.graphql import GraphQLRequests
 from bench.measure import Load, generator_ceiling, measure, record, run_scenarios
 from bench.mix import WEIGHTS, mix_with_memory
 from bench.okta_import import okta_import
-from bench.request_log import request_log_cost
+from bench.request_log import REQUEST_LOG_SECONDS, request_log_cost
 from bench.scim import CeilingRequests, ScimRequests, seed_peer
 from bench.seeding import Credentials
 from bench.servers import (
@@ -91,6 +91,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=groups.READ_SECONDS,
         help="each group read on each group, over all its rounds",
     )
+    parser.add_argument(
+        "--request-log-seconds",
+        type=float,
+        default=REQUEST_LOG_SECONDS,
+        help="each SCIM scenario with the request log off and on, over all their rounds",
+    )
     parser.add_argument("--smoke", action="store_true", help="a few seconds: check the suite works")
     parser.add_argument(
         "--django-peer",
@@ -109,6 +115,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         args.scale_sizes, args.import_users, args.import_slice = scale.SMOKE_SIZES, 200, 50
         args.group_members, args.group_patch = groups.SMOKE_MEMBERS, groups.SMOKE_PATCH
         args.group_read_seconds = 0.5
+        args.request_log_seconds = 0.5
     if args.group_patch < 1:
         parser.error("--group-patch must be at least 1")
     return args
@@ -274,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
             run = Run(args, roster_env(url, folder / "data"), credentials, ids, report)
             run.scim()
             token = credentials.scim_token
-            report["request_log"] = request_log_cost(run.env, token, ids, run.load)
+            log_load = run.load.lasting(args.request_log_seconds)
+            report["request_log"] = request_log_cost(run.env, token, ids, log_load)
             run.roster()
             if args.database == "postgres":
                 run.workers()
