@@ -40,7 +40,7 @@ from domain import deprovisioning_guard, group_queries, provisioning_log, querie
 from domain.actors import Actor
 from domain.errors import DomainError, NotFound
 from domain.models import TokenKind
-from domain.paging import KeysetPage, OffsetPage, Page, decode_cursor, encode_cursor
+from domain.paging import KeysetPage, OffsetPage, Page, decode_cursor, encode_cursor, id_cursor
 from domain.provisioning_log import LogFilter
 from domain.queries import UserFilter
 
@@ -238,7 +238,7 @@ class Query:
                 action=action,
             )
         edges = [
-            AuditEventEdge(cursor=queries.event_cursor(event), node=AuditEvent.of(event))
+            AuditEventEdge(cursor=id_cursor(event), node=AuditEvent.of(event))
             for event in page.items
         ]
         return AuditEventConnection(
@@ -275,9 +275,7 @@ class Query:
                 actor_of(info), filters, first=page_size(first), after=after
             )
         edges = [
-            ProvisioningRequestEdge(
-                cursor=provisioning_log.entry_cursor(entry), node=ProvisioningRequest.of(entry)
-            )
+            ProvisioningRequestEdge(cursor=id_cursor(entry), node=ProvisioningRequest.of(entry))
             for entry in page.items
         ]
         return ProvisioningRequestConnection(

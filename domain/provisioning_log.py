@@ -16,10 +16,10 @@ from datetime import datetime
 from tortoise.expressions import Subquery
 
 from domain.actors import Actor, organization_id_of
-from domain.errors import InvalidCursor, InvalidValue
+from domain.errors import InvalidValue
 from domain.ids import parse_id
 from domain.models import ProvisioningRequest
-from domain.paging import Page, clamp_count, decode_cursor, encode_cursor
+from domain.paging import Page, newest_first
 from domain.permissions import Permission
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -163,19 +163,4 @@ async def entries(
         query = query.filter(at__gte=filters.since)
     if filters.until is not None:
         query = query.filter(at__lt=filters.until)
-    total = await query.count()
-    if after:
-        (last_id,) = decode_cursor(after, 1)
-        if not isinstance(last_id, int) or not 0 < last_id < 2**63:
-            raise InvalidCursor()
-        query = query.filter(id__lt=last_id)
-    count = clamp_count(first)
-    found = await query.order_by("-id").limit(count + 1)
-    more = len(found) > count
-    found = found[:count]
-    next_cursor = entry_cursor(found[-1]) if more and found else None
-    return Page(items=found, total=total, next_cursor=next_cursor)
-
-
-def entry_cursor(entry: ProvisioningRequest) -> str:
-    return encode_cursor([entry.id])
+    return await newest_first(query, first, after)

@@ -32,7 +32,15 @@ from domain.models import (
     UserCount,
     UserValue,
 )
-from domain.paging import KeysetPage, OffsetPage, Page, clamp_count, decode_cursor, encode_cursor
+from domain.paging import (
+    KeysetPage,
+    OffsetPage,
+    Page,
+    clamp_count,
+    decode_cursor,
+    encode_cursor,
+    newest_first,
+)
 from domain.permissions import Permission
 from domain.roles import BUILTIN_KEYS, resolve_role, with_roles
 from domain.statements import Statement
@@ -462,22 +470,7 @@ async def list_audit_events(
         query = query.filter(target_id=target_id)
     if action is not None:
         query = query.filter(action=action)
-    total = await query.count()
-    if after:
-        (last_id,) = decode_cursor(after, 1)
-        if not isinstance(last_id, int) or not 0 < last_id < 2**63:  # a BIGINT id
-            raise InvalidCursor()
-        query = query.filter(id__lt=last_id)
-    count = clamp_count(first)
-    events = await query.order_by("-id").limit(count + 1)
-    more = len(events) > count
-    events = events[:count]
-    next_cursor = event_cursor(events[-1]) if more and events else None
-    return Page(items=events, total=total, next_cursor=next_cursor)
-
-
-def event_cursor(event: AuditEvent) -> str:
-    return encode_cursor([event.id])
+    return await newest_first(query, first, after)
 
 
 AuditTarget = User | Role | Token | Group

@@ -52,8 +52,8 @@ from domain.models import (
     TokenKind,
     User,
 )
-from domain.provisioning_log import entry_cursor
-from domain.queries import event_cursor, user_cursor
+from domain.paging import id_cursor
+from domain.queries import user_cursor
 from scim.app import create_scim_app
 from scim.requests import ScimConfig
 from tests.api.conftest import CSRF, GraphQLClient
@@ -701,7 +701,7 @@ async def _audit_events(case: Case) -> None:
         assert event_ids(await case.ask(EVENTS, targetId=str(user.id))) == set()
     assert event_ids(await case.ask(EVENTS, action="organization.created")) <= own
     for event in await AuditEvent.filter(organization_id=case.b.organization.id):
-        assert event_ids(await case.ask(EVENTS, after=event_cursor(event))) <= own
+        assert event_ids(await case.ask(EVENTS, after=id_cursor(event))) <= own
 
 
 @checks(QUERY_CHECKS, "provisioningRequests")
@@ -730,7 +730,7 @@ async def _provisioning_requests(case: Case) -> None:
         assert theirs["provisioningRequests"]["totalCount"] == 0
         globex_entry = await ProvisioningRequest.get(organization_id=case.b.organization.id)
         own = await ProvisioningRequest.get(organization_id=case.a.organization.id)
-        after = await case.ask(query, after=entry_cursor(globex_entry))
+        after = await case.ask(query, after=id_cursor(globex_entry))
         shown = {edge["node"]["id"] for edge in after["provisioningRequests"]["edges"]}
         assert shown <= {str(own.id)}
     finally:
