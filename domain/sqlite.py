@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import aiosqlite
 from tortoise.backends.base.client import (
     ConnectionWrapper,
     TransactionalDBClient,
@@ -34,6 +35,9 @@ from tortoise.backends.base.client import (
 from tortoise.backends.sqlite import client as tortoise_sqlite
 from tortoise.connection import get_connections
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
+
+# what a connection beside the client's keeps of its configuration
+BESIDE_PRAGMAS = ("busy_timeout", "synchronous")
 
 
 class DatabaseBusy(DBConnectionError):
@@ -98,6 +102,19 @@ def _missing_table() -> Iterator[None]:
         raise TableMissing(str(error)) from error
 
 
+@contextlib.contextmanager
+def _sqlite_errors() -> Iterator[None]:
+    """sqlite3's own errors, from a connection outside Tortoise, as Roster's."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            raise TableMissing(str(error)) from error
+        if "locked" in str(error) or "busy" in str(error):
+            raise DatabaseBusy(str(error)) from error
+        raise
+
+
 class ImmediateTransaction(MissingTablesUnavailable, tortoise_sqlite.SqliteTransactionWrapper):
     async def begin(self) -> None:
         try:
@@ -110,20 +127,32 @@ class ImmediateTransaction(MissingTablesUnavailable, tortoise_sqlite.SqliteTrans
 
 
 class ImmediateTransactionContext(tortoise_sqlite.SqliteTransactionContext):
+    def __init__(self, connection: ImmediateTransaction, client: SqliteClient) -> None:
+        super().__init__(connection, client._lock)
+        self._writing = client.writing
+
     async def __aenter__(self) -> TransactionalDBClient:
         await self._trxlock.acquire()
         try:
             await self.ensure_connection()
+            await self._writing.acquire()
             self.token = get_connections().set(self.connection_name, self.connection)
             try:
                 await self.connection.begin()
             except BaseException:
                 get_connections().reset(self.token)
+                self._writing.release()
                 raise
         except BaseException:
             self._trxlock.release()
             raise
         return self.connection  # type: ignore[no-any-return]
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        try:
+            await super().__aexit__(exc_type, exc_val, exc_tb)
+        finally:
+            self._writing.release()
 
 
 class LockReleasingConnection(ConnectionWrapper[Any]):
@@ -138,6 +167,13 @@ class LockReleasingConnection(ConnectionWrapper[Any]):
 
 
 class SqliteClient(MissingTablesUnavailable):
+    def __init__(self, file_path: str, **kwargs: Any) -> None:
+        super().__init__(file_path, **kwargs)
+        # The process's writers, its transactions and the writes beside them, take turns here
+        # before they take SQLite's write lock: whoever waits is woken as soon as it is free,
+        # where SQLite's busy handler would sleep in steps of up to 100 ms.
+        self.writing = asyncio.Lock()
+
     def acquire_connection(self) -> ConnectionWrapper[Any]:
         return LockReleasingConnection(self._lock, self)
 
@@ -154,8 +190,35 @@ class SqliteClient(MissingTablesUnavailable):
                 self._connection = None
             raise DBConnectionError(f"{self.filename}: {error}") from error
 
+    async def execute_many_beside(self, query: str, values: list[list[Any]]) -> None:
+        """`execute_many` in a transaction of its own on a connection of its own, opened for
+        it and closed after. The client's one connection, which every query of the process
+        waits for in turn, stays free meanwhile: in WAL mode readers go on beside the write,
+        and the process's transactions wait only for its commit (`writing`). (An in-memory
+        database has no other connection: its own is used.)"""
+        if self.filename == ":memory:":
+            await self.execute_many(query, values)
+            return
+        beside = await aiosqlite.connect(self.filename, isolation_level=None)
+        try:
+            for pragma in BESIDE_PRAGMAS:
+                value = str(self.pragmas.get(pragma, ""))
+                if value.isalnum():  # (the configured value; nothing else goes into the text)
+                    await beside.execute(f"PRAGMA {pragma}={value}")
+            async with self.writing:
+                with _sqlite_errors():
+                    await beside.execute("BEGIN IMMEDIATE")
+                    try:
+                        await beside.executemany(query, values)
+                    except BaseException:
+                        await beside.execute("ROLLBACK")
+                        raise
+                    await beside.execute("COMMIT")
+        finally:
+            await beside.close()
+
     def _in_transaction(self) -> TransactionContext:
-        return ImmediateTransactionContext(ImmediateTransaction(self), self._lock)
+        return ImmediateTransactionContext(ImmediateTransaction(self), self)
 
 
 client_class = SqliteClient  # what Tortoise looks for in an engine module

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from domain import bus, database
+from domain import bus, database, provisioning_log
 from domain.actors import Actor
+from domain.clock import utcnow
 from domain.commands import CreateOrganization, UpdateUser
-from domain.models import User
+from domain.models import ProvisioningRequest, User
 from domain.sqlite import DatabaseBusy
 from tests.conftest import provision
 
@@ -79,6 +80,63 @@ async def test_a_write_refused_as_busy_does_not_stall_the_writes_after_it(tmp_pa
 
         await asyncio.wait_for(bus.handle(UpdateUser(user_id, {"title": "then"}), actor), 5)
         assert (await User.get(id=user_id)).title == "then"
+    finally:
+        await database.close_database(context)
+        other_writer.close()
+
+
+def _entry(organization_id: int, path: str) -> provisioning_log.Entry:
+    return provisioning_log.Entry(
+        organization_id=organization_id,
+        at=utcnow(),
+        token_id=None,
+        token_name="Okta",
+        method="GET",
+        path=path,
+        query="",
+        status=200,
+        duration_ms=1.0,
+        user_id=None,
+        request_body=None,
+        response_body="{}",
+    )
+
+
+async def test_the_provisioning_log_is_written_beside_the_connection_requests_wait_for(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite://{tmp_path / 'roster.sqlite3'}"
+    actor, _ = await _prepared(url)
+    assert actor.organization_id is not None
+    context = await database.open_database(url)
+    try:
+        client = ProvisioningRequest._meta.db
+        async with client.acquire_connection():  # a request's query under way
+            await asyncio.wait_for(
+                provisioning_log.write([_entry(actor.organization_id, "/Users")]), 5
+            )
+        assert await ProvisioningRequest.filter(path="/Users").count() == 1
+    finally:
+        await database.close_database(context)
+
+
+async def test_a_provisioning_log_write_waits_for_another_writer_then_fails_as_busy(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "roster.sqlite3"
+    url = f"sqlite://{path}?busy_timeout=100"
+    actor, _ = await _prepared(url)
+    assert actor.organization_id is not None
+    other_writer = sqlite3.connect(path, isolation_level=None)
+    context = await database.open_database(url)
+    try:
+        other_writer.execute("BEGIN IMMEDIATE")
+        with pytest.raises(DatabaseBusy):
+            await provisioning_log.write([_entry(actor.organization_id, "/Users/refused")])
+        other_writer.execute("ROLLBACK")
+
+        await provisioning_log.write([_entry(actor.organization_id, "/Users/then")])
+        assert [row.path for row in await ProvisioningRequest.all()] == ["/Users/then"]
     finally:
         await database.close_database(context)
         other_writer.close()
