@@ -248,7 +248,8 @@ class Query:
     @strawberry.field(
         description="The provisioning log: the SCIM requests the organization's identity "
         "provider sent, newest first, kept for the retention period (for whoever may read the "
-        "activity log). `failed`: only answers of 400 and above (true) or below (false)."
+        "activity log). `failed`: only answers of 400 and above (true) or below (false); "
+        "`requestId`: the request an audit event names."
     )
     async def provisioning_requests(
         self,
@@ -261,6 +262,7 @@ class Query:
         method: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        request_id: str | None = None,
     ) -> ProvisioningRequestConnection:
         filters = LogFilter(
             user_id=str(user_id) if user_id is not None else None,
@@ -269,6 +271,7 @@ class Query:
             method=method,
             since=since,
             until=until,
+            request_id=request_id,
         )
         with domain_errors():
             page = await provisioning_log.entries(

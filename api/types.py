@@ -465,6 +465,11 @@ class AuditEvent:
         "target."
     )
     changes: JSON = strawberry.field(description="{field: {before, after}}; never secrets.")
+    request_id: str | None = strawberry.field(
+        description="The request the command served (its X-Request-ID, the client's or "
+        "Roster's own); for a SCIM request, `provisioningRequests(requestId:)` finds it in "
+        "the provisioning log. Null for the command line's."
+    )
 
     @strawberry.field(
         description="The user, role, token or group the event concerns, as it is now; null "
@@ -493,6 +498,7 @@ class AuditEvent:
             target_id=strawberry.ID(event.target_id),
             target_name=recorded_name(event.target_type, event.changes),
             changes=event.changes,
+            request_id=event.request_id,
         )
 
 
@@ -559,6 +565,10 @@ class ProvisioningRequest:
     )
     request_body: str | None = strawberry.field(description="JSON, redacted; null: none sent.")
     response_body: str | None = strawberry.field(description="JSON, redacted.")
+    request_id: str | None = strawberry.field(
+        description="Its X-Request-ID (the provider's, or Roster's own), as the audit events "
+        "of what it changed name it."
+    )
 
     @strawberry.field(description="That user as they are now; null once deleted.")
     async def user(self, info: Info[Context, None]) -> User | None:
@@ -578,6 +588,7 @@ class ProvisioningRequest:
             user_id=strawberry.ID(str(entry.user_id)) if entry.user_id is not None else None,
             request_body=entry.request_body,
             response_body=entry.response_body,
+            request_id=entry.request_id,
         )
 
 

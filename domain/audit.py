@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.actors import Actor
 from domain.models import AuditEvent
+from domain.request_ids import REQUEST_ID
 from domain.text import made_storable
 
 # Never copied into an audit entry, whatever a handler passes.
@@ -50,6 +51,7 @@ def _event(entry: AuditEntry, actor: Actor) -> dict[str, Any]:
         "target_type": entry.target_type,
         "target_id": made_storable(entry.target_id[:_TARGET_ID_LENGTH]),
         "changes": {k: v for k, v in entry.changes.items() if k not in SECRET_FIELDS},
+        "request_id": REQUEST_ID.get(),
     }
 
 

@@ -497,12 +497,16 @@ class ProvisioningRequest(Model):
     user_id = fields.UUIDField(null=True)  # the user the request was about, if one
     request_body = fields.TextField(null=True)
     response_body = fields.TextField(null=True)
+    request_id = fields.CharField(max_length=128, null=True)  # as its audit events hold it
 
     class Meta:
         table = "provisioning_requests"
         indexes = (
             Index(fields=("organization_id", "id"), name="provisioning_requests_org_id"),
             Index(fields=("organization_id", "user_id"), name="provisioning_requests_org_user"),
+            Index(
+                fields=("organization_id", "request_id"), name="provisioning_requests_org_request"
+            ),
             Index(fields=("at",), name="provisioning_requests_at"),
         )
 
@@ -525,6 +529,8 @@ class AuditEvent(Model):
     target_type = fields.CharField(max_length=32)
     target_id = fields.CharField(max_length=64)
     changes: Any = fields.JSONField(default=dict)
+    # the request the command served (domain.request_ids); none for the command line's
+    request_id = fields.CharField(max_length=128, null=True)
 
     class Meta:
         table = "audit_events"

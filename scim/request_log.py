@@ -24,6 +24,7 @@ from domain import provisioning_log
 from domain.actors import Actor
 from domain.clock import utcnow
 from domain.provisioning_log import Entry
+from domain.request_ids import REQUEST_ID
 from scim.redaction import ALWAYS, redacted_body, redacted_query
 
 logger = logging.getLogger("roster.request_log")
@@ -56,6 +57,7 @@ class Noted:
     request_size: int
     response_body: bytes | None
     response_size: int
+    request_id: str | None = None
 
 
 class Recorder:
@@ -179,6 +181,7 @@ class Recorder:
             user_id=_user_of(noted),
             request_body=request,
             response_body=response,
+            request_id=noted.request_id,
         )
 
     def _body(self, body: bytes | None, size: int, *, response: bool = False) -> str | None:
@@ -213,7 +216,7 @@ def _user_of(noted: Noted) -> str | None:
 
 class RecordRequests:
     """Notes each SCIM request an identity provider's token made (an unauthenticated one
-    belongs to no organization and is not noted)."""
+    belongs to no organization and is not noted), with the id the edge gave it."""
 
     def __init__(self, app: ASGIApp, recorder: Recorder | None = None) -> None:
         self.app = app
@@ -264,6 +267,7 @@ class RecordRequests:
                         request_size=sent.size,
                         response_body=answered.kept(),
                         response_size=answered.size,
+                        request_id=REQUEST_ID.get(),
                     )
                 )
 

@@ -15,6 +15,7 @@ MIGRATIONS = [
     "0011_provisioning_pause",
     "0012_provisioning_requests",
     "0013_deprovisioning_guard",
+    "0014_request_ids",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

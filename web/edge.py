@@ -35,7 +35,7 @@ from tortoise.exceptions import BaseORMException
 from domain.actors import Actor
 from domain.database import DATABASE_UNAVAILABLE
 from domain.errors import InvalidToken
-from web.logs import REQUEST_ID
+from domain.request_ids import REQUEST_ID
 from web.metrics import Metrics
 from web.rate_limits import RateLimit, RateLimited, caller_key
 from web.request_log import log_request, request_id_of

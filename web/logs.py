@@ -8,7 +8,7 @@ standard error, as one JSON object a line (or, for developers, one readable line
 Every line has `timestamp` (UTC, milliseconds), `level`, `logger` and `message`; a record's
 structured fields (`logger.info("request", extra={...})`) follow, and `exception` holds the
 trace of a record logged with one. `request_id` is on every record logged while a request is
-in flight: the request log (web/request_log.py) sets `REQUEST_ID` for the request's duration
+in flight: the edge sets `domain.request_ids.REQUEST_ID` for the request's duration
 and the handler's filter copies it onto each record.
 
 Built on the standard `logging` module with a formatter of our own rather than on structlog
@@ -28,15 +28,13 @@ import json
 import logging
 import sys
 import time
-from contextvars import ContextVar
 from typing import Literal, TextIO
+
+from domain.request_ids import REQUEST_ID
 
 LogFormat = Literal["json", "console"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("json", "console")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-# The id of the request in flight in this task, set by the request log for its duration.
-REQUEST_ID: ContextVar[str | None] = ContextVar("roster_request_id", default=None)
 
 # What every LogRecord has: anything else on a record is a structured field given by `extra`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

@@ -3,8 +3,9 @@
 Each line holds the method, the path (never the query string: filters carry people's names
 and addresses), the status, the duration, the organization and the kind of actor the door
 authenticated, and the request id: the caller's `X-Request-ID` when it is a plain token of at
-most 128 characters, a new one otherwise (the edge sets it in `web.logs.REQUEST_ID` while the
-request runs, so that every line logged meanwhile carries it)."""
+most 128 characters, a new one otherwise (the edge sets it in `domain.request_ids.REQUEST_ID`
+while the request runs, so that every line logged meanwhile, its audit events and its
+provisioning log entry carry it)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import uuid
 from starlette.types import Scope
 
 from domain.actors import Actor
+from domain.request_ids import MAX_LENGTH
 
 LOGGER = logging.getLogger("roster.request")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(rf"^[A-Za-z0-9._:-]{{1,{MAX_LENGTH}}}$")
 
 
 def request_id_of(scope: Scope) -> str:

@@ -173,8 +173,9 @@ def log_rows(page: Page) -> Locator:
 def wait_for_log(page: Page, count: int, *, timeout: float = 10, **filters: Any) -> None:
     """Until the provisioning log holds at least `count` requests matching `filters` (GraphQL
     arguments of `provisioningRequests`): the server writes each just after its answer."""
-    query = """query ($userId: ID, $failed: Boolean, $method: String) {
-                 provisioningRequests(first: 1, userId: $userId, failed: $failed, method: $method) {
+    query = """query ($userId: ID, $failed: Boolean, $method: String, $requestId: String) {
+                 provisioningRequests(first: 1, userId: $userId, failed: $failed, method: $method,
+                                      requestId: $requestId) {
                    totalCount
                  }
                }"""

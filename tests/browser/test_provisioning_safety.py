@@ -281,6 +281,41 @@ def test_the_provisioning_log_shows_what_okta_sent_filtered_and_redacted(
     expect(rows).to_have_count(3)
 
 
+def test_an_activity_entry_leads_to_the_request_it_came_from_even_a_failed_one(
+    page: Page, roster: Roster, okta_token: str
+):
+    refused = roster.provision(okta_token, "rita.role@acme.test", role="no-such-role")
+    assert refused.status_code == 400, refused.text
+    request_id = refused.headers["X-Request-ID"]
+    sign_in(page, roster)
+    wait_for_log(page, 1, requestId=request_id)
+
+    go(page, "Activity")
+    failure = events(page).filter(has_text="rita.role@acme.test")
+    expect(failure).to_contain_text("Provisioning failed")
+    failure.get_by_role("link", name="The SCIM request behind this entry").click()
+
+    expect(page.get_by_role("heading", level=1, name="Provisioning log")).to_be_visible()
+    expect(page.get_by_label("Request ID")).to_have_value(request_id)
+    expect(page.locator("#log-scope")).to_have_text(
+        f"Showing only requests with request ID {request_id}."
+    )
+    rows = log_rows(page)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("400 Bad Request")
+    rows.first.get_by_role("button", name=re.compile(r"^Show bodies")).click()
+    expect(page.locator(".log-bodies").first).to_contain_text('"permissionsRole": "no-such-role"')
+    expect(page.locator(".log-bodies .request-id")).to_contain_text(request_id)
+
+    page.get_by_label("Request ID").fill("not an id!")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_label("Request ID")).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Show all requests").click()
+    expect(page.get_by_label("Request ID")).to_have_value("")
+    expect(page.locator("#log-scope")).to_be_hidden()
+    assert "request=" not in page.url
+
+
 def test_deactivating_a_user_on_the_users_page_signs_their_open_session_out(
     browser: Browser, page: Page, roster: Roster
 ):

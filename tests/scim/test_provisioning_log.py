@@ -218,6 +218,34 @@ async def test_admins_read_the_log_filtered_by_user_status_method_and_time(okta,
     assert later["provisioningRequests"]["totalCount"] == 0
 
 
+async def test_an_activity_entry_names_the_request_it_came_from_even_when_it_failed(okta, reader):
+    created = await okta.post(
+        "/Users", json=okta_user("jane@acme.test"), headers={"X-Request-ID": "okta-7f3a"}
+    )
+    refused = await okta.post(  # no X-Request-ID: one of Roster's own
+        "/Users", json=okta_user("john@acme.test", permissionsRole="no-such-role")
+    )
+    await entries(2)
+    events = """{ auditEvents { edges { node { action requestId actor { kind } } } } }"""
+    log = """query($requestId: String) { provisioningRequests(requestId: $requestId) {
+      totalCount edges { node { status requestId } } } }"""
+
+    failure, provisioned = [
+        {"action": node["action"], "requestId": node["requestId"]}
+        for node in (edge["node"] for edge in (await reader(events))["auditEvents"]["edges"])
+        if node["actor"]["kind"] == "scim_token"
+    ]
+    own_id = refused.headers["X-Request-ID"]
+    found_refused = (await reader(log, requestId=failure["requestId"]))["provisioningRequests"]
+    found_created = (await reader(log, requestId="okta-7f3a"))["provisioningRequests"]
+
+    assert created.headers["X-Request-ID"] == "okta-7f3a"
+    assert provisioned == {"action": "user.provisioned", "requestId": "okta-7f3a"}
+    assert failure == {"action": "user.provision_failed", "requestId": own_id}
+    assert found_refused["edges"] == [{"node": {"status": 400, "requestId": own_id}}]
+    assert found_created["edges"] == [{"node": {"status": 201, "requestId": "okta-7f3a"}}]
+
+
 async def test_an_unknown_method_is_a_clear_error(reader):
     errors = await reader.errors('{ provisioningRequests(method: "BREW") { totalCount } }')
 

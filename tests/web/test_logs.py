@@ -23,15 +23,10 @@ import pytest
 from uvicorn.config import LOGGING_CONFIG
 
 from domain import sessions
+from domain.request_ids import REQUEST_ID
 from tests.processes import SERVE, free_port, ok, roster, serving
 from tests.scim.conftest import SCIM_JSON, okta_user
-from web.logs import (
-    REQUEST_ID,
-    ConsoleFormatter,
-    JsonFormatter,
-    RequestIdFilter,
-    configure_logging,
-)
+from web.logs import ConsoleFormatter, JsonFormatter, RequestIdFilter, configure_logging
 from web.settings import Settings, SettingsError
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -17,7 +17,7 @@ const EVENTS = `
       pageInfo { hasNextPage endCursor }
       edges {
         node {
-          id at actor { kind label } channel action targetType targetId targetName changes
+          id at actor { kind label } channel action targetType targetId targetName changes requestId
           target { ... on User { userName } ... on Role { name } ... on TokenFields { name prefix } }
         }
       }
@@ -203,18 +203,28 @@ function actorView(actor) {
   return h("span", { class: "actor-name" }, actor.label);
 }
 
-/** For what an identity provider did to a user: the requests it sent about them. */
+/**
+ * For what an identity provider did (or failed to do): the SCIM request it came from, and for
+ * a user, every request sent about them.
+ */
 function provisioningLogLink(page, event) {
-  const { actor, targetType, targetId, target } = event;
-  if (actor.kind !== "scim_token" || targetType !== "user" || !UUID.test(targetId)) return null;
-  const userName = target?.userName ?? event.targetName ?? "";
-  return [
-    " · ",
-    page.context.link("/provisioning-log", { user: targetId, label: userName }, "Provisioning log", {
-      class: "log-link",
-      "aria-label": `Provisioning log of ${userName || "this user"}`,
-    }),
-  ];
+  const { actor, targetType, targetId, target, requestId } = event;
+  if (actor.kind !== "scim_token") return null;
+  const links = [];
+  if (requestId) {
+    links.push(" · ", page.context.link("/provisioning-log", { request: requestId }, "Request", { class: "request-link", "aria-label": "The SCIM request behind this entry" }));
+  }
+  if (targetType === "user" && UUID.test(targetId)) {
+    const userName = target?.userName ?? event.targetName ?? "";
+    links.push(
+      " · ",
+      page.context.link("/provisioning-log", { user: targetId, label: userName }, "Provisioning log", {
+        class: "log-link",
+        "aria-label": `Provisioning log of ${userName || "this user"}`,
+      }),
+    );
+  }
+  return links.length ? links : null;
 }
 
 // The target as it is now (null once deleted, or when the viewer may not see it), else its name

@@ -1,5 +1,5 @@
 // Provisioning log: every SCIM request the identity provider sent, newest first, by user,
-// failure, method and time; each row opens onto its request and response bodies, as Roster
+// failure, method, time and request ID (an Activity entry links to the request it came from); each row opens onto its request and response bodies, as Roster
 // kept them (passwords and the configured attributes redacted before they were stored).
 //
 // render() builds the page's state, lays out the filters and the table and loads the first
@@ -14,18 +14,19 @@ const PAGE_SIZE = 25;
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 const REDACTED = "[redacted]";
 const REQUESTS = `
-  query ProvisioningLog($first: Int, $after: String, $userId: ID, $failed: Boolean, $method: String, $since: DateTime, $until: DateTime) {
-    provisioningRequests(first: $first, after: $after, userId: $userId, failed: $failed, method: $method, since: $since, until: $until) {
+  query ProvisioningLog($first: Int, $after: String, $userId: ID, $failed: Boolean, $method: String, $since: DateTime, $until: DateTime, $requestId: String) {
+    provisioningRequests(first: $first, after: $after, userId: $userId, failed: $failed, method: $method, since: $since, until: $until, requestId: $requestId) {
       totalCount
       pageInfo { hasNextPage endCursor }
       edges {
-        node { id at tokenName method path query status durationMs userId user { id userName } requestBody responseBody }
+        node { id at tokenName method path query status durationMs userId user { id userName } requestBody responseBody requestId }
       }
     }
   }
 `;
 const FIND_USER = `query FindUser($search: String) { users(first: 5, search: $search) { edges { node { id userName } } } }`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/; // what Roster accepts as an X-Request-ID
 
 const COLUMNS = [
   { label: "Time" },
@@ -101,6 +102,7 @@ function filterFrom(params) {
     method: METHODS.includes(params.get("method")) ? params.get("method") : "",
     since: parseDate(params.get("since"))?.toISOString() ?? "",
     until: parseDate(params.get("until"))?.toISOString() ?? "",
+    request: REQUEST_ID.test(params.get("request") ?? "") ? params.get("request") : "",
   };
 }
 
@@ -132,6 +134,11 @@ function filterControls(filter) {
     label: "Until",
     control: h("input", { type: "datetime-local", class: "input", name: "until", value: localInputValue(filter.until) }),
   });
+  const request = field({
+    label: "Request ID",
+    control: h("input", { type: "search", class: "input", name: "request", value: filter.request, autocomplete: "off", spellcheck: "false" }),
+    hint: "Its X-Request-ID, as an Activity entry or a log line names it.",
+  });
   const failedId = uid("failed-only");
   const failed = h("input", { type: "checkbox", id: failedId, name: "failed", checked: filter.failed, "aria-describedby": `${failedId}-hint` });
   const apply = h("button", { type: "submit", class: "btn btn-secondary" }, "Apply");
@@ -143,6 +150,7 @@ function filterControls(filter) {
     method.element,
     since.element,
     until.element,
+    request.element,
     h(
       "div",
       { class: "log-filter-row" },
@@ -155,7 +163,7 @@ function filterControls(filter) {
       h("div", { class: "filter-buttons" }, apply, clear),
     ),
   );
-  return { form, who, method, since, until, failed, clear };
+  return { form, who, method, since, until, request, failed, clear };
 }
 
 function listenToFilters(page) {
@@ -171,17 +179,23 @@ function listenToFilters(page) {
 
 /** Read the filters from their controls (a userName becomes its user's ID) and load them. */
 async function applyFilters(page) {
-  const { who, method, since, until, failed } = page.controls;
-  for (const control of [who, since, until]) control.setError(null);
+  const { who, method, since, until, request, failed } = page.controls;
+  for (const control of [who, since, until, request]) control.setError(null);
   const times = chosenTimes(page);
   if (!times) return;
+  const requestId = request.control.value.trim();
+  if (requestId && !REQUEST_ID.test(requestId)) {
+    request.setError("A request ID is up to 128 letters, digits and . _ : - characters.");
+    request.control.focus();
+    return;
+  }
   page.results.setAttribute("aria-busy", "true"); // from now: finding the user is a request
   const user = await chosenUser(page);
   if (!user) {
     page.results.removeAttribute("aria-busy");
     return;
   }
-  Object.assign(page.filter, user, times, { method: method.control.value, failed: failed.checked });
+  Object.assign(page.filter, user, times, { method: method.control.value, failed: failed.checked, request: requestId });
   keepFilterInAddress(page.filter);
   page.pager.reset();
   loadPage(page);
@@ -236,9 +250,9 @@ async function chosenUser(page) {
 }
 
 function clearFilters(page) {
-  const { who, method, since, until, failed } = page.controls;
-  Object.assign(page.filter, { user: "", label: "", failed: false, method: "", since: "", until: "" });
-  for (const control of [who, since, until]) {
+  const { who, method, since, until, request, failed } = page.controls;
+  Object.assign(page.filter, { user: "", label: "", failed: false, method: "", since: "", until: "", request: "" });
+  for (const control of [who, since, until, request]) {
     control.control.value = "";
     control.setError(null);
   }
@@ -259,23 +273,25 @@ function keepFilterInAddress(filter) {
     method: filter.method,
     since: filter.since,
     until: filter.until,
+    request: filter.request,
   };
   const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v)).toString();
   history.replaceState(null, "", `#/provisioning-log${qs ? `?${qs}` : ""}`);
 }
 
 function isFiltered(filter) {
-  return Boolean(filter.user || filter.failed || filter.method || filter.since || filter.until);
+  return Boolean(filter.user || filter.failed || filter.method || filter.since || filter.until || filter.request);
 }
 
-/** "Showing only failed POST requests about jane@acme.test, since …", or nothing. */
+/** "Showing only failed POST requests about jane@acme.test, since …, with request ID …", or nothing. */
 function describeScope(filter) {
   if (!isFiltered(filter)) return "";
   const kind = [filter.failed ? "failed" : null, filter.method || null, "requests"].filter(Boolean).join(" ");
   const about = filter.user ? ` about ${filter.label || filter.user}` : "";
   const since = filter.since ? `, since ${exactTime.format(parseDate(filter.since))}` : "";
   const until = filter.until ? `, until ${exactTime.format(parseDate(filter.until))}` : "";
-  return `Showing only ${kind}${about}${since}${until}.`;
+  const request = filter.request ? ` with request ID ${filter.request}` : "";
+  return `Showing only ${kind}${request}${about}${since}${until}.`;
 }
 
 // --- loading -------------------------------------------------------------------------------------
@@ -290,6 +306,7 @@ function variables(page) {
     method: filter.method || null,
     since: filter.since || null,
     until: filter.until || null,
+    requestId: filter.request || null,
   };
 }
 
@@ -423,7 +440,14 @@ function bodiesView(request, line) {
   return h(
     "div",
     { class: "bodies" },
-    h("p", { class: "bodies-line" }, h("code", {}, line), " ", h("span", { class: "muted small" }, `at ${request.at}, with ${request.tokenName}`)),
+    h(
+      "p",
+      { class: "bodies-line" },
+      h("code", {}, line),
+      " ",
+      h("span", { class: "muted small" }, `at ${request.at}, with ${request.tokenName}`),
+      request.requestId ? h("span", { class: "muted small request-id" }, "; request ID ", h("code", {}, request.requestId)) : null,
+    ),
     redacted
       ? h(
           "p",
