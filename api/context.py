@@ -25,6 +25,8 @@ class GraphQLConfig:
     secure_cookies: bool = False
     graphiql: bool = False
     public_url: str = "http://127.0.0.1:8000"
+    # the SCIM attributes the installation keeps out of every provisioning log
+    request_log_redacted: tuple[str, ...] = ()
 
     @property
     def sso_redirect_uri(self) -> str:

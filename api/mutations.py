@@ -36,6 +36,7 @@ from domain.commands import (
     RevokeScimToken,
     SetDeprovisioningGuard,
     SetGroupRole,
+    SetRequestLogRedaction,
     SetSsoEnforced,
     UpdateCustomRole,
     UpdateOrganization,
@@ -412,6 +413,19 @@ class Mutation:
         window_minutes: int | None = None,
     ) -> OrganizationResult:
         command = SetDeprovisioningGuard(enabled, percent, minimum, window_minutes)
+        organization = await bus.handle(command, actor_of(info))
+        return OrganizationPayload(organization=Organization.of(organization))
+
+    @strawberry.mutation(
+        description="Name the SCIM attributes whose values the organization's provisioning log "
+        "never keeps (besides passwords and the installation's), from the next request on: "
+        "e.g. phoneNumbers, addresses, name.givenName, or an extension's URN-qualified name. "
+        "The list replaces the one before; an empty list keeps only those."
+    )
+    async def set_request_log_redaction(
+        self, info: Info[Context, None], attributes: list[str]
+    ) -> OrganizationResult:
+        command = SetRequestLogRedaction(tuple(attributes))
         organization = await bus.handle(command, actor_of(info))
         return OrganizationPayload(organization=Organization.of(organization))
 

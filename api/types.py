@@ -28,6 +28,7 @@ from domain.models import SsoConnection as SsoConnectionModel
 from domain.models import SsoProtocol, TokenKind
 from domain.models import Token as TokenModel
 from domain.models import User as UserModel
+from domain.provisioning_log import ALWAYS_REDACTED
 from domain.queries import AuditTarget as AuditTargetModel
 from domain.roles import default_role
 
@@ -241,6 +242,18 @@ class Organization:
     default_role_key: strawberry.Private[str]
     break_glass_pk: strawberry.Private[uuid.UUID | None]
     pk: strawberry.Private[int]
+    log_redacted: strawberry.Private[list[str]]
+
+    @strawberry.field(
+        description="What the provisioning log keeps no value of: passwords, the attributes "
+        "the installation names and those the organization's admin names."
+    )
+    def request_log_redaction(self, info: Info[Context, None]) -> RequestLogRedaction:
+        return RequestLogRedaction(
+            always=sorted(ALWAYS_REDACTED),
+            installation=list(info.context.config.request_log_redacted),
+            organization=self.log_redacted,
+        )
 
     @strawberry.field(description="Who may still sign in with a password when SSO is enforced.")
     async def break_glass_user(self, info: Info[Context, None]) -> User | None:
@@ -280,7 +293,23 @@ class Organization:
             default_role_key=organization.default_role_key,
             break_glass_pk=organization.break_glass_user_id,
             pk=organization.id,
+            log_redacted=list(organization.request_log_redacted or ()),
         )
+
+
+@strawberry.type(
+    description="SCIM attributes whose values the provisioning log replaces with [redacted] "
+    "before storing a request, wherever they appear: a key of the resource (core, dotted, or "
+    "qualified by its schema's URN), a PATCH operation's path, a filter."
+)
+class RequestLogRedaction:
+    always: list[str] = strawberry.field(description="Whatever the configuration: passwords.")
+    installation: list[str] = strawberry.field(
+        description="Those the installation's operator names (ROSTER_REQUEST_LOG_REDACT)."
+    )
+    organization: list[str] = strawberry.field(
+        description="Those the organization's admin names (setRequestLogRedaction)."
+    )
 
 
 @strawberry.type

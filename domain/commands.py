@@ -422,6 +422,19 @@ class SetDeprovisioningGuard(Command[Organization]):
         provisioning.forget()
 
 
+@dataclass(frozen=True, slots=True)
+class SetRequestLogRedaction(Command[Organization]):
+    """Name the SCIM attributes whose values the organization's provisioning log never keeps
+    (`name`, `phoneNumbers`, `urn:…:enterprise:2.0:User:manager`), besides passwords, always,
+    and those the installation names. It holds for the requests logged from then on."""
+
+    permission: ClassVar[Permission | None] = Permission.PROVISIONING_MANAGE
+    attributes: tuple[str, ...]
+
+    def committed(self) -> None:
+        provisioning.forget()
+
+
 # --- single sign-on ------------------------------------------------------------------------
 
 

@@ -91,6 +91,10 @@ class Organization(Model):
     deprovisioning_guard_minutes = fields.IntField(default=60)
     deprovisioning_guard_tripped_at = fields.DatetimeField(null=True)  # holding since
     deprovisioning_guard_reset_at = fields.DatetimeField(null=True)  # counts start after it
+    # SCIM attributes whose values the provisioning log never keeps, as the organization's
+    # admin named them (besides passwords, always, and those the installation names); null:
+    # none (the organizations that were there before it was asked have no value to give it)
+    request_log_redacted: Any = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -18,7 +18,7 @@ class Permission(StrEnum):
     AUDIT_READ = "read the audit log"
     ORGANIZATION_MANAGE = "change the organization's settings"
     SSO_MANAGE = "configure single sign-on"
-    PROVISIONING_MANAGE = "pause and resume provisioning"
+    PROVISIONING_MANAGE = "manage provisioning (pause it, and its safeguards)"
     ADMINS_MANAGE = "create admin accounts"
     ORGANIZATIONS_CREATE = "create organizations"
 

@@ -1,6 +1,6 @@
 """Whether an organization takes its identity provider's writes now: an admin may pause
 provisioning, and the provider's writes are then refused with `ProvisioningPaused` (it retries
-them) while its reads still answer.
+them) while its reads still answer. Also what its provisioning log keeps no value of.
 
 The bus asks before every write an identity provider sends, thousands a minute during an
 import, so each process keeps what it read for at most `SECONDS`: a pause or resume takes
@@ -30,6 +30,7 @@ class State:
     pause: Pause | None  # None: the provider's writes are taken
     holding: bool  # the circuit breaker holds or has rejected changes (deprovisioning_guard)
     guarded: bool  # the circuit breaker is on
+    log_redacted: tuple[str, ...] = ()  # attributes its admin keeps out of the provisioning log
 
 
 # organization id -> (monotonic expiry, its state)
@@ -41,15 +42,16 @@ async def state_of(organization_id: int) -> State:
     now = time.monotonic()
     if kept is not None and kept[0] > now:
         return kept[1]
-    since, by, tripped, guarded = await Organization.get(id=organization_id).values_list(
+    since, by, tripped, guarded, redacted = await Organization.get(id=organization_id).values_list(
         "provisioning_paused_at",
         "provisioning_paused_by",
         "deprovisioning_guard_tripped_at",
         "deprovisioning_guard",
+        "request_log_redacted",
     )
     holding = tripped is not None or await HeldChange.exists(organization_id=organization_id)
     pause = Pause(since, by or "an admin") if since is not None else None
-    state = State(pause, holding, bool(guarded))
+    state = State(pause, holding, bool(guarded), tuple(redacted or ()))
     _read[organization_id] = (now + SECONDS, state)
     return state
 

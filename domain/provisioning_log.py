@@ -25,6 +25,7 @@ from domain.sqlite import SqliteClient
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PRUNE_BATCH = 2000  # rows one pruning statement deletes
+ALWAYS_REDACTED = frozenset({"password"})  # SCIM attributes never stored, whatever is configured
 
 
 @dataclass(frozen=True, slots=True)

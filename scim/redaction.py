@@ -1,7 +1,8 @@
 """What the provisioning request log keeps of a SCIM body or query: everything but passwords,
-always, and the attributes the operator names (`ROSTER_REQUEST_LOG_REDACT`), wherever they
-appear: as a key of the resource (core, dotted as Entra sends `name.givenName`, or qualified
-by its schema's URN), or as the target of a PATCH operation's `path`, in a filter."""
+always, the attributes the operator names (`ROSTER_REQUEST_LOG_REDACT`) and those the
+organization's admin names, wherever they appear: as a key of the resource (core, dotted as
+Entra sends `name.givenName`, or qualified by its schema's URN), or as the target of a PATCH
+operation's `path`, in a filter."""
 
 from __future__ import annotations
 
@@ -11,14 +12,45 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from domain.provisioning_log import ALWAYS_REDACTED as ALWAYS
+
 REDACTED = "[redacted]"
-ALWAYS = frozenset({"password"})  # never stored, whatever the configuration
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def redaction_set(configured: Iterable[str]) -> frozenset[str]:
-    """The attribute names to redact, casefolded: the configured ones and the passwords."""
-    return ALWAYS | {name.strip().casefold() for name in configured if name.strip()}
+    """The attribute names to redact, casefolded: the configured ones as the attribute they
+    name (a URN-qualified name as its own, a sub-attribute as the whole attribute: more is
+    redacted, never less) and the passwords."""
+    return ALWAYS | {attribute_of(name) for name in configured if name.strip()}
+
+
+class Redaction:
+    """One set of attribute names to redact, and what the log keeps of a body or a query by it."""
+
+    __slots__ = ("_needles", "names")
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names  # casefolded, passwords included (`redaction_set`)
+        self._needles = tuple(name.encode() for name in names)
+
+    def body(self, body: bytes, *, response: bool = False) -> str:
+        """The body as the log keeps it. Most bodies name nothing to redact and are kept as
+        sent, without being parsed."""
+        # (Roster's answers never hold a password: with nothing else to redact, kept as sent)
+        clean = response and self.names == ALWAYS
+        if clean or not self._may_name_any(body):
+            return body.decode("utf-8", "replace")
+        return redacted_body(body, self.names)
+
+    def query(self, query: str) -> str:
+        return redacted_query(query, self.names)
+
+    def _may_name_any(self, body: bytes) -> bool:
+        """Whether the body could name a redacted attribute: it holds one's name, in any
+        case, or a JSON escape that could spell one."""
+        lowered = body.lower()
+        return b"\\u" in lowered or any(name in lowered for name in self._needles)
 
 
 def attribute_of(name: str) -> str:

@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain import provisioning_log
+from domain import provisioning, provisioning_log
 from domain.actors import Actor
 from domain.clock import utcnow
 from domain.provisioning_log import Entry
 from domain.request_ids import REQUEST_ID
-from scim.redaction import ALWAYS, redacted_body, redacted_query
+from scim.redaction import Redaction, redaction_set
 
 logger = logging.getLogger("roster.request_log")
 MAX_BODY_BYTES = 64 * 1024  # a body longer than this is not kept, only its size
@@ -70,8 +70,8 @@ class Recorder:
         *,
         on_dropped: Callable[[], None] = lambda: None,
     ) -> None:
-        self.redacted = redacted
-        self._names = tuple(name.encode() for name in redacted)  # casefolded already
+        self.redaction = Redaction(redacted)  # the installation's (passwords included)
+        self._redactions: dict[frozenset[str], Redaction] = {redacted: self.redaction}
         self.retention = timedelta(days=retention_days)
         self.on_dropped = on_dropped
         self.queue: asyncio.Queue[Noted | None] = asyncio.Queue(QUEUE_SIZE)  # None: stop
@@ -141,7 +141,12 @@ class Recorder:
         if not batch:
             return
         try:
-            await provisioning_log.write([self.entry(noted) for noted in batch])
+            redactions = {
+                organization: await self.redaction_of(organization)
+                for organization in {noted.organization_id for noted in batch}
+            }
+            entries = [self.entry(noted, redactions[noted.organization_id]) for noted in batch]
+            await provisioning_log.write(entries)
         except Exception:  # the database away: these entries are lost, and counted
             logger.warning("%d provisioning log entries could not be written", len(batch))
             self.dropped += len(batch)
@@ -164,10 +169,26 @@ class Recorder:
             logger.warning("the provisioning log could not be pruned; trying again in an hour")
             return total
 
-    def entry(self, noted: Noted) -> Entry:
-        """The log entry of a noted request: its bodies redacted, the user it was about."""
-        request = self._body(noted.request_body, noted.request_size)
-        response = self._body(noted.response_body, noted.response_size, response=True)
+    async def redaction_of(self, organization_id: int) -> Redaction:
+        """The installation's redaction and the organization admin's, as the organization's
+        state read within the last second holds it."""
+        named = (await provisioning.state_of(organization_id)).log_redacted
+        if not named:
+            return self.redaction
+        names = self.redaction.names | redaction_set(named)
+        found = self._redactions.get(names)
+        if found is None:
+            if len(self._redactions) > 1000:  # (organizations' sets: bounded)
+                self._redactions = {self.redaction.names: self.redaction}
+            found = self._redactions[names] = Redaction(names)
+        return found
+
+    def entry(self, noted: Noted, redaction: Redaction | None = None) -> Entry:
+        """The log entry of a noted request: its bodies redacted (by the installation's
+        redaction unless another is given), the user it was about."""
+        redaction = redaction or self.redaction
+        request = _kept(noted.request_body, noted.request_size, redaction)
+        response = _kept(noted.response_body, noted.response_size, redaction, response=True)
         return Entry(
             organization_id=noted.organization_id,
             at=datetime.fromtimestamp(noted.at, UTC),
@@ -175,7 +196,7 @@ class Recorder:
             token_name=noted.token_name,
             method=noted.method,
             path=noted.path,
-            query=redacted_query(noted.query.decode("latin-1"), self.redacted),
+            query=redaction.query(noted.query.decode("latin-1")),
             status=noted.status,
             duration_ms=noted.seconds * 1000,
             user_id=_user_of(noted),
@@ -184,22 +205,16 @@ class Recorder:
             request_id=noted.request_id,
         )
 
-    def _body(self, body: bytes | None, size: int, *, response: bool = False) -> str | None:
-        if body is None:
-            return f"[{size} bytes, longer than {MAX_BODY_BYTES} bytes: not kept]" if size else None
-        if not body:
-            return None
-        # (Roster's answers never hold a password: with nothing else to redact, kept as sent)
-        clean = response and self.redacted == ALWAYS
-        if clean or not self._may_name_any(body):  # most bodies: nothing to redact or parse
-            return body.decode("utf-8", "replace")
-        return redacted_body(body, self.redacted)
 
-    def _may_name_any(self, body: bytes) -> bool:
-        """Whether the body could name a redacted attribute: it holds one's name, in any
-        case, or a JSON escape that could spell one."""
-        lowered = body.lower()
-        return b"\\u" in lowered or any(name in lowered for name in self._names)
+def _kept(
+    body: bytes | None, size: int, redaction: Redaction, *, response: bool = False
+) -> str | None:
+    """What the log keeps of a body: it redacted, or a note of its size when too long."""
+    if body is None:
+        return f"[{size} bytes, longer than {MAX_BODY_BYTES} bytes: not kept]" if size else None
+    if not body:
+        return None
+    return redaction.body(body, response=response)
 
 
 def _user_of(noted: Noted) -> str | None:

@@ -16,6 +16,7 @@ MIGRATIONS = [
     "0012_provisioning_requests",
     "0013_deprovisioning_guard",
     "0014_request_ids",
+    "0015_request_log_redaction",
 ]
 PENDING = f"migrations not applied: {', '.join(MIGRATIONS)}; run `roster migrate`"
 APPLIED = f"applied {len(MIGRATIONS)} migration(s): {', '.join(MIGRATIONS)}"

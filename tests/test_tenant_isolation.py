@@ -1077,6 +1077,14 @@ async def _set_deprovisioning_guard(case: Case) -> None:
     assert globex.deprovisioning_guard_percent == 10
 
 
+@checks(MUTATION_CHECKS, "setRequestLogRedaction")
+async def _set_request_log_redaction(case: Case) -> None:
+    result = await case.mutate('setRequestLogRedaction(attributes: ["title"]) ' + RESULT)
+    assert result["__typename"] == "OrganizationPayload", result
+    globex = await Organization.get(id=case.b.organization.id)
+    assert globex.request_log_redacted is None
+
+
 @checks(MUTATION_CHECKS, "deleteSsoConnection")
 async def _delete_sso_connection(case: Case) -> None:
     theirs = await globex_sso_connection(case)

@@ -107,6 +107,7 @@ def create_app(settings: Settings) -> Starlette:
         secure_cookies=settings.public_url.startswith("https://"),
         graphiql=settings.graphiql,
         public_url=settings.public_url,
+        request_log_redacted=settings.request_log_redact,
     )
     graphql = GraphQLApp(graphql_config)
     doors = [

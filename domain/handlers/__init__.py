@@ -23,6 +23,7 @@ HANDLERS: dict[type[c.Command[Any]], Handler] = {
     c.ConfirmHeldChanges: provisioning.confirm_held_changes,
     c.RejectHeldChanges: provisioning.reject_held_changes,
     c.SetDeprovisioningGuard: provisioning.set_deprovisioning_guard,
+    c.SetRequestLogRedaction: provisioning.set_request_log_redaction,
     c.CreateAdmin: organizations.create_admin,
     c.ResetAdminPassword: organizations.reset_admin_password,
     c.ProvisionUser: users.provision_user,

@@ -3,6 +3,8 @@ writes; the circuit breaker's held changes, confirmed or rejected, and its thres
 
 from __future__ import annotations
 
+import re
+
 from domain import audit, deprovisioning_guard, held_commands
 from domain.actors import Actor, organization_id_of
 from domain.audit import AuditEntry, diff
@@ -15,6 +17,7 @@ from domain.commands import (
     RejectHeldChanges,
     ResumeProvisioning,
     SetDeprovisioningGuard,
+    SetRequestLogRedaction,
     UpdateUser,
 )
 from domain.errors import InvalidValue, NotFound
@@ -161,3 +164,33 @@ def _guard(organization: Organization) -> dict[str, object]:
         "minimum": organization.deprovisioning_guard_minimum,
         "minutes": organization.deprovisioning_guard_minutes,
     }
+
+
+# A SCIM attribute as a key, a dotted sub-attribute or a schema-qualified name would spell it.
+_ATTRIBUTE = re.compile(r"^[A-Za-z$][A-Za-z0-9_$.:-]{0,199}$")
+MAX_REDACTED = 50
+
+
+async def set_request_log_redaction(
+    command: SetRequestLogRedaction, actor: Actor
+) -> tuple[Organization, AuditEntry]:
+    names: list[str] = []
+    for text in command.attributes:
+        name = text.strip()
+        if not name or name.casefold() in (kept.casefold() for kept in names):
+            continue
+        if not _ATTRIBUTE.match(name):
+            raise InvalidValue(
+                "attributes", f"SCIM attribute names (letters, digits, . _ : - $), not {name!r}"
+            )
+        names.append(name)
+    if len(names) > MAX_REDACTED:
+        raise InvalidValue("attributes", f"at most {MAX_REDACTED} attribute names")
+    organization = await Organization.get(id=organization_id_of(actor))
+    before = list(organization.request_log_redacted or ())
+    organization.request_log_redacted = names
+    await organization.save(update_fields=["request_log_redacted"])
+    changes = diff({"request_log_redacted": before}, {"request_log_redacted": names})
+    return organization, AuditEntry(
+        "organization.request_log_redaction_set", "organization", str(organization.id), changes
+    )

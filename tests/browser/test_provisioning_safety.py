@@ -316,6 +316,45 @@ def test_an_activity_entry_leads_to_the_request_it_came_from_even_a_failed_one(
     assert "request=" not in page.url
 
 
+def test_an_admin_keeps_an_attribute_out_of_the_log_from_the_page(
+    page: Page, roster: Roster, okta_token: str
+):
+    sign_in(page, roster)
+    go(page, "Provisioning log")
+    card = page.locator("#log-redaction")
+    expect(card.locator("dd").first).to_have_text("password")
+    kept_out = card.get_by_label("Attributes your organization keeps out")
+
+    kept_out.fill("phone numbers")
+    card.get_by_role("button", name="Save").click()
+    expect(kept_out).to_have_attribute("aria-invalid", "true")
+    expect(card).to_contain_text("SCIM attribute names")
+
+    kept_out.fill("title\nnickName")
+    card.get_by_role("button", name="Save").click()
+    expect(toast(page)).to_contain_text("keeps no value of title, nickName")
+    expect(card.locator("#organization-redaction")).to_have_text("title, nickName")
+
+    created = roster.provision(okta_token, "tina.title@acme.test", title="Head of Secrets")
+    assert created.status_code == 201, created.text
+    wait_for_log(page, 1, userId=created.json()["id"])
+    page.get_by_role("button", name="Refresh").click()
+    create = log_rows(page).filter(has_text="POST /Users").first
+    create.get_by_role("button", name=re.compile(r"^Show bodies")).click()
+    sent = page.locator(".log-bodies").first.get_by_role("region", name="Request body")
+    expect(sent).to_contain_text('"title": "[redacted]"')
+    expect(sent).to_contain_text('"userName": "tina.title@acme.test"')
+    assert "Head of Secrets" not in page.content()
+
+    page.reload()
+    expect(page.locator("#log-redaction #organization-redaction")).to_have_text("title, nickName")
+    kept_out = page.get_by_label("Attributes your organization keeps out")
+    expect(kept_out).to_have_value("title\nnickName")
+    kept_out.fill("")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#organization-redaction")).to_have_text("None")
+
+
 def test_deactivating_a_user_on_the_users_page_signs_their_open_session_out(
     browser: Browser, page: Page, roster: Roster
 ):

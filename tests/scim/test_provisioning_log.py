@@ -335,3 +335,82 @@ async def test_a_password_spelled_with_json_escapes_is_redacted_too(okta):
 
     assert PASSWORD not in stored_text(entry)
     assert json.loads(entry.request_body or "")["password"] == REDACTED
+
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+SET_REDACTION = """mutation($attributes: [String!]!) {
+  setRequestLogRedaction(attributes: $attributes) {
+    ... on OrganizationPayload { organization { requestLogRedaction {
+      always installation organization } } }
+    ... on Error { message }
+    ... on ValidationError { field } } }"""
+
+
+async def test_an_admin_keeps_attributes_of_their_choice_out_of_the_log_from_then_on(okta, reader):
+    await okta.post("/Users", json=okta_user("before@acme.test", title="Chief Before"))
+    await entries(1)
+
+    answer = (await reader(SET_REDACTION, attributes=["title", f"{ENTERPRISE}:employeeNumber"]))[
+        "setRequestLogRedaction"
+    ]
+    await okta.post(
+        "/Users",
+        json=okta_user(
+            "after@acme.test", title="Chief After", **{ENTERPRISE: {"employeeNumber": "E-4711"}}
+        ),
+    )
+    before, after = await entries(2)
+
+    assert answer["organization"]["requestLogRedaction"] == {
+        "always": ["password"],
+        "installation": ["phoneNumbers", "addresses"],
+        "organization": ["title", f"{ENTERPRISE}:employeeNumber"],
+    }
+    assert "Chief Before" in stored_text(before)  # what was logged before stays as it was
+    kept = json.loads(after.request_body or "")
+    assert kept["title"] == REDACTED
+    assert kept[ENTERPRISE]["employeeNumber"] == REDACTED
+    assert "Chief After" not in stored_text(after)
+    assert "E-4711" not in stored_text(after)
+    assert kept["userName"] == "after@acme.test"  # the rest is kept
+
+
+async def test_the_organizations_redaction_is_audited_and_replaced_whole(reader):
+    await reader(SET_REDACTION, attributes=["title", " Title ", "nickName", ""])
+    answer = await reader(SET_REDACTION, attributes=["nickName"])
+    events = await reader(
+        '{ auditEvents(action: "organization.request_log_redaction_set") '
+        "{ edges { node { changes } } } }"
+    )
+
+    assert answer["setRequestLogRedaction"]["organization"]["requestLogRedaction"][
+        "organization"
+    ] == ["nickName"]
+    newest, first = [edge["node"]["changes"] for edge in events["auditEvents"]["edges"]]
+    assert first == {"request_log_redacted": {"before": [], "after": ["title", "nickName"]}}
+    assert newest == {
+        "request_log_redacted": {"before": ["title", "nickName"], "after": ["nickName"]}
+    }
+
+
+@pytest.mark.parametrize(
+    ("attributes", "reason"),
+    [
+        (["phone numbers"], "SCIM attribute names"),
+        (['title"]'], "SCIM attribute names"),
+        ([f"attribute{n}" for n in range(51)], "at most 50 attribute names"),
+    ],
+)
+async def test_a_redaction_that_names_no_attribute_is_refused(reader, attributes, reason):
+    answer = (await reader(SET_REDACTION, attributes=attributes))["setRequestLogRedaction"]
+
+    assert answer["field"] == "attributes"
+    assert reason in answer["message"]
+
+
+async def test_only_who_manages_provisioning_names_what_the_log_keeps_out(basic):
+    answer = await basic(
+        'mutation { setRequestLogRedaction(attributes: ["title"]) { __typename } }'
+    )
+
+    assert answer["setRequestLogRedaction"]["__typename"] == "PermissionDeniedError"

@@ -93,6 +93,7 @@ export const ACTIONS = {
   "organization.held_changes_confirmed": "Held deactivations confirmed",
   "organization.held_changes_rejected": "Held deactivations rejected",
   "organization.deprovisioning_guard_set": "Mass-deactivation protection changed",
+  "organization.request_log_redaction_set": "Provisioning log redaction changed",
   "sso.connection_created": "Single sign-on set up",
   "sso.connection_changed": "Single sign-on changed",
   "sso.connection_deleted": "Single sign-on removed",

@@ -9,6 +9,7 @@ import { gql, describeError } from "../api.js";
 import { h, field, replaceChildren, button, uid, srOnly } from "../dom.js";
 import { pageHeader, section, loading, failure, table, badge, cursorPager } from "../ui.js";
 import { parseDate, parseScimActor } from "../format.js";
+import { renderLogRedaction } from "./log-redaction.js";
 
 const PAGE_SIZE = 25;
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -78,9 +79,10 @@ export async function render(container, context) {
     container,
     pageHeader(
       "Provisioning log",
-      "Every SCIM request your identity provider (Okta or Microsoft Entra ID) sent, newest first: what it asked, what Roster answered and how long it took. Passwords and the attributes your installation names are redacted before anything is stored.",
+      "Every SCIM request your identity provider (Okta or Microsoft Entra ID) sent, newest first: what it asked, what Roster answered and how long it took. Passwords and the attributes named below are redacted before anything is stored.",
     ),
     section({ title: "Requests", actions: [page.refresh] }, page.controls.form, page.scope, page.results, page.pager.element),
+    renderLogRedaction(context),
   );
   listenToFilters(page);
   page.refresh.addEventListener("click", () => {
@@ -453,7 +455,7 @@ function bodiesView(request, line) {
           "p",
           { class: "notice notice-info small redaction-note" },
           h("mark", { class: "redacted" }, REDACTED),
-          " marks a value Roster never stored: passwords always, and the attributes your installation names (ROSTER_REQUEST_LOG_REDACT). It cannot be recovered from this log.",
+          " marks a value Roster never stored: passwords always, and the attributes named under \u201cWhat this log never keeps\u201d. It cannot be recovered from this log.",
         )
       : null,
     h(
