@@ -214,6 +214,10 @@ class SqliteClient(MissingTablesUnavailable):
                         await beside.execute("ROLLBACK")
                         raise
                     await beside.execute("COMMIT")
+            # and, from this thread, a checkpoint that waits for no one: the WAL this write
+            # grew is copied into the file here, not by the requests' connection (which would
+            # do it at a commit once the WAL is full, with the process's queries waiting)
+            await beside.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             await beside.close()
 
