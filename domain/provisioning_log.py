@@ -62,14 +62,15 @@ _COLUMNS = (
     "response_body",
     "request_id",
 )
-_INSERTS: dict[str, str] = {}  # dialect -> the insert statement's text
+SQLITE_ROWS_PER_INSERT = 500  # 13 values a row: within SQLite's 32,766 bound parameters
+_INSERTS: dict[int, str] = {}  # rows -> SQLite's insert statement of a full chunk
 
 
 async def write(entries: Sequence[Entry]) -> None:
     """Store a batch of entries as cheaply as the database allows, since the log is written
-    beside the requests it logs (no model object is built): PostgreSQL's COPY; on SQLite, one
-    prepared insert on a connection of its own, beside the one the requests' queries wait
-    their turn for."""
+    beside the requests it logs (no model object is built): PostgreSQL's COPY; on SQLite,
+    inserts of many rows each, on a connection of its own beside the one the requests' queries
+    take turns on."""
     if not entries:
         return
     db = ProvisioningRequest._meta.db
@@ -81,12 +82,18 @@ async def write(entries: Sequence[Entry]) -> None:
                 columns=list(_COLUMNS),
             )
         return
-    rows = [list(_values(entry, _uuid_text)) for entry in entries]  # (SQLite's UUIDs are text)
-    insert = _insert(db.capabilities.dialect)
+    # SQLite: a few statements of many rows each, rather than one per row, so that the
+    # thread writing them lets go of the GIL for each statement, not each row
+    statements = []
+    for start in range(0, len(entries), SQLITE_ROWS_PER_INSERT):
+        chunk = entries[start : start + SQLITE_ROWS_PER_INSERT]
+        values = [value for entry in chunk for value in _values(entry, _uuid_text)]
+        statements.append((_insert(len(chunk)), values))  # (SQLite's UUIDs are text)
     if isinstance(db, SqliteClient):
-        await db.execute_many_beside(insert, rows)
+        await db.execute_beside(statements)
     else:  # (inside a transaction: on its connection)
-        await db.execute_many(insert, rows)
+        for text, values in statements:
+            await db.execute_query(text, values)
 
 
 def _values(entry: Entry, uuid_of: Callable[[str | None], object]) -> tuple[object, ...]:
@@ -107,14 +114,16 @@ def _values(entry: Entry, uuid_of: Callable[[str | None], object]) -> tuple[obje
     )
 
 
-def _insert(dialect: str) -> str:
-    text = _INSERTS.get(dialect)
+def _insert(rows: int) -> str:
+    """SQLite's insert of that many rows (the full chunk's kept, the others made)."""
+    text = _INSERTS.get(rows)
     if text is None:
-        marks = [f"${n}" if dialect == "postgres" else "?" for n in range(1, len(_COLUMNS) + 1)]
+        marks = f"({', '.join('?' * len(_COLUMNS))})"
         columns = ", ".join(f'"{column}"' for column in _COLUMNS)
         table = ProvisioningRequest._meta.db_table
-        text = f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join(marks)})'  # noqa: S608 - names from the model, values bound
-        _INSERTS[dialect] = text
+        text = f'INSERT INTO "{table}" ({columns}) VALUES {", ".join([marks] * rows)}'  # noqa: S608 - names from the model, values bound
+        if rows == SQLITE_ROWS_PER_INSERT:
+            _INSERTS[rows] = text
     return text
 
 

@@ -190,14 +190,16 @@ class SqliteClient(MissingTablesUnavailable):
                 self._connection = None
             raise DBConnectionError(f"{self.filename}: {error}") from error
 
-    async def execute_many_beside(self, query: str, values: list[list[Any]]) -> None:
-        """`execute_many` in a transaction of its own on a connection of its own, opened for
-        it and closed after. The client's one connection, which every query of the process
+    async def execute_beside(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """The statements, in a transaction of their own on a connection of its own, opened
+        for it and closed after. The client's one connection, which every query of the process
         waits for in turn, stays free meanwhile: in WAL mode readers go on beside the write,
         and the process's transactions wait only for its commit (`writing`). (An in-memory
         database has no other connection: its own is used.)"""
         if self.filename == ":memory:":
-            await self.execute_many(query, values)
+            async with self._in_transaction() as connection:
+                for text, values in statements:
+                    await connection.execute_query(text, list(values))
             return
         beside = await aiosqlite.connect(self.filename, isolation_level=None)
         try:
@@ -209,7 +211,8 @@ class SqliteClient(MissingTablesUnavailable):
                 with _sqlite_errors():
                     await beside.execute("BEGIN IMMEDIATE")
                     try:
-                        await beside.executemany(query, values)
+                        for text, values in statements:
+                            await beside.execute(text, values)
                     except BaseException:
                         await beside.execute("ROLLBACK")
                         raise
