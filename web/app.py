@@ -14,6 +14,7 @@ and "database unavailable") and the security headers.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -85,6 +86,13 @@ def create_app(settings: Settings) -> Starlette:
                 await shared.open()  # connects lazily: Redis down does not stop the start
             if recorder is not None:
                 await recorder.start()
+            if not gc.get_freeze_count():  # (once a process: a test process starts many apps)
+                # What is there now (modules, the schema, the models' metadata) lives as long
+                # as the process: out of the collector's way, so that a full collection, which
+                # the objects that outlive a request (the provisioning log's waiting entries)
+                # set off, walks what came since rather than the whole heap.
+                gc.collect()
+                gc.freeze()
             yield {"settings": settings, "database": database, "shared": shared}
         finally:
             if recorder is not None:
