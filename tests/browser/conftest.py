@@ -6,11 +6,8 @@ the asyncio loop that pytest-asyncio runs the async tests in."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,9 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.helpers import DESKTOP, Roster, watch_console
-from tests.processes import drop_postgres_database, free_port, ok, serving, user_environment
-from tests.sso.conftest import IDP, OidcProvider, _node_modules
-from tests.sso.saml_idp import SamlIdp, saml_idp
+from tests.processes import drop_postgres_database, ok, serving, user_environment
 
 # Never a browser download: Debian's chromium (apt), or the one ROSTER_TEST_CHROMIUM names.
 CHROMIUM_ARGS = [
@@ -84,50 +79,6 @@ def start_roster(
             # in a thread of its own: Playwright's sync API keeps an event loop in this one
             with ThreadPoolExecutor(1) as thread:
                 thread.submit(asyncio.run, drop_postgres_database(postgres_url)).result()
-
-
-def start_oidc_provider(redirect_uri: str) -> Iterator[OidcProvider]:
-    """The certified `oidc-provider` (tests/sso/idp) on 127.0.0.1, with its development login
-    pages (any login and password; the login is the `email` claim) and one client, Roster's,
-    that may return only to `redirect_uri`; stopped with SIGTERM afterwards."""
-    _node_modules()
-    port = free_port()
-    provider = OidcProvider(issuer=f"http://127.0.0.1:{port}")
-    client = {
-        "client_id": provider.client_id,
-        "client_secret": provider.client_secret,
-        "redirect_uris": [redirect_uri],
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"],
-    }
-    env = {**os.environ, "PORT": str(port), "CLIENTS": json.dumps([client])}
-    process = subprocess.Popen(  # noqa: S603 - Node.js on the tests' own script
-        [shutil.which("node") or "node", str(IDP / "oidc_provider.mjs")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 30
-        while process.stdout.readline().strip() != "ready":
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("oidc-provider did not start")
-        yield provider
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-def start_saml_idp(folder: Path) -> Iterator[SamlIdp]:
-    """pysaml2 as a SAML identity provider (tests/sso/saml_idp.py) on 127.0.0.1, with its key
-    and certificate in `folder`: its metadata URL, a sign-in form that takes any email, and its
-    signed answer, which the browser posts to Roster's ACS; stopped afterwards."""
-    with saml_idp(folder) as idp:
-        yield idp
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.browser.conftest import new_context, start_oidc_provider, start_roster, start_saml_idp
+from tests.browser.conftest import new_context, start_roster
 from tests.browser.helpers import (
     DESKTOP,
     NARROW,
@@ -29,8 +29,8 @@ from tests.browser.helpers import (
     wait_for_log,
     watch_console,
 )
-from tests.sso.conftest import OidcProvider
-from tests.sso.saml_idp import SamlIdp
+from tests.sso.oidc_provider import OidcProvider, running_oidc_provider
+from tests.sso.saml_idp import SamlIdp, saml_idp
 
 pytestmark = pytest.mark.browser
 
@@ -72,13 +72,15 @@ def roster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roster]:
 @pytest.fixture(scope="module")
 def provider(roster: Roster) -> Iterator[OidcProvider]:
     """An OpenID provider for the single sign-on connection (read when it is configured)."""
-    yield from start_oidc_provider(f"{roster.url}/sso/oidc/callback")
+    with running_oidc_provider(f"{roster.url}/sso/oidc/callback") as provider:
+        yield provider
 
 
 @pytest.fixture(scope="module")
 def saml_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
     """A SAML identity provider for the SAML connection (its metadata read when configured)."""
-    yield from start_saml_idp(tmp_path_factory.mktemp("saml-idp"))
+    with saml_idp(tmp_path_factory.mktemp("saml-idp")) as idp:
+        yield idp
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from tests.browser.conftest import start_oidc_provider, start_saml_idp
 from tests.browser.helpers import (
     PATCH_SCHEMA,
     Roster,
@@ -25,8 +24,8 @@ from tests.browser.helpers import (
     user_row,
     watch_console,
 )
-from tests.sso.conftest import OidcProvider
-from tests.sso.saml_idp import SamlIdp
+from tests.sso.oidc_provider import OidcProvider, running_oidc_provider
+from tests.sso.saml_idp import SamlIdp, saml_idp
 
 pytestmark = pytest.mark.browser
 
@@ -55,12 +54,14 @@ DELETE = "mutation ($id: ID!) { deleteSsoConnection(id: $id) { __typename } }"
 def provider(roster: Roster) -> Iterator[OidcProvider]:
     """The provider, with Roster's client returning to this module's server only (its
     ROSTER_PUBLIC_URL is the address it serves on)."""
-    yield from start_oidc_provider(f"{roster.url}/sso/oidc/callback")
+    with running_oidc_provider(f"{roster.url}/sso/oidc/callback") as provider:
+        yield provider
 
 
 @pytest.fixture(scope="module")
 def saml_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamlIdp]:
-    yield from start_saml_idp(tmp_path_factory.mktemp("saml-idp"))
+    with saml_idp(tmp_path_factory.mktemp("saml-idp")) as idp:
+        yield idp
 
 
 @pytest.fixture(autouse=True)

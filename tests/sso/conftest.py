@@ -7,87 +7,27 @@ provider, the provider's forms, and the way back to Roster."""
 from __future__ import annotations
 
 import html
-import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 
 from tests.api.conftest import BASE, CSRF, GraphQLClient, admin, root, super_admin_id
+from tests.sso.oidc_provider import OidcProvider, running_oidc_provider
 from tests.sso.saml_idp import SamlIdp, saml_idp
 
 __all__ = ["admin", "root", "super_admin_id"]
 
-IDP = Path(__file__).parent / "idp"
-CLIENT_ID = "roster-test"
-CLIENT_SECRET = "roster-test-client-secret"
 REDIRECT_URI = f"{BASE}/sso/oidc/callback"
-
-
-@dataclass(frozen=True)
-class OidcProvider:
-    issuer: str
-    client_id: str = CLIENT_ID
-    client_secret: str = CLIENT_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _node_modules() -> None:
-    if (IDP / "node_modules" / "oidc-provider").is_dir():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("the SSO tests run oidc-provider on Node.js: `apt-get install nodejs npm`")
-    subprocess.run(  # noqa: S603 - npm, with the lock file's exact versions
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=IDP, check=True
-    )
 
 
 @pytest.fixture(scope="session")
 def oidc_provider() -> Iterator[OidcProvider]:
-    _node_modules()
-    port = _free_port()
-    client = {
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "redirect_uris": [REDIRECT_URI],
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"],
-    }
-    env = {**os.environ, "PORT": str(port), "CLIENTS": json.dumps([client])}
-    process = subprocess.Popen(  # noqa: S603
-        [shutil.which("node") or "node", str(IDP / "oidc_provider.mjs")],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 30
-        while process.stdout.readline().strip() != "ready":
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("oidc-provider did not start")
-        yield OidcProvider(issuer=f"http://127.0.0.1:{port}")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+    with running_oidc_provider(REDIRECT_URI) as provider:
+        yield provider
 
 
 @pytest.fixture

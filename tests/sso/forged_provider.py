@@ -6,8 +6,6 @@ rotated in. A certified provider never sends these; Roster must still refuse the
 from __future__ import annotations
 
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,13 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.processes import free_port
+from tests.threaded_server import served_in_thread
 
 
 def _key(kid: str) -> RSAKey:
@@ -112,23 +112,7 @@ class ForgedProvider:
 
 @contextmanager
 def forged_provider() -> Iterator[ForgedProvider]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     provider = ForgedProvider(issuer=f"http://127.0.0.1:{port}")
-    config = uvicorn.Config(
-        provider.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the forged provider did not start")
-        time.sleep(0.02)
-    try:
+    with served_in_thread(provider.app(), port, "the forged OpenID provider"):
         yield provider
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -13,11 +13,9 @@ import base64
 import datetime
 import html
 import re
-import socket
 import sys
 import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -35,6 +32,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+
+from tests.processes import free_port
+from tests.threaded_server import served_in_thread
 
 with warnings.catch_warnings():  # pysaml2's IdP imports a cipher mode cryptography has moved
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
@@ -240,27 +240,10 @@ def _shift_times(xml: str, seconds: int) -> str:
 def saml_idp(folder: Path, port: int = 0) -> Iterator[SamlIdp]:
     """The identity provider, served on 127.0.0.1 at `port` (0: a free one) until the block
     ends."""
-    if not port:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+    port = port or free_port()
     idp = SamlIdp(base=f"http://127.0.0.1:{port}", folder=folder)
-    config = uvicorn.Config(
-        idp.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the SAML identity provider did not start")
-        time.sleep(0.02)
-    try:
+    with served_in_thread(idp.app(), port, "the SAML identity provider"):
         yield idp
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def main() -> None:

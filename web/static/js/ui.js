@@ -329,3 +329,35 @@ export function row(columns, cells, attributes = {}) {
 }
 
 export { append };
+
+/**
+ * A search box that applies what is typed once typing pauses, and at once on Enter (the form's
+ * submit). Returns what cancels a search still waiting (for when the page is left).
+ */
+export function searchAsYouType(form, input, apply, pauseMs = 350) {
+  let timer = null;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(timer);
+    apply();
+  });
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(apply, pauseMs);
+  });
+  return () => clearTimeout(timer);
+}
+
+/**
+ * The ARIA tabs pattern's keys on the `index`th of `count` tabs: the arrow keys, Home and End
+ * choose another tab (`choose(itsIndex)`, which shows it and moves the focus to it).
+ */
+export function onTabKeys(tab, index, count, choose) {
+  tab.addEventListener("keydown", (event) => {
+    const last = count - 1;
+    const target = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    choose(target);
+  });
+}

@@ -7,7 +7,7 @@
 
 import { gql, mutate, describeError, ERROR_FIELDS } from "../api.js";
 import { h, field, replaceChildren, uid } from "../dom.js";
-import { pageHeader, section, loading, failure, toast, table, row, confirmDialog, cursorPager } from "../ui.js";
+import { pageHeader, section, loading, failure, toast, table, row, confirmDialog, cursorPager, searchAsYouType } from "../ui.js";
 import { plural } from "../format.js";
 
 const PAGE_SIZE = 25;
@@ -42,7 +42,6 @@ export async function render(container, context) {
     highlight: context.params.get("group") ?? "", // the group a link from the Users page names
     canAssign: context.can("ROLES_ASSIGN"),
     roles: null, // the role choices, for whoever may assign roles
-    searchTimer: null,
     loadCount: 0,
     controls: filterControls(context.params.get("search") ?? ""),
     list: { results: h("div", { class: "results" }, loading()) },
@@ -55,11 +54,11 @@ export async function render(container, context) {
     roleOrderNotice(),
     section({ title: "All groups" }, page.controls.form, page.list.results, page.pager.element),
   );
-  listenToFilters(page);
+  const cancelSearch = listenToFilters(page);
 
   if (page.canAssign) await loadRoleChoices(page);
   await loadPage(page);
-  return () => clearTimeout(page.searchTimer);
+  return cancelSearch;
 }
 
 /** The order in which a user's role is decided: the first that applies wins. */
@@ -92,15 +91,7 @@ function filterControls(value) {
 
 function listenToFilters(page) {
   const { form, search } = page.controls;
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    clearTimeout(page.searchTimer);
-    refilter(page);
-  });
-  search.control.addEventListener("input", () => {
-    clearTimeout(page.searchTimer);
-    page.searchTimer = setTimeout(() => refilter(page), 350);
-  });
+  return searchAsYouType(form, search.control, () => refilter(page));
 }
 
 /** Read the search from its box; when it changed, show its first page. */

@@ -9,7 +9,7 @@
 
 import { gql, mutate, describeError, ERROR_FIELDS, TOKEN_FIELDS } from "../api.js";
 import { h, field, errorArea, replaceChildren, button, uid } from "../dom.js";
-import { section, loading, failure, toast, copyField, copyButton, timeAgoElement, table, row, badge, notice, openDialog, confirmDialog } from "../ui.js";
+import { section, loading, failure, toast, copyField, copyButton, timeAgoElement, table, row, badge, notice, openDialog, confirmDialog, onTabKeys } from "../ui.js";
 import { formatDateTime, parseDate } from "../format.js";
 import { step, valueRow, valuesTable } from "../checklist.js";
 import { renderProvisioningPause } from "./provisioning-pause.js";
@@ -466,13 +466,7 @@ function providerTabs(panel, setup) {
       provider.label,
     );
     tab.addEventListener("click", () => select(provider.key));
-    tab.addEventListener("keydown", (event) => {
-      const last = PROVIDERS.length - 1;
-      const target = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
-      if (target === undefined) return;
-      event.preventDefault();
-      select(PROVIDERS[target].key, true);
-    });
+    onTabKeys(tab, index, PROVIDERS.length, (target) => select(PROVIDERS[target].key, true));
     tabs.push(tab);
     panels.push(
       h("div", { role: "tabpanel", class: "tab-panel", id: `${provider.key}-setup`, "aria-labelledby": tabId, tabindex: "0", hidden: !chosen }, provider.view(panel, setup)),

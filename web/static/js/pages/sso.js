@@ -10,7 +10,7 @@
 
 import { gql, mutate, describeError, ERROR_FIELDS } from "../api.js";
 import { h, errorArea, replaceChildren, button, srOnly } from "../dom.js";
-import { section, loading, failure, toast, timeAgoElement, confirmDialog } from "../ui.js";
+import { section, loading, failure, toast, timeAgoElement, confirmDialog, onTabKeys } from "../ui.js";
 import { oidc } from "./sso-oidc.js";
 import { saml } from "./sso-saml.js";
 
@@ -77,13 +77,7 @@ function connectionSection(panel) {
       part.body,
     );
     part.tab.addEventListener("click", () => choose(panel, protocol.key));
-    part.tab.addEventListener("keydown", (event) => {
-      const last = PROTOCOLS.length - 1;
-      const target = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
-      if (target === undefined) return;
-      event.preventDefault();
-      choose(panel, PROTOCOLS[target].key, true);
-    });
+    onTabKeys(part.tab, index, PROTOCOLS.length, (target) => choose(panel, PROTOCOLS[target].key, true));
     return part.tab;
   });
   return section(

@@ -8,7 +8,7 @@
 
 import { gql, mutate, describeError, ERROR_FIELDS, USER_FIELDS } from "../api.js";
 import { h, field, replaceChildren, uid } from "../dom.js";
-import { pageHeader, section, loading, failure, toast, table, row, badge, notice, timeAgoElement, confirmDialog, cursorPager } from "../ui.js";
+import { pageHeader, section, loading, failure, toast, table, row, badge, notice, timeAgoElement, confirmDialog, cursorPager, searchAsYouType } from "../ui.js";
 import { ROLE_ORIGINS, originLabel, personName, primaryEmail, plural } from "../format.js";
 
 const PAGE_SIZE = 25;
@@ -62,7 +62,6 @@ export async function render(container, context) {
     canAudit: context.can("AUDIT_READ"),
     canSeeGroups: context.can("GROUPS_READ"),
     roles: null, // the role choices, when the viewer may read roles
-    searchTimer: null,
     // The newest state of each user this page changed or reloaded: a page of users fetched
     // before the change (a slow load overtaken by a click) must not show the old values.
     newest: new Map(),
@@ -80,11 +79,11 @@ export async function render(container, context) {
     page.banner,
     section({ title: "All users" }, page.controls.form, page.explanation, page.list.results, page.pager.element),
   );
-  listenToFilters(page);
+  const cancelSearch = listenToFilters(page);
 
   await loadRoleChoices(page);
   await Promise.all([loadPage(page), loadBanner(page)]);
-  return () => clearTimeout(page.searchTimer);
+  return cancelSearch;
 }
 
 // --- filters -----------------------------------------------------------------------------------
@@ -138,16 +137,9 @@ function filterControls(filters) {
 
 function listenToFilters(page) {
   const { form, search, status, role, noRole } = page.controls;
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    clearTimeout(page.searchTimer);
-    refilter(page);
-  });
-  search.control.addEventListener("input", () => {
-    clearTimeout(page.searchTimer);
-    page.searchTimer = setTimeout(() => refilter(page), 350);
-  });
+  const cancelSearch = searchAsYouType(form, search.control, () => refilter(page));
   for (const control of [status.control, role.control, noRole]) control.addEventListener("change", () => refilter(page));
+  return cancelSearch;
 }
 
 /** Read the filters from their controls; when they changed, show their first page. */
