@@ -22,6 +22,7 @@ from domain.commands import (
 )
 from domain.errors import InvalidValue, NotFound
 from domain.handlers import users
+from domain.handlers.organizations import organization_of
 from domain.held_commands import HeldCommand
 from domain.models import HeldChange, HeldChangeStatus, Organization
 
@@ -29,7 +30,7 @@ from domain.models import HeldChange, HeldChangeStatus, Organization
 async def pause_provisioning(
     command: PauseProvisioning, actor: Actor
 ) -> tuple[Organization, AuditEntry]:
-    organization = await Organization.get(id=organization_id_of(actor))
+    organization = await organization_of(actor)
     changes: dict[str, object] = {}
     if organization.provisioning_paused_at is None:  # pausing twice keeps the first pause
         organization.provisioning_paused_at = utcnow()
@@ -44,7 +45,7 @@ async def pause_provisioning(
 async def resume_provisioning(
     command: ResumeProvisioning, actor: Actor
 ) -> tuple[Organization, AuditEntry]:
-    organization = await Organization.get(id=organization_id_of(actor))
+    organization = await organization_of(actor)
     changes: dict[str, object] = {}
     if organization.provisioning_paused_at is not None:
         since = organization.provisioning_paused_at
@@ -186,7 +187,7 @@ async def set_request_log_redaction(
         names.append(name)
     if len(names) > MAX_REDACTED:
         raise InvalidValue("attributes", f"at most {MAX_REDACTED} attribute names")
-    organization = await Organization.get(id=organization_id_of(actor))
+    organization = await organization_of(actor)
     before = list(organization.request_log_redacted or ())
     organization.request_log_redacted = names
     await organization.save(update_fields=["request_log_redacted"])

@@ -12,6 +12,7 @@ from domain.commands import (
     SetSsoEnforced,
 )
 from domain.errors import InvalidValue, NotFound
+from domain.handlers.organizations import organization_of
 from domain.ids import parse_id
 from domain.models import Organization, SsoConnection, SsoProtocol, User
 from domain.text import fits
@@ -105,7 +106,7 @@ async def configure_oidc_connection(
 async def set_sso_enforced(
     command: SetSsoEnforced, actor: Actor
 ) -> tuple[Organization, AuditEntry]:
-    organization = await Organization.get(id=organization_id_of(actor))
+    organization = await organization_of(actor)
     before = _enforcement(organization)
     if command.enforced:
         tested = await SsoConnection.filter(
