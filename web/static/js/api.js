@@ -105,6 +105,14 @@ export async function mutate(query, variables, key) {
   return { ok: result };
 }
 
+const FIND_USER = `query FindUser($search: String) { users(first: 5, search: $search) { edges { node { id userName } } } }`;
+
+/** The user whose userName is exactly `userName` (whatever its case) as { id, userName }, or null. */
+export async function userNamed(userName) {
+  const edges = (await gql(FIND_USER, { search: userName })).users.edges;
+  return edges.map((e) => e.node).find((u) => u.userName.toLowerCase() === userName.toLowerCase()) ?? null;
+}
+
 /** The text to show for an error thrown by gql(). */
 export function describeError(error) {
   if (error instanceof ApiError) {

@@ -4,7 +4,7 @@
 // render() builds the page's state, lays out the filters and the list and loads the first
 // page; one event is drawn by eventItem() from its views (actor, target, changes).
 
-import { gql, describeError } from "../api.js";
+import { gql, describeError, userNamed } from "../api.js";
 import { h, field, replaceChildren, button } from "../dom.js";
 import { pageHeader, section, loading, failure, badge, timeAgoElement } from "../ui.js";
 import { ACTIONS, CHANNELS, actionLabel, fieldLabel, formatDateTime, formatValue, isEmptyValue, isFailure, parseScimActor, plural } from "../format.js";
@@ -25,7 +25,6 @@ const EVENTS = `
   }
 `;
 const ROLE_NAMES = `query RoleNames { roles { key name } }`;
-const FIND_USER = `query FindUser($search: String) { users(first: 5, search: $search) { edges { node { id userName } } } }`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Changes whose values are role keys: shown with the role's name.
 const ROLE_FIELDS = ["role", "default_role", "moved_to", "permission_level"];
@@ -142,8 +141,7 @@ async function resolveUser(page, text) {
     filter.label = "";
     return;
   }
-  const edges = (await gql(FIND_USER, { search: text })).users.edges;
-  const exact = edges.map((e) => e.node).find((u) => u.userName.toLowerCase() === text.toLowerCase());
+  const exact = await userNamed(text);
   filter.target = exact ? exact.id : text;
   filter.label = exact ? exact.userName : "";
 }

@@ -5,7 +5,7 @@
 // render() builds the page's state, lays out the filters and the table and loads the first
 // page; one request is drawn by requestRows() (its row and its bodies' row).
 
-import { gql, describeError } from "../api.js";
+import { gql, describeError, userNamed } from "../api.js";
 import { h, field, replaceChildren, button, uid, srOnly } from "../dom.js";
 import { pageHeader, section, loading, failure, table, badge, cursorPager } from "../ui.js";
 import { parseDate, parseScimActor } from "../format.js";
@@ -25,7 +25,6 @@ const REQUESTS = `
     }
   }
 `;
-const FIND_USER = `query FindUser($search: String) { users(first: 5, search: $search) { edges { node { id userName } } } }`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/; // what Roster accepts as an X-Request-ID
 
@@ -240,8 +239,7 @@ async function chosenUser(page) {
   if (text === filter.label || text === filter.user) return { user: filter.user, label: filter.label };
   if (UUID.test(text)) return { user: text, label: "" };
   try {
-    const edges = (await gql(FIND_USER, { search: text })).users.edges;
-    const exact = edges.map((e) => e.node).find((u) => u.userName.toLowerCase() === text.toLowerCase());
+    const exact = await userNamed(text);
     if (exact) return { user: exact.id, label: exact.userName };
     who.setError(`No user has the userName \u201c${text}\u201d. Enter a userName exactly, or a user ID.`);
   } catch (error) {
