@@ -18,7 +18,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from api.context import Context, GraphQLConfig
-from api.errors import DATABASE_DOWN_MESSAGE
+from api.errors import COMMIT_UNCONFIRMED_MESSAGE, DATABASE_DOWN_MESSAGE
 from api.schema import build_schema
 from api.sessions import COOKIE, session_token
 from domain.actors import Actor
@@ -31,6 +31,7 @@ _REFUSALS = {
     "UNAUTHENTICATED": "the Authorization header must be `Bearer <personal API token>` "
     "with a token that is neither unknown nor revoked",
     "DATABASE_UNAVAILABLE": DATABASE_DOWN_MESSAGE,
+    "COMMIT_UNCONFIRMED": COMMIT_UNCONFIRMED_MESSAGE,
 }
 # Strawberry's GraphiQL page builds its fetcher's headers from this object; ours starts with
 # the CSRF header, so that GraphiQL's POSTs (signing in, mutations) pass the check.

@@ -44,6 +44,10 @@ from domain.errors import (
 
 logger = logging.getLogger("roster.graphql")
 DATABASE_DOWN_MESSAGE = "The database is unavailable; retry shortly."
+COMMIT_UNCONFIRMED_MESSAGE = (
+    "The database went away while this change was being committed, so it may have been "
+    "applied: read it back before sending it again."
+)
 NOT_SIGNED_IN = "Sign in first (or send a personal API token)."
 
 

@@ -3,7 +3,10 @@
 It checks that the actor may run the command, opens one transaction, runs the command's
 handler, writes the handler's audit entry in the same transaction, lets the command forget
 what this process kept of the state it replaced (`Command.committed`), and returns the result
-or raises a named domain error (nothing is written then, audit entry included). An identity
+or raises a named domain error (nothing is written then, audit entry included). A database
+that went away while the transaction was being committed raises `CommitUnconfirmed`: the
+change may stand. The handler reads whatever the door answers with inside the transaction,
+so that no read after the commit can turn an applied change into a failed request. An identity
 provider's write is refused first while its organization's admin has paused provisioning; a
 deactivation or delete the circuit breaker holds is kept for review (in a transaction of its
 own, the command's being rolled back) before the error is raised.
@@ -21,6 +24,7 @@ from tortoise.transactions import in_transaction
 from domain import audit, deprovisioning_guard, provisioning
 from domain.actors import Actor, ActorKind, organization_id_of
 from domain.commands import Command
+from domain.database import DATABASE_UNAVAILABLE, CommitUnconfirmed
 from domain.errors import DeprovisioningHeld, DomainError
 from domain.handlers import HANDLERS
 from domain.held_commands import HeldCommand
@@ -40,10 +44,16 @@ async def handle(command: Command[R], actor: Actor) -> R:
     if actor.kind is ActorKind.SCIM_TOKEN and command.permission in _PROVIDERS_WRITES:
         await provisioning.require_open(organization_id_of(actor))
     handler = HANDLERS[type(command)]
+    written = False
     try:
         async with in_transaction():
             result, entry = await handler(command, actor)
             await audit.record(entry, actor)
+            written = True
+    except DATABASE_UNAVAILABLE as error:
+        if written:  # lost while committing: applied or not, no one can tell yet
+            raise CommitUnconfirmed(str(error)) from error
+        raise
     except DeprovisioningHeld as held:
         assert isinstance(command, HeldCommand)  # only these deactivate or delete a user
         async with in_transaction():

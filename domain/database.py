@@ -82,6 +82,13 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+class CommitUnconfirmed(DBConnectionError):
+    """The database went away while a change was being committed: it may have been applied or
+    not, and no one can tell until it is back. Answered as any database that went away (503
+    with Retry-After), but saying the change may stand, so that the caller reads it back
+    before it sends it again (a create sent again would find its own user)."""
+
+
 class _Transaction(asyncpg.transaction.Transaction):  # type: ignore[misc]
     async def rollback(self) -> None:
         if self._connection.is_closed():

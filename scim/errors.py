@@ -37,6 +37,10 @@ from domain.errors import (
 from scim.responses import error_response
 
 TOKEN_REFUSED = "the bearer token is missing, malformed, unknown or revoked"
+COMMIT_UNCONFIRMED = (
+    "the database went away while this change was being committed, so it may have been "
+    "applied: read the resource back before sending it again"
+)
 E = TypeVar("E", bound=DomainError)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="roster"'}
 # Domain field names as an identity provider's admin knows them.
@@ -135,6 +139,7 @@ def refuse(status: int, code: str, headers: dict[str, str]) -> Response:
         "UNAUTHENTICATED": TOKEN_REFUSED,
         "RATE_LIMITED": f"too many requests with this token; retry in {retry_after} seconds",
         "DATABASE_UNAVAILABLE": "the database is unavailable; retry shortly",
+        "COMMIT_UNCONFIRMED": COMMIT_UNCONFIRMED,
     }
     return error_response(
         status, details.get(code, "the server failed; retry later"), headers=headers

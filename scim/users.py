@@ -108,7 +108,8 @@ async def _resource_response(
     status: int = 200,
     parameters: ResponseParameters[Any] | None = None,
 ) -> Response:
-    await group_queries.with_groups([user])
+    if user.group_refs is None:  # (a write's handler read them)
+        await group_queries.with_groups([user])
     headers = {"ETag": etag(user.version)}
     if status == 201:
         headers["Location"] = _location(request, user.id)

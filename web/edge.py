@@ -10,7 +10,8 @@ For a request to a door (the SCIM door at /scim/v2, the GraphQL door at /graphql
 3. the caller's rate limit is spent (per token, account, or the client's address);
 4. the door serves the request.
 A refusal on the way (a bad credential: 401; over the limit: 429 with Retry-After; the
-database unavailable, here or anywhere in the door before it answered: 503 with Retry-After;
+database unavailable, here or anywhere in the door before it answered: 503 with Retry-After,
+saying so, or, when it went away while a change was being committed, that the change may stand;
 anything unexpected: 500) is answered by the door's `refuse` in the door's own error format.
 
 The client's real address behind trusted proxies is uvicorn's ProxyHeadersMiddleware, which
@@ -33,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import BaseORMException
 
 from domain.actors import Actor
-from domain.database import DATABASE_UNAVAILABLE
+from domain.database import DATABASE_UNAVAILABLE, CommitUnconfirmed
 from domain.errors import InvalidToken
 from domain.request_ids import REQUEST_ID
 from web.metrics import Metrics
@@ -49,6 +50,7 @@ _BEARER = re.compile(r"^\s*bearer\s+(?:bearer\s+)?(\S+)\s*$", re.IGNORECASE)
 UNAUTHENTICATED = "UNAUTHENTICATED"
 RATE_LIMITED = "RATE_LIMITED"
 DATABASE_UNAVAILABLE_CODE = "DATABASE_UNAVAILABLE"
+COMMIT_UNCONFIRMED_CODE = "COMMIT_UNCONFIRMED"  # the same, but the change may stand
 INTERNAL_ERROR = "INTERNAL_ERROR"
 
 # (request, bearer token or None) -> the actor, None for an anonymous caller; InvalidToken
@@ -158,7 +160,9 @@ class Edge:
             logger.warning("database unavailable: %s", exchange.database_error)
             if exchange.started:
                 raise
-            status, code = 503, DATABASE_UNAVAILABLE_CODE
+            status = 503
+            unconfirmed = isinstance(error, CommitUnconfirmed)
+            code = COMMIT_UNCONFIRMED_CODE if unconfirmed else DATABASE_UNAVAILABLE_CODE
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         except Exception as error:
             if isinstance(error, _DATABASE_ERRORS):

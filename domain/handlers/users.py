@@ -26,6 +26,7 @@ from domain.commands import (
 )
 from domain.effective_roles import unstated_source
 from domain.errors import InvalidValue, NotFound, UserNameTaken, VersionMismatch
+from domain.group_queries import with_groups
 from domain.ids import parse_id
 from domain.models import Role, RoleOrigin, Token, TokenKind, User, UserValue
 from domain.roles import default_role, resolve_role, stated_role_key, with_roles
@@ -171,9 +172,14 @@ async def _save(
 ) -> dict[str, Any]:
     """Write the user if anything changed (a new version each time); return the changes.
     `written_at`: write only if the stored user is still at that version (else
-    VersionMismatch); the write locks the row, and whatever follows runs under that lock."""
+    VersionMismatch); the write locks the row, and whatever follows runs under that lock.
+    The user's groups are read too, for the answer."""
     after = snapshot(user)
     changes = created(after) if new else diff(before, after)
+    if new:
+        user.group_refs = ()  # a user just created belongs to no group
+    else:  # the groups the answer shows, read in the transaction (see `domain.bus`)
+        await with_groups([user])
     if not new and not changes:
         return changes
     if not new:

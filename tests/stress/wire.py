@@ -11,6 +11,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from scim.errors import COMMIT_UNCONFIRMED
 from tests.processes import HOST
 
 SCIM_TYPE = "application/scim+json"
@@ -176,7 +177,14 @@ class Create:
     @property
     def refused(self) -> bool:
         """Answered with an error: the client is told it did not happen."""
-        return self.answer is not None and self.answer.status >= 400
+        return self.answer is not None and self.answer.status >= 400 and not self.unconfirmed
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Answered 503 because the database went away while committing it: the client is
+        told it may have happened (as good as no answer)."""
+        body = self.answer.json() if self.answer is not None else None
+        return isinstance(body, dict) and body.get("detail") == COMMIT_UNCONFIRMED
 
     def user_id(self) -> str | None:
         body = self.answer.json() if self.answer is not None else None

@@ -71,7 +71,7 @@ class Audit:
     lost: int = 0  # acknowledged, not stored
     partial: int = 0  # stored, not as sent (a row without its user_values, say)
     refused_but_stored: int = 0  # answered with an error, stored all the same
-    unanswered: int = 0  # no answer: either whole or absent
+    unanswered: int = 0  # no answer, or a commit unconfirmed: either whole or absent
     unanswered_stored: int = 0
     strangers: int = 0  # stored, never sent
 
