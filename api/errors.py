@@ -45,7 +45,7 @@ from domain.errors import (
 logger = logging.getLogger("roster.graphql")
 DATABASE_DOWN_MESSAGE = "The database is unavailable; retry shortly."
 COMMIT_UNCONFIRMED_MESSAGE = (
-    "The database went away while this change was being committed, so it may have been "
+    "The database went away before this change's outcome could be read, so it may have been "
     "applied: read it back before sending it again."
 )
 NOT_SIGNED_IN = "Sign in first (or send a personal API token)."

@@ -83,8 +83,9 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 class CommitUnconfirmed(DBConnectionError):
-    """The database went away while a change was being committed: it may have been applied or
-    not, and no one can tell until it is back. Answered as any database that went away (503
+    """The database went away while a change was being committed (or after, before what the
+    answer shows of it could be read): it may have been applied, and no one can tell until it
+    is back. Answered as any database that went away (503
     with Retry-After), but saying the change may stand, so that the caller reads it back
     before it sends it again (a create sent again would find its own user)."""
 

@@ -38,7 +38,7 @@ from scim.responses import error_response
 
 TOKEN_REFUSED = "the bearer token is missing, malformed, unknown or revoked"
 COMMIT_UNCONFIRMED = (
-    "the database went away while this change was being committed, so it may have been "
+    "the database went away before this change's outcome could be read, so it may have been "
     "applied: read the resource back before sending it again"
 )
 E = TypeVar("E", bound=DomainError)

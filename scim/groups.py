@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from domain import bus, group_queries
 from domain.commands import CreateGroup, DeleteGroup, NewMember, ReplaceGroup, UpdateGroup
+from domain.database import DATABASE_UNAVAILABLE, CommitUnconfirmed
 from domain.group_queries import GroupView
 from scim import filters
 from scim.group_patch import read_patch
@@ -145,9 +146,12 @@ def _sent(body: dict[str, Any], context: Context) -> tuple[str, str | None, tupl
 async def _written(request: Request, group_id: str, context: Context, status: int) -> Response:
     """The group as it is now, as a write's answer shows it."""
     parameters = response_parameters(Group, dict(request.query_params))
-    view = await group_queries.get_group(
-        actor_of(request), group_id, with_members=_shows_members(parameters)
-    )
+    try:
+        view = await group_queries.get_group(
+            actor_of(request), group_id, with_members=_shows_members(parameters)
+        )
+    except DATABASE_UNAVAILABLE as error:  # the write stands: a plain 503 would deny it
+        raise CommitUnconfirmed(str(error)) from error
     return _response(request, view, context, status, parameters)
 
 

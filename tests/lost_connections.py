@@ -19,6 +19,6 @@ async def committed_then_lost() -> AsyncIterator[object]:
     raise AdminShutdownError(SHUT_DOWN)
 
 
-async def lost_before_commit(*args: object, **kwargs: object) -> None:
-    """A statement of the transaction, its connection lost before the COMMIT is sent."""
+async def connection_lost(*args: object, **kwargs: object) -> None:
+    """A statement whose connection to the database is lost."""
     raise AdminShutdownError(SHUT_DOWN)

@@ -5,9 +5,9 @@ committing, the change may stand: 503 all the same (the provider retries), sayin
 from __future__ import annotations
 
 from domain import audit, bus
-from domain.models import User
+from domain.models import Group, User
 from scim.errors import COMMIT_UNCONFIRMED
-from tests.lost_connections import committed_then_lost, lost_before_commit
+from tests.lost_connections import committed_then_lost, connection_lost
 from tests.scim.conftest import assert_scim_error, okta_user
 
 
@@ -28,7 +28,7 @@ async def test_a_create_whose_commit_answer_is_lost_says_it_may_have_been_applie
 async def test_a_write_lost_before_its_commit_is_a_plain_retry_and_changes_nothing(
     client, monkeypatch
 ):
-    monkeypatch.setattr(audit, "record", lost_before_commit)  # the transaction's last write
+    monkeypatch.setattr(audit, "record", connection_lost)  # the transaction's last write
     response = await client.post("/Users", json=okta_user("never@acme.test"))
 
     assert assert_scim_error(response, 503) == "the database is unavailable; retry shortly"
@@ -51,8 +51,8 @@ async def test_an_update_answers_from_what_it_read_before_the_commit(client, mon
 
     async def handle_then_lose_the_database(command, actor):  # type: ignore[no-untyped-def]
         result = await real_handle(command, actor)
-        monkeypatch.setattr("domain.group_queries.with_groups", lost_before_commit)
-        monkeypatch.setattr("scim.users.group_queries.with_groups", lost_before_commit)
+        monkeypatch.setattr("domain.group_queries.with_groups", connection_lost)
+        monkeypatch.setattr("scim.users.group_queries.with_groups", connection_lost)
         return result
 
     monkeypatch.setattr("scim.users.bus.handle", handle_then_lose_the_database)
@@ -65,3 +65,16 @@ async def test_an_update_answers_from_what_it_read_before_the_commit(client, mon
     assert response.status_code == 200, response.text
     assert response.json()["displayName"] == "Kept Still"
     assert [g["display"] for g in response.json()["groups"]] == ["Engineering"]
+
+
+async def test_a_group_write_whose_answer_cannot_be_read_says_it_may_have_been_applied(
+    client, monkeypatch
+):
+    monkeypatch.setattr("scim.groups.group_queries.get_group", connection_lost)
+    response = await client.post(
+        "/Groups",
+        json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Ops"},
+    )
+
+    assert assert_scim_error(response, 503) == COMMIT_UNCONFIRMED
+    assert await Group.filter(display_name="Ops").exists()
