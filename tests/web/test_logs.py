@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -27,6 +28,7 @@ from domain.request_ids import REQUEST_ID
 from tests.processes import SERVE, free_port, ok, roster, serving
 from tests.scim.conftest import SCIM_JSON, okta_user
 from web.logs import ConsoleFormatter, JsonFormatter, RequestIdFilter, configure_logging
+from web.request_log import new_request_id
 from web.settings import Settings, SettingsError
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -422,6 +424,18 @@ def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(
 
 
 @pytest.mark.slow
+def test_a_request_id_of_rosters_own_is_a_uuid7_that_sorts_in_the_order_ids_were_made():
+    made = []
+    for _ in range(3):
+        made.append(new_request_id())
+        time.sleep(0.002)
+
+    assert made == sorted(made)
+    assert all(len(text) == 32 and uuid.UUID(text).version == 7 for text in made)
+    assert {uuid.UUID(text).variant for text in made} == {uuid.RFC_4122}
+    assert len({new_request_id() for _ in range(1000)}) == 1000
+
+
 def test_console_format_is_one_readable_line_per_record(acme, tmp_path):
     log = tmp_path / "serve.log"
     with serving_to(log, {**acme, "ROSTER_LOG_FORMAT": "console"}) as base:
