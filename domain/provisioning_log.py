@@ -8,8 +8,9 @@ never holds long locks on the table requests are logged into."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,30 +71,39 @@ async def write(entries: Sequence[Entry]) -> None:
     """Store a batch of entries as cheaply as the database allows, since the log is written
     beside the requests it logs (no model object is built): PostgreSQL's COPY; on SQLite,
     inserts of many rows each, on a connection of its own beside the one the requests' queries
-    take turns on."""
+    take turns on. The rows are made a chunk at a time, letting requests answer in between."""
     if not entries:
         return
     db = ProvisioningRequest._meta.db
     if db.capabilities.dialect == "postgres":
+        records = [row async for chunk in _chunks(entries, _uuid) for row in chunk]
         async with db.acquire_connection() as connection:
             await connection.copy_records_to_table(
-                ProvisioningRequest._meta.db_table,
-                records=[_values(entry, _uuid) for entry in entries],
-                columns=list(_COLUMNS),
+                ProvisioningRequest._meta.db_table, records=records, columns=list(_COLUMNS)
             )
         return
     # SQLite: a few statements of many rows each, rather than one per row, so that the
     # thread writing them lets go of the GIL for each statement, not each row
-    statements = []
-    for start in range(0, len(entries), SQLITE_ROWS_PER_INSERT):
-        chunk = entries[start : start + SQLITE_ROWS_PER_INSERT]
-        values = [value for entry in chunk for value in _values(entry, _uuid_text)]
-        statements.append((_insert(len(chunk)), values))  # (SQLite's UUIDs are text)
+    statements = [
+        (_insert(len(chunk)), [value for row in chunk for value in row])
+        async for chunk in _chunks(entries, _uuid_text)  # (SQLite's UUIDs are text)
+    ]
     if isinstance(db, SqliteClient):
         await db.execute_beside(statements)
     else:  # (inside a transaction: on its connection)
         for text, values in statements:
             await db.execute_query(text, values)
+
+
+async def _chunks(
+    entries: Sequence[Entry], uuid_of: Callable[[str | None], object]
+) -> AsyncIterator[list[tuple[object, ...]]]:
+    """The entries' rows, `SQLITE_ROWS_PER_INSERT` at a time, the event loop's other work
+    let in between two."""
+    for start in range(0, len(entries), SQLITE_ROWS_PER_INSERT):
+        if start:
+            await asyncio.sleep(0)
+        yield [_values(entry, uuid_of) for entry in entries[start : start + SQLITE_ROWS_PER_INSERT]]
 
 
 def _values(entry: Entry, uuid_of: Callable[[str | None], object]) -> tuple[object, ...]:

@@ -67,8 +67,10 @@ async def reader(logged, super_admin_id) -> AsyncIterator[GraphQLClient]:
 
 
 async def entries(count: int) -> list[ProvisioningRequest]:
-    """The log once it holds `count` entries (it is written in the background), oldest first."""
-    for _ in range(200):
+    """The log once it holds `count` entries (it is written in the background, a batch a few
+    seconds after its first request), oldest first."""
+    deadline = time.monotonic() + 4 * request_log.GATHER_SECONDS + 5
+    while time.monotonic() < deadline:
         found = await ProvisioningRequest.all().order_by("id")
         if len(found) >= count:
             return found
@@ -324,6 +326,36 @@ async def test_stopping_writes_what_is_waiting(organization):
     await recorder.stop()
 
     assert await ProvisioningRequest.all().count() == 3
+
+
+async def test_stopping_writes_the_batch_being_gathered_without_waiting_for_more(
+    organization, monkeypatch
+):
+    monkeypatch.setattr(request_log, "GATHER_SECONDS", 3600.0)
+    recorder = Recorder(redaction_set(()), 30)
+    await recorder.start()
+    recorder.note(
+        Noted(
+            organization.id,
+            None,
+            "Okta",
+            time.time(),
+            "GET",
+            "/Users",
+            b"",
+            200,
+            0.01,
+            None,
+            0,
+            b"{}",
+            2,
+        )
+    )
+    await asyncio.sleep(0.05)  # taken from the queue: its batch is being gathered
+
+    await asyncio.wait_for(recorder.stop(), timeout=request_log.STOP_SECONDS)
+
+    assert await ProvisioningRequest.all().count() == 1
 
 
 async def test_a_password_spelled_with_json_escapes_is_redacted_too(okta):
