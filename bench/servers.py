@@ -42,6 +42,15 @@ def _status_mb(pid: int, field: str) -> float:
     return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system time (/proc/<pid>/stat's 14th and 15th fields, in clock ticks)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _cmdline(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -92,6 +101,10 @@ class Server:
             peak_mb=max(_status_mb(pid, "VmHWM") for pid in pids),
             workers=len(pids),
         )
+
+    def cpu_seconds(self) -> float:
+        """The CPU time its serving processes have taken so far, all their threads'."""
+        return sum(_cpu_seconds(pid) for pid in self.worker_pids())
 
     def peak_rss_mb(self) -> float:
         return self.memory().peak_mb
