@@ -288,25 +288,10 @@ async def test_entries_older_than_the_retention_period_are_pruned_in_batches(
     assert all(now - at < timedelta(days=30) for at in kept)
 
 
-async def test_a_full_queue_drops_and_counts_entries_and_never_waits(monkeypatch):
-    monkeypatch.setattr(request_log, "QUEUE_SIZE", 2)
-    dropped: list[int] = []
-    recorder = Recorder(redaction_set(()), 30, on_dropped=lambda: dropped.append(1))
-    noted = Noted(1, None, "Okta", time.time(), "GET", "/Users", b"", 200, 0.01, None, 0, b"{}", 2)
-
-    for _ in range(5):
-        recorder.note(noted)  # not awaited: noting never blocks
-
-    assert recorder.queue.qsize() == 2
-    assert recorder.dropped == 3
-    assert len(dropped) == 3
-
-
-async def test_stopping_writes_what_is_waiting(organization):
-    recorder = Recorder(redaction_set(()), 30)
-    await recorder.start()
-    noted = Noted(
-        organization.id,
+def listed(organization_id: int) -> Noted:
+    """A request for the list of users, as the SCIM door notes it."""
+    return Noted(
+        organization_id,
         None,
         "Okta",
         time.time(),
@@ -320,8 +305,26 @@ async def test_stopping_writes_what_is_waiting(organization):
         b"{}",
         2,
     )
+
+
+async def test_a_full_queue_drops_and_counts_entries_and_never_waits(monkeypatch):
+    monkeypatch.setattr(request_log, "QUEUE_SIZE", 2)
+    dropped: list[int] = []
+    recorder = Recorder(redaction_set(()), 30, on_dropped=lambda: dropped.append(1))
+
+    for _ in range(5):
+        recorder.note(listed(1))  # not awaited: noting never blocks
+
+    assert recorder.queue.qsize() == 2
+    assert recorder.dropped == 3
+    assert len(dropped) == 3
+
+
+async def test_stopping_writes_what_is_waiting(organization):
+    recorder = Recorder(redaction_set(()), 30)
+    await recorder.start()
     for _ in range(3):
-        recorder.note(noted)
+        recorder.note(listed(organization.id))
 
     await recorder.stop()
 
@@ -334,23 +337,7 @@ async def test_stopping_writes_the_batch_being_gathered_without_waiting_for_more
     monkeypatch.setattr(request_log, "GATHER_SECONDS", 3600.0)
     recorder = Recorder(redaction_set(()), 30)
     await recorder.start()
-    recorder.note(
-        Noted(
-            organization.id,
-            None,
-            "Okta",
-            time.time(),
-            "GET",
-            "/Users",
-            b"",
-            200,
-            0.01,
-            None,
-            0,
-            b"{}",
-            2,
-        )
-    )
+    recorder.note(listed(organization.id))
     await asyncio.sleep(0.05)  # taken from the queue: its batch is being gathered
 
     await asyncio.wait_for(recorder.stop(), timeout=request_log.STOP_SECONDS)
