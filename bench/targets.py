@@ -101,7 +101,7 @@ def targets(report: dict[str, Any]) -> list[Target]:
         )
     )
     for name, value in report.get("request_log", {}).get("on_vs_off", {}).items():
-        label = f"{name}: server CPU a request without the log / with"
+        label = f"{name}: CPU a request, log off / on"
         found.append(Target(label, value, REQUEST_LOG_ON_VS_OFF))
     mix = report["mix_memory"]
     growth = mix["growth"]
