@@ -51,7 +51,7 @@ def request_log_cost(env: dict[str, str], token: str, ids: list[str], load: Load
     on (`on_vs_off`, the target) and the throughput on / off, over all the rounds and round by
     round (its median and quartiles: the spread)."""
     found: dict[str, Any] = {side: {} for side in SIDES}
-    found["throughput_on_vs_off"], found["rounds"] = {}, {}
+    found["on_vs_off"], found["throughput_on_vs_off"], found["rounds"] = {}, {}, {}
     off_env, on_env = {**env, "ROSTER_REQUEST_LOG": "off"}, {**env, "ROSTER_REQUEST_LOG": "on"}
     # a run too short for rounds of a second (a smoke run) measures once, without waiting
     full = load.seconds >= ROUNDS
@@ -97,7 +97,7 @@ def request_log_cost(env: dict[str, str], token: str, ids: list[str], load: Load
                 cpu = measured[side].cpu_per_request * 1e6
                 found[side][name]["server_cpu_us_per_request"] = round(cpu, 1)
             off_cpu, on_cpu = measured["off"].cpu_per_request, measured["on"].cpu_per_request
-            found.setdefault("on_vs_off", {})[name] = round(off_cpu / on_cpu, 3) if on_cpu else 0.0
+            found["on_vs_off"][name] = round(off_cpu / on_cpu, 3) if on_cpu else 0.0
             off_rate = found["off"][name]["requests_per_second"]
             throughput = found["on"][name]["requests_per_second"] / off_rate if off_rate else 0.0
             found["throughput_on_vs_off"][name] = round(throughput, 3)

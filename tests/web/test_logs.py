@@ -423,7 +423,6 @@ def test_roster_serve_writes_only_json_lines_and_no_expected_error_at_error(
     assert not [e for e in lines if e["logger"] == "uvicorn.access"]
 
 
-@pytest.mark.slow
 def test_a_request_id_of_rosters_own_is_a_uuid7_that_sorts_in_the_order_ids_were_made():
     made = []
     for _ in range(3):
@@ -436,6 +435,7 @@ def test_a_request_id_of_rosters_own_is_a_uuid7_that_sorts_in_the_order_ids_were
     assert len({new_request_id() for _ in range(1000)}) == 1000
 
 
+@pytest.mark.slow
 def test_console_format_is_one_readable_line_per_record(acme, tmp_path):
     log = tmp_path / "serve.log"
     with serving_to(log, {**acme, "ROSTER_LOG_FORMAT": "console"}) as base:
