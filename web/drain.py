@@ -15,6 +15,7 @@ application through the lifespan state (the `drain` key), where /readyz and
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import signal
@@ -89,7 +90,10 @@ class DrainingServer(Server):
             return
         self._signal = signal.Signals(sig)
         self.drain.begin()
-        logger.info(
+        # a signal's handler runs in the context of whatever it interrupted, a request's
+        # included: the line is logged from an empty one, without that request's id
+        contextvars.Context().run(
+            logger.info,
             "Received %s: draining for %g s (readyz 503, Connection: close), then shutting down",
             self._signal.name,
             self.drain.seconds,

@@ -4,6 +4,7 @@ ROSTER_DRAIN_SECONDS with `Connection: close`, then the process exits."""
 from __future__ import annotations
 
 import http.client
+import logging
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -11,10 +12,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from uvicorn import Config
 
+from domain.request_ids import REQUEST_ID
 from tests.processes import Server, ok, serving
 from web.app import create_app
-from web.drain import STATE_KEY, Drain
+from web.drain import STATE_KEY, Drain, DrainingServer
+from web.logs import RequestIdFilter
 from web.settings import Settings, SettingsError
 
 pytestmark = pytest.mark.served
@@ -57,6 +61,38 @@ async def test_responses_carry_connection_close_only_while_draining(drain_and_cl
     responses = [await client.get(path) for path in ("/healthz", "/scim/v2/Users", "/")]
 
     assert [response.headers.get("connection") for response in responses] == ["close"] * 3
+
+
+class _Kept(logging.Handler):
+    """Keeps the records it is handed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_the_drains_line_carries_no_request_id_even_when_the_signal_interrupts_a_request():
+    server = DrainingServer(Config(app=create_app), drain_seconds=3.0)
+    server.started = True  # serving: a SIGTERM begins the drain
+    kept = _Kept()
+    kept.addFilter(RequestIdFilter())
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(kept)
+    level, uvicorn_log.level = uvicorn_log.level, logging.INFO
+    in_flight = REQUEST_ID.set("okta-42")  # the request the signal interrupted
+    try:
+        server.handle_exit(signal.SIGTERM, None)
+    finally:
+        REQUEST_ID.reset(in_flight)
+        uvicorn_log.removeHandler(kept)
+        uvicorn_log.level = level
+
+    (line,) = [record for record in kept.records if "draining" in record.getMessage()]
+    assert not hasattr(line, "request_id")
+    assert server.drain.draining
 
 
 def test_drain_seconds_default_to_three(tmp_path):
